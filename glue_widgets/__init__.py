@@ -1,0 +1,62 @@
+"""glue_widgets: rest segments as adhesive dots to align, translate and compare neural recordings.
+
+The public face (DESIGN §3)::
+
+    import glue_widgets as gw
+    s = gw.open("demo://...")                    # or dandi://, openneuro://, a path, an http(s) URL
+    seg = gw.extract_rest(s)                     # DataArray with seg.attrs["card"]
+    al = gw.align.RestAligner(n_components=4).fit(rest_list)
+
+Submodules and heavy names are imported on first use so ``import glue_widgets`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from . import errors
+from .errors import GlueError
+from .sources import open  # noqa: A004
+
+__version__ = "0.1.0"
+
+# public name -> "module[:attribute]"; resolved lazily (PEP 562)
+_LAZY: dict[str, str] = {
+    "model": "glue_widgets.model",
+    "demo": "glue_widgets.sources.demo",
+    "dandi": "glue_widgets.sources.dandi",
+    "openneuro": "glue_widgets.sources.openneuro",
+    "align": "glue_widgets.align",
+    "translate": "glue_widgets.translate",
+    "evidence": "glue_widgets.evidence",
+    "rest": "glue_widgets.rest",
+    "extract_rest": "glue_widgets.rest:extract_rest",
+    "find_rest_candidates": "glue_widgets.rest:find_rest_candidates",
+    "broaden_rest": "glue_widgets.rest:broaden_rest",
+    "compare_baselines": "glue_widgets.baselines:compare_baselines",
+    "baseline_corrected_effects": "glue_widgets.baselines:baseline_corrected_effects",
+    "Catalog": "glue_widgets.catalog:Catalog",
+    "error_map": "glue_widgets.errormap:error_map",
+    "CouplingLoop": "glue_widgets.loop:CouplingLoop",
+    "widgets": "glue_widgets.widgets",
+    "apps": "glue_widgets.apps",
+}
+
+__all__ = ["GlueError", "errors", "open", "__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'glue_widgets' has no attribute {name!r}")
+    module, _, attr = target.partition(":")
+    obj = importlib.import_module(module)
+    if attr:
+        obj = getattr(obj, attr)
+    globals()[name] = obj
+    return obj
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
