@@ -79,3 +79,19 @@ def test_open_reports_unknown_scheme_and_missing_file(tmp_path):
         gw.open("ftp://example.org/x.nwb")
     with pytest.raises(gw.errors.NotFoundError, match="no file"):
         gw.open(tmp_path / "missing.nwb")
+
+
+def test_array_session_reads_signals_and_bins_spikes():
+    import pandas as pd
+    from glue_widgets.model import ArraySession
+
+    x = make_timeseries(np.arange(200.0)[:, None], np.arange(200) / 10, modality="lfp", fs=10.0)
+    s = ArraySession("mem://t", signals={"lfp": x}, spikes={"units": {"a": [0.5, 1.5, 1.6], "b": [2.0]}},
+                     epochs=pd.DataFrame({"start": [0.0], "stop": [5.0], "label": ["rest"]}),
+                     metadata={"subject": "s1"})
+    w = s.read("lfp", 1.0, 2.0)
+    np.testing.assert_array_equal(w.values[:, 0], np.arange(10, 20))
+    assert w.attrs["subject"] == "s1" and w.attrs["source"] == "mem://t"
+    b = s.read("units", 0.0, 2.0, bin_width=1.0)
+    assert b.values.tolist() == [[1, 0], [2, 0]] and b.attrs["bin_width"] == 1.0
+    assert s.epochs["source_table"].tolist() == ["epochs"]

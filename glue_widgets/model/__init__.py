@@ -11,3 +11,8 @@ __all__ = [
     "MODALITIES", "check_timestamps", "make_timeseries",
     "as_time_by_channel", "check_fs", "check_positive_int",
 ]
+
+from .memory import ArraySession  # noqa: E402
+from .spikes import bin_spikes  # noqa: E402
+
+__all__ += ["ArraySession", "bin_spikes"]
