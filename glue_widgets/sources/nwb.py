@@ -1,0 +1,483 @@
+"""Local (or file-like) NWB files as lazy Sessions, read with h5py.
+
+Opening walks the ``neurodata_type`` attributes of ``/acquisition``, ``/processing`` and ``/units``
+and reads a handful of small datasets (rates, first/last timestamps, channel ids, the intervals
+tables); no big dataset is read until :meth:`NWBSession.read` asks for one window of it. The same
+code serves remote files: the DANDI / URL sources hand it a range-reading file object.
+
+Streams
+-------
+- ``calcium``: RoiResponseSeries (under Fluorescence / DfOverF); channels are ROI ids.
+- ``lfp`` / ``ecog`` / ``ieeg`` / ``eeg``: ElectricalSeries; values scaled by ``conversion``,
+  ``offset`` and ``channel_conversion`` so they are in the stated unit (volts).
+- ``spikes``: Units tables (``kind="events"``); ``read`` bins spike times with ``bin_width``.
+- ``behavior``: SpatialSeries and other TimeSeries (running speed, pupil diameter...).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import h5py
+import numpy as np
+import xarray as xr
+
+from ..errors import BadDataError, CorruptFileError, NotFoundError, UnsupportedError
+from ..model import Session, StreamInfo, make_timeseries
+from ..model.spikes import bin_spikes
+from .nwb_h5 import SMALL_READ, as_str, guarded, lazy_searchsorted, read_scalar_str, region_rows, table_ids
+from .nwb_tables import read_intervals, unit_coords, unit_ids
+
+__all__ = ["open_nwb", "NWBSession"]
+
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+_IMAGE_TYPES = {"ImageSeries", "TwoPhotonSeries", "OnePhotonSeries", "OpticalSeries", "ImageMaskSeries",
+                "IndexSeries"}
+_SKIP_TYPES = {"SpikeEventSeries", "FeatureExtraction", "ClusterWaveforms", "Clustering", "EventWaveform",
+               "AnnotationSeries", "IntervalSeries"}
+_CALCIUM_PARENTS = {"Fluorescence", "DfOverF"}
+
+
+def _nt(obj: Any) -> str:
+    return as_str(obj.attrs.get("neurodata_type", ""))
+
+
+def _check_hdf5_path(path: Path) -> None:
+    if not path.exists():
+        raise NotFoundError(f"no NWB file at {str(path)!r}; check the path.")
+    if path.is_dir():
+        raise UnsupportedError(f"{str(path)!r} is a directory; glue_widgets reads HDF5 NWB files (not Zarr).")
+    size = path.stat().st_size
+    if size == 0:
+        raise CorruptFileError(f"{str(path)!r} is empty (0 bytes); re-download or re-write the file.")
+    if not h5py.is_hdf5(str(path)):
+        with path.open("rb") as fh:
+            head = fh.read(8)
+        raise CorruptFileError(
+            f"{str(path)!r} is not an HDF5 file (it starts with {head!r}, not the HDF5 signature), so it "
+            "cannot be an NWB 2 file. Zarr-backed NWB and NWB 1 files are not supported; check that the "
+            "download finished and that this is the file you meant."
+        )
+
+
+def open_nwb(source: str | os.PathLike | BinaryIO, *, uri: str | None = None, bin_width: float = 0.04,
+             keep_alive: Any = None, **kwargs: Any) -> "NWBSession":
+    """Open an NWB (HDF5) file lazily.
+
+    Parameters
+    ----------
+    source : path or binary file-like
+        A local path, or an object with ``read``/``seek``/``tell`` (for example a ``remfile.File``).
+    uri : str, optional
+        The URI to report in ``session.uri`` and attrs (defaults to the path).
+    bin_width : float
+        Default bin width (s) used when reading spike streams; ``read(..., bin_width=...)`` overrides it.
+    keep_alive : object, optional
+        Anything that must live as long as the session (an HTTP session, a cache); closed with it.
+    **kwargs
+        ``rdcc_nbytes`` (h5py chunk cache size) is passed through; others are ignored.
+
+    Examples
+    --------
+    >>> s = open_nwb("session.nwb")                       # doctest: +SKIP
+    >>> s.streams                                         # doctest: +SKIP
+    >>> x = s.read("units", 0, 10, bin_width=0.01)        # doctest: +SKIP
+    """
+    h5_kwargs = {k: kwargs[k] for k in ("rdcc_nbytes", "rdcc_nslots") if k in kwargs}
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source).expanduser()
+        _check_hdf5_path(path)
+        label = str(path)
+        target: Any = str(path)
+    elif hasattr(source, "read") and hasattr(source, "seek"):
+        label = uri or str(getattr(source, "name", "") or repr(source))
+        target = source
+    else:
+        raise UnsupportedError(f"source={source!r} must be a path or a binary file object opened for reading.")
+    try:
+        f = h5py.File(target, "r", **h5_kwargs)
+    except (OSError, ValueError) as exc:
+        msg = str(exc)
+        if "truncated" in msg.lower() or "eof" in msg.lower():
+            what = "is truncated (the file is shorter than its HDF5 superblock says)"
+        elif "signature" in msg.lower() or "not an hdf5" in msg.lower():
+            what = "is not an HDF5 file"
+        else:
+            what = f"could not be opened as HDF5 ({msg})"
+        raise CorruptFileError(
+            f"{label} {what}. Re-download or re-write it; an NWB file must be a complete HDF5 file."
+        ) from None
+    try:
+        return NWBSession(f, uri=uri or label, bin_width=bin_width, keep_alive=keep_alive)
+    except BaseException:
+        f.close()
+        raise
+
+
+class NWBSession(Session):
+    """A lazily opened NWB file. Build it with :func:`open_nwb`.
+
+    Besides the Session API it offers :meth:`spike_times` (raw spike times of a Units stream in a
+    window) and ``h5`` (the open ``h5py.File``) for users who need more.
+    """
+
+    def __init__(self, h5: h5py.File, *, uri: str, bin_width: float = 0.04, keep_alive: Any = None) -> None:
+        super().__init__(uri)
+        self.h5 = h5
+        self.bin_width = float(bin_width)
+        self._keep_alive = keep_alive
+        self._cache: dict[str, Any] = {}
+        #: NWB objects that look like series but are not read as streams, with the reason
+        self.skipped: dict[str, str] = {}
+        root_type = _nt(h5)
+        if root_type != "NWBFile" and "nwb_version" not in h5.attrs:
+            raise CorruptFileError(
+                f"{uri} is an HDF5 file but not an NWB file (its root has no neurodata_type 'NWBFile' "
+                "nor an nwb_version attribute). Open it with h5py directly, or convert it to NWB."
+            )
+        guarded(f"the metadata of {uri}", self._scan)
+
+    # -- opening ------------------------------------------------------------------------------
+    def _scan(self) -> None:
+        f = self.h5
+        self.metadata = self._read_metadata()
+        found: list[tuple[str, h5py.Group, str]] = []  # (path, group, parent type)
+        for top in ("acquisition", "processing"):
+            g = f.get(top)
+            if isinstance(g, h5py.Group):
+                self._walk(g, "", found)
+        for path in ("units",):
+            g = f.get(path)
+            if isinstance(g, h5py.Group) and "spike_times" in g:
+                found.append((g.name, g, ""))
+        infos = []
+        for path, g, parent in found:
+            info = self._describe(path, g, parent)
+            if info is not None:
+                infos.append(info)
+        names = _stream_names([kw["path"] for _, kw in infos])
+        for name, (_, kw) in zip(names, infos):
+            self._streams[name] = StreamInfo(name=name, **kw)
+        self._epochs = read_intervals(f)
+
+    def _walk(self, g: h5py.Group, parent_type: str, found: list) -> None:
+        for key, obj in g.items():
+            if not isinstance(obj, h5py.Group):
+                continue
+            nt = _nt(obj)
+            if "data" in obj and ("timestamps" in obj or "starting_time" in obj):
+                found.append((obj.name, obj, parent_type))
+            elif "spike_times" in obj and "spike_times_index" in obj:
+                found.append((obj.name, obj, parent_type))
+            elif "colnames" in obj.attrs:
+                continue  # other tables (PlaneSegmentation, electrodes...) are not streams
+            else:
+                self._walk(obj, nt, found)
+
+    def _read_metadata(self) -> dict[str, Any]:
+        f = self.h5
+        md: dict[str, Any] = {
+            "species": read_scalar_str(f, "general/subject/species"),
+            "subject": read_scalar_str(f, "general/subject/subject_id"),
+            "sex": read_scalar_str(f, "general/subject/sex"),
+            "age": read_scalar_str(f, "general/subject/age"),
+            "session": read_scalar_str(f, "general/session_id"),
+            "lab": read_scalar_str(f, "general/lab"),
+            "institution": read_scalar_str(f, "general/institution"),
+            "session_description": read_scalar_str(f, "session_description"),
+            "identifier": read_scalar_str(f, "identifier"),
+            "session_start_time": read_scalar_str(f, "session_start_time"),
+            "nwb_version": as_str(f.attrs.get("nwb_version", "")) or None,
+            "source": self.uri,
+        }
+        if md["session"] is None:
+            md["session"] = md["identifier"]
+        return md
+
+    def _describe(self, path: str, g: h5py.Group, parent_type: str) -> tuple[str, dict] | None:
+        nt = _nt(g)
+        base = path.rsplit("/", 1)[-1]
+        if "spike_times" in g:
+            return base, self._describe_units(path, g)
+        if nt in _IMAGE_TYPES or nt in _SKIP_TYPES or "external_file" in g:
+            return None
+        data = g["data"]
+        if not isinstance(data, h5py.Dataset) or data.ndim not in (1, 2) or data.shape[0] == 0:
+            return None
+        if data.dtype.kind not in "biuf":
+            self.skipped[path] = f"data of dtype {data.dtype} is not numeric"
+            return None
+        unit = as_str(data.attrs.get("unit", "")).strip().lower()
+        if nt == "TimeSeries" and data.dtype.kind in "biu" and unit in ("na", "n/a", "none", "") and data.ndim == 1:
+            # integer codes without a unit are TTL / event markers, not a sampled signal
+            self.skipped[path] = "integer event codes without a unit (TTL markers), not a sampled signal"
+            return None
+        extra: dict[str, Any] = {"neurodata_type": nt, "parent_type": parent_type}
+        if nt == "RoiResponseSeries" or parent_type in _CALCIUM_PARENTS:
+            modality = "calcium"
+            channels = self._region_ids(g.get("rois"), data)
+            extra["indicator_container"] = parent_type
+        elif nt == "ElectricalSeries" or isinstance(g.get("electrodes"), h5py.Dataset):
+            modality = self._ephys_modality(g, parent_type)
+            channels = self._region_ids(g.get("electrodes"), data)
+        else:
+            modality = "behavior"
+            ncol = data.shape[1] if data.ndim == 2 else 1
+            if ncol == 1:
+                channels = [base]
+            elif nt == "SpatialSeries" and ncol <= 3:
+                channels = ["x", "y", "z"][:ncol]
+            else:
+                channels = [str(i) for i in range(ncol)]
+        n = int(data.shape[0])
+        t0, fs, duration, kind = self._timing(g, n, path)
+        extra["channels"] = channels
+        conv = float(data.attrs.get("conversion", 1.0))
+        off = float(data.attrs.get("offset", 0.0))
+        if conv != 1.0 or off != 0.0 or "channel_conversion" in g:
+            extra["scaled"] = True
+        return base, dict(modality=modality, fs=fs, n_channels=len(channels), duration_s=duration, start_s=t0,
+                          units=as_str(data.attrs.get("unit", "")), kind=kind, n_samples=n, path=path,
+                          description=as_str(g.attrs.get("description", "")), extra=extra)
+
+    def _region_ids(self, region: Any, data: h5py.Dataset) -> list[str]:
+        ncol = data.shape[1] if data.ndim == 2 else 1
+        if isinstance(region, h5py.Dataset):
+            table, rows = region_rows(self.h5, region)
+            if table is not None and rows.shape[0] == ncol:
+                ids = table_ids(table)
+                if rows.size and rows.max() < ids.shape[0]:
+                    return [str(i) for i in ids[rows]]
+            if rows.shape[0] == ncol:
+                return [str(r) for r in rows]
+        return [str(i) for i in range(ncol)]
+
+    def _ephys_modality(self, g: h5py.Group, parent_type: str) -> str:
+        words = [g.name, as_str(g.attrs.get("description", "")), as_str(g.attrs.get("comments", ""))]
+        region = g.get("electrodes")
+        if isinstance(region, h5py.Dataset):
+            table, rows = region_rows(self.h5, region)
+            if table is not None:
+                for col in ("location", "group_name"):
+                    ds = table.get(col)
+                    if isinstance(ds, h5py.Dataset) and ds.shape[0] <= 4096:
+                        vals = ds[()]
+                        words += sorted({as_str(v) for v in np.ravel(vals)[np.unique(rows[rows < len(vals)])]})
+            groups = self.h5.get("general/extracellular_ephys")
+            if isinstance(groups, h5py.Group):
+                for k, eg in groups.items():
+                    if isinstance(eg, h5py.Group) and _nt(eg) == "ElectrodeGroup":
+                        words += [k, as_str(eg.attrs.get("description", "")), as_str(eg.attrs.get("location", ""))]
+        text = " ".join(words).lower()
+        if re.search(r"\becog\b|electrocorticog|subdural|\bgrid\b|\bstrip\b", text):
+            return "ecog"
+        if re.search(r"\bieeg\b|\bseeg\b|stereo-?eeg|intracranial eeg|depth electrode", text):
+            return "ieeg"
+        if re.search(r"(?<![a-z])eeg\b|scalp|10-20|10-10", text):
+            return "eeg"
+        return "lfp"
+
+    def _timing(self, g: h5py.Group, n: int, path: str) -> tuple[float, float | None, float, str]:
+        if "starting_time" in g:
+            st = g["starting_time"]
+            rate = float(st.attrs.get("rate", 0.0))
+            if not rate > 0:
+                raise BadDataError(f"{path}/starting_time has rate={rate!r}; a regular series needs a positive rate.")
+            t0 = float(st[()])
+            return t0, rate, n / rate, "regular"
+        ts = g["timestamps"]
+        if ts.shape[0] != n:
+            raise BadDataError(
+                f"{path} has {n} samples but {ts.shape[0]} timestamps; they must match. Fix the file."
+            )
+        first, last = float(ts[0]), float(ts[n - 1])
+        if n > 1 and not last > first:
+            raise BadDataError(
+                f"{path}/timestamps are not increasing: the first is {first!r} and the last {last!r}. "
+                "Sort the samples or fix the clock in the file."
+            )
+        fs = (n - 1) / (last - first) if n > 1 else None
+        duration = (last - first) * n / (n - 1) if n > 1 else 0.0
+        return first, fs, duration, "irregular"
+
+    def _describe_units(self, path: str, g: h5py.Group) -> dict:
+        st, idx = g["spike_times"], g["spike_times_index"]
+        ends = np.asarray(idx[()], dtype=np.int64)
+        ids = unit_ids(g)
+        if ends.shape[0] != len(ids):
+            raise BadDataError(f"{path}: {len(ids)} unit ids but {ends.shape[0]} spike_times_index entries.")
+        starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
+        nonempty = ends > starts
+        if st.shape[0] <= SMALL_READ * 2:
+            allt = np.asarray(st[()], dtype=np.float64)
+            self._cache[path] = allt
+            firsts, lasts = allt[starts[nonempty]], allt[ends[nonempty] - 1]
+        elif nonempty.any():
+            pts = np.unique(np.concatenate([starts[nonempty], ends[nonempty] - 1]))
+            vals = dict(zip(pts.tolist(), np.asarray(st[pts], dtype=np.float64).tolist()))
+            firsts = np.array([vals[i] for i in starts[nonempty]])
+            lasts = np.array([vals[i - 1] for i in ends[nonempty]])
+        else:
+            firsts = lasts = np.zeros(0)
+        t0 = min(0.0, float(firsts.min())) if firsts.size else 0.0
+        t1 = float(lasts.max()) if lasts.size else 0.0
+        coords = unit_coords(self.h5, g, len(ids))
+        self._cache[path + "#index"] = (starts, ends)
+        fs = 1.0 / self.bin_width
+        return dict(modality="spikes", fs=fs, n_channels=len(ids), duration_s=(t1 - t0) + 1e-6, start_s=t0,
+                    units="count", kind="events", n_samples=int(st.shape[0]), path=path,
+                    description=as_str(g.attrs.get("description", "")),
+                    extra={"neurodata_type": _nt(g), "channels": ids, "coords": coords,
+                           "bin_width": self.bin_width})
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def close(self) -> None:
+        try:
+            self.h5.close()
+        except Exception:  # noqa: BLE001 - closing twice or after a dropped connection is harmless
+            pass
+        ka = self._keep_alive
+        self._keep_alive = None
+        for obj in ka if isinstance(ka, (list, tuple)) else [ka]:
+            close = getattr(obj, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:  # noqa: BLE001
+                    pass
+        self._cache.clear()
+
+    def _file(self) -> h5py.File:
+        if not self.h5:
+            raise CorruptFileError(f"session {self.uri} is closed; open it again with gw.open().")
+        return self.h5
+
+    # -- spikes ---------------------------------------------------------------------------------
+    def spike_times(self, stream: str | None = None, start: float | None = None,
+                    stop: float | None = None) -> dict[str, np.ndarray]:
+        """Spike times (s) of each unit of a Units stream inside ``[start, stop)``.
+
+        Reads only each unit's ragged slice (and, for long trains, only the part of it inside the
+        window). ``stream`` defaults to the first spike stream.
+
+        Examples
+        --------
+        >>> st = s.spike_times("units", 0.0, 10.0)   # doctest: +SKIP
+        >>> {u: len(t) for u, t in st.items()}        # doctest: +SKIP
+        """
+        if stream is None:
+            spikes = [n for n, i in self._streams.items() if i.kind == "events"]
+            if not spikes:
+                raise UnsupportedError(f"{self.uri} has no spike (Units) stream.")
+            stream = spikes[0]
+        info = self.stream_info(stream)
+        if info.kind != "events":
+            raise UnsupportedError(f"stream {stream!r} holds {info.modality} samples, not spike times.")
+        start, stop = self._check_window(info, start, stop)
+        return guarded(f"spike times of {stream!r} in {self.uri}", self._spike_times, info, start, stop)
+
+    def _spike_times(self, info: StreamInfo, start: float, stop: float) -> dict[str, np.ndarray]:
+        f = self._file()
+        starts, ends = self._cache[info.path + "#index"]
+        ids = info.extra["channels"]
+        allt = self._cache.get(info.path)
+        ds = f[info.path]["spike_times"]
+        out: dict[str, np.ndarray] = {}
+        for uid, a, b in zip(ids, starts, ends):
+            if b <= a:
+                out[uid] = np.zeros(0)
+                continue
+            if allt is not None:
+                t = allt[a:b]
+                i0, i1 = np.searchsorted(t, [start, stop], side="left")
+                out[uid] = t[i0:i1].copy()
+            else:
+                i0, i1 = lazy_searchsorted(ds, [start, stop], lo=int(a), hi=int(b), name=f"spike_times of unit {uid}")
+                out[uid] = np.asarray(ds[i0:i1], dtype=np.float64)
+        return out
+
+    # -- windows --------------------------------------------------------------------------------
+    def _read_window(self, info: StreamInfo, start: float, stop: float, **kwargs: Any) -> xr.DataArray:
+        if info.kind == "events":
+            bw = float(kwargs.get("bin_width", self.bin_width))
+            st = self.spike_times(info.name, start, stop)
+            coords = info.extra.get("coords") or None
+            return bin_spikes(st, start, stop, bw, modality="spikes", channel_coords=coords,
+                              units="count", source=self.uri)
+        return guarded(f"stream {info.name!r} ({info.path}) in {self.uri}", self._read_series, info, start, stop)
+
+    def window_indices(self, stream: str, start: float | None = None, stop: float | None = None) -> tuple[int, int]:
+        """Sample indices ``[i0, i1)`` of the window ``[start, stop)`` of a sampled stream."""
+        info = self.stream_info(stream)
+        start, stop = self._check_window(info, start, stop)
+        return self._indices(info, start, stop)
+
+    def _indices(self, info: StreamInfo, start: float, stop: float) -> tuple[int, int]:
+        n = int(info.n_samples or 0)
+        if info.kind == "regular":
+            rate = float(info.fs)
+            i0 = int(np.ceil((start - info.start_s) * rate - 1e-7))
+            i1 = int(np.ceil((stop - info.start_s) * rate - 1e-7))
+            return max(0, min(n, i0)), max(0, min(n, i1))
+        ts = self._file()[info.path]["timestamps"]
+        cached = self._cache.get(info.path + "#t")
+        if cached is None and n <= SMALL_READ:
+            cached = np.asarray(ts[()], dtype=np.float64)
+            d = np.diff(cached)
+            if (d <= 0).any():
+                i = int(np.flatnonzero(d <= 0)[0])
+                raise BadDataError(
+                    f"timestamps of stream {info.name!r} ({info.path}) are not strictly increasing: "
+                    f"t[{i}]={cached[i]!r} is followed by t[{i + 1}]={cached[i + 1]!r}. Sort the samples "
+                    "or fix the clock in the file before reading."
+                )
+            self._cache[info.path + "#t"] = cached
+        if cached is not None:
+            i0, i1 = np.searchsorted(cached, [start, stop], side="left")
+        else:
+            i0, i1 = lazy_searchsorted(ts, [start, stop], name=f"timestamps of stream {info.name!r}")
+        return int(i0), int(i1)
+
+    def _read_series(self, info: StreamInfo, start: float, stop: float) -> xr.DataArray:
+        g = self._file()[info.path]
+        i0, i1 = self._indices(info, start, stop)
+        data_ds = g["data"]
+        data = data_ds[i0:i1]
+        if data.ndim == 1:
+            data = data[:, None]
+        if info.kind == "regular":
+            time = info.start_s + np.arange(i0, i1, dtype=np.float64) / float(info.fs)
+        else:
+            time = np.asarray(g["timestamps"][i0:i1], dtype=np.float64)
+        if info.extra.get("scaled"):
+            conv = float(data_ds.attrs.get("conversion", 1.0))
+            off = float(data_ds.attrs.get("offset", 0.0))
+            if "channel_conversion" in g:
+                cc = np.asarray(g["channel_conversion"][()])
+                data = data * cc[None, :]
+            data = data * conv + off if (conv != 1.0 or off != 0.0) else data
+        coords = None
+        return make_timeseries(data, time, info.extra["channels"], modality=info.modality, fs=info.fs,
+                               units=info.units, channel_coords=coords, source=self.uri,
+                               nwb_path=info.path, kind=info.kind)
+
+
+def _stream_names(paths: list[str]) -> list[str]:
+    """Object names, disambiguated with their container path where two objects share a name."""
+    parts = [p.strip("/").split("/") for p in paths]
+    depth = [1] * len(paths)
+    while True:
+        names = ["/".join(p[-d:]) for p, d in zip(parts, depth)]
+        dup = {n for n in names if names.count(n) > 1}
+        if not dup:
+            return names
+        changed = False
+        for i, n in enumerate(names):
+            if n in dup and depth[i] < len(parts[i]):
+                depth[i] += 1
+                changed = True
+        if not changed:
+            return [f"{n}#{i}" if n in dup else n for i, n in enumerate(names)]
