@@ -132,6 +132,7 @@ class NWBSession(Session):
         self._cache: dict[str, Any] = {}
         #: NWB objects that look like series but are not read as streams, with the reason
         self.skipped: dict[str, str] = {}
+        self._bad: dict[str, str] = {}
         root_type = _nt(h5)
         if root_type != "NWBFile" and "nwb_version" not in h5.attrs:
             raise CorruptFileError(
@@ -295,10 +296,10 @@ class NWBSession(Session):
             )
         first, last = float(ts[0]), float(ts[n - 1])
         if n > 1 and not last > first:
-            raise BadDataError(
-                f"{path}/timestamps are not increasing: the first is {first!r} and the last {last!r}. "
-                "Sort the samples or fix the clock in the file."
-            )
+            # keep the file usable: this stream is listed but reading it raises
+            self._bad[path] = (f"timestamps of {path} are not increasing: the first is {first!r} and the last "
+                               f"{last!r}. Sort the samples or fix the clock in the file before reading.")
+            first, last = min(first, last), max(first, last) + 1e-9
         fs = (n - 1) / (last - first) if n > 1 else None
         duration = (last - first) * n / (n - 1) if n > 1 else 0.0
         return first, fs, duration, "irregular"
@@ -407,6 +408,8 @@ class NWBSession(Session):
             coords = info.extra.get("coords") or None
             return bin_spikes(st, start, stop, bw, modality="spikes", channel_coords=coords,
                               units="count", source=self.uri)
+        if info.path in self._bad:
+            raise BadDataError(f"stream {info.name!r}: {self._bad[info.path]}")
         return guarded(f"stream {info.name!r} ({info.path}) in {self.uri}", self._read_series, info, start, stop)
 
     def window_indices(self, stream: str, start: float | None = None, stop: float | None = None) -> tuple[int, int]:
