@@ -1,0 +1,209 @@
+"""Candidate rest windows of a session, from every kind of evidence, ranked.
+
+Evidence, strongest first: explicit epochs whose label means rest (``epochs``); a BIDS task whose
+name means rest (``bids-task``: the whole run is rest); behaviour (``behavior``: speed, movement or
+pupil low, outside stimulus and task epochs). Only behaviour streams are read here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidInputError
+from .behavior import behavior_traces, intervals_from_mask, merge_gaps, stillness, subtract_intervals
+from .labels import classify_label, rest_label_rank, state_from_label
+
+__all__ = ["find_rest_candidates", "choose_stream", "NEURAL_ORDER", "blocked_intervals", "CANDIDATE_COLUMNS"]
+
+NEURAL_ORDER = ("spikes", "calcium", "ecog", "ieeg", "lfp", "eeg", "meg", "fmri")
+EVIDENCE_WEIGHT = {"epochs": 3.0, "bids-task": 2.0, "behavior": 1.0}
+CANDIDATE_COLUMNS = ("start", "stop", "duration_s", "evidence", "label", "state", "score", "detail")
+
+
+def choose_stream(session: Any, stream: str | None = None) -> str:
+    """The main neural stream of ``session`` (or check the one given).
+
+    Modality order spikes > calcium > ecog > ieeg > lfp > eeg > meg > fmri, then most channels.
+    A behaviour stream is refused: rest segments are cut from neural data.
+    """
+    streams = session.streams
+    if stream is not None:
+        info = session.stream_info(stream)
+        if info.modality not in NEURAL_ORDER:
+            neural = [n for n, s in streams.items() if s.modality in NEURAL_ORDER]
+            raise InvalidInputError(
+                f"stream {stream!r} holds {info.modality!r} data, not neural activity; rest segments are "
+                f"cut from a neural stream. Pass one of {neural} (or stream=None to choose)."
+            )
+        return stream
+    neural = [(NEURAL_ORDER.index(s.modality), -s.n_channels, n) for n, s in streams.items()
+              if s.modality in NEURAL_ORDER]
+    if not neural:
+        raise InvalidInputError(
+            f"session {session.uri} has no neural stream (streams: "
+            f"{ {n: s.modality for n, s in streams.items()} }); rest segments need one of the modalities "
+            f"{NEURAL_ORDER}."
+        )
+    return sorted(neural)[0][2]
+
+
+def blocked_intervals(epochs: pd.DataFrame, pad: float = 0.0) -> list[tuple[float, float]]:
+    """Stimulus and task epochs (padded by ``pad`` s): rest found from behaviour must avoid them."""
+    if epochs is None or len(epochs) == 0:
+        return []
+    cls = epochs["label"].map(classify_label)
+    ep = epochs[cls.isin(["stimulus", "task"])]
+    return [(float(a) - pad, float(b) + pad) for a, b in zip(ep["start"], ep["stop"])]
+
+
+def _bids_task(metadata: dict) -> str | None:
+    for key in ("TaskName", "task_name", "task", "bids_task"):
+        v = metadata.get(key)
+        if v:
+            return str(v)
+    bids = metadata.get("bids")
+    if isinstance(bids, dict):
+        return _bids_task(bids)
+    return None
+
+
+def _from_epochs(session: Any, span: tuple[float, float]) -> list[dict]:
+    ep = session.epochs
+    rows = []
+    if len(ep) == 0:
+        return rows
+    for _, r in ep.iterrows():
+        if classify_label(r["label"]) != "rest":
+            continue
+        a, b = max(float(r["start"]), span[0]), min(float(r["stop"]), span[1])
+        if b <= a:
+            continue
+        state = state_from_label(r["label"])
+        for col in ("state", "state_definition", "condition"):
+            if col in ep.columns and isinstance(r.get(col), str) and r.get(col):
+                state = r[col]
+                break
+        extra = {c: r[c] for c in ("illumination", "apparatus") if c in ep.columns and isinstance(r.get(c), str)}
+        rows.append({"start": a, "stop": b, "evidence": "epochs", "label": str(r["label"]), "state": state,
+                     "detail": {"table": str(r.get("source_table", "epochs")),
+                                "label_rank": rest_label_rank(r["label"]), **extra}})
+    return rows
+
+
+def _from_bids(session: Any, span: tuple[float, float]) -> list[dict]:
+    task = _bids_task(session.metadata)
+    if task is None or classify_label(task) != "rest":
+        return []
+    iv = subtract_intervals([span], blocked_intervals(session.epochs))
+    return [{"start": a, "stop": b, "evidence": "bids-task", "label": f"task-{task}",
+             "state": state_from_label(task), "detail": {"TaskName": task}} for a, b in iv]
+
+
+def _from_behavior(session: Any, span: tuple[float, float], *, max_gap: float, min_bout: float,
+                   smooth_s: float, thresholds: dict[str, float] | None, pad: float) -> list[dict]:
+    traces = behavior_traces(session)
+    if not traces:
+        return []
+    # speed and movement say "still"; pupil is used only when neither exists (it also tracks luminance)
+    motor = [tr for tr in traces if tr.role in ("speed", "movement")]
+    use = motor or [tr for tr in traces if tr.role == "pupil"]
+    # a common 0.1-s grid over the neural span; a bin is still when every covariate is low there
+    grid = np.arange(span[0], span[1], 0.1)
+    still = np.ones(grid.size, bool)
+    details = []
+    for tr in use:
+        thr = (thresholds or {}).get(tr.stream, (thresholds or {}).get(tr.role))
+        t, mask, det = stillness(tr, thr, smooth_s=smooth_s)
+        if det.get("unimodal"):
+            det["note"] = "one behavioural mode only: no movement seen, every sample counts as still"
+        idx = np.clip(np.searchsorted(t, grid, side="right") - 1, 0, max(t.size - 1, 0))
+        inside = (grid >= t[0]) & (grid <= t[-1] + (t[1] - t[0] if t.size > 1 else 0))
+        still &= inside & mask[idx] if t.size else False
+        details.append(det)
+    iv = intervals_from_mask(grid, still)
+    iv = [(a, b) for a, b in iv if b - a >= min_bout]
+    iv = merge_gaps(iv, max_gap)
+    iv = subtract_intervals(iv, blocked_intervals(session.epochs, pad))
+    rows = []
+    for a, b in iv:
+        if b - a < min_bout:
+            continue
+        sel = (grid >= a) & (grid < b)
+        rows.append({"start": a, "stop": b, "evidence": "behavior", "label": "still (behaviour)",
+                     "state": "task-free, still", "detail": {
+                         "covariates": details, "max_gap_s": max_gap, "min_bout_s": min_bout,
+                         "still_fraction": float(still[sel].mean()) if sel.any() else 0.0}})
+    return rows
+
+
+def find_rest_candidates(
+    session: Any,
+    stream: str | None = None,
+    *,
+    min_duration: float = 600.0,
+    evidence: tuple[str, ...] = ("epochs", "bids-task", "behavior"),
+    max_gap: float = 5.0,
+    min_bout: float = 10.0,
+    smooth_s: float = 1.0,
+    thresholds: dict[str, float] | None = None,
+    pad: float = 0.0,
+) -> pd.DataFrame:
+    """Every candidate rest window of ``session``, ranked by evidence then by length.
+
+    Parameters
+    ----------
+    session : Session
+    stream : str, optional
+        Neural stream whose time span bounds the windows (default: the main neural stream).
+    min_duration : float
+        The target length (s); the score rewards coverage of it.
+    evidence : tuple of str
+        Which kinds of evidence to use, among ``"epochs"``, ``"bids-task"``, ``"behavior"``.
+    max_gap : float
+        Still bouts closer than this (s) are merged (brief twitches do not end rest).
+    min_bout : float
+        Still bouts shorter than this (s) are ignored, before and after merging.
+    smooth_s : float
+        Moving-average width (s) applied to behavioural traces before thresholding.
+    thresholds : dict, optional
+        Fixed thresholds per behaviour stream name or role (``{"speed": 2.0}``); default Otsu.
+    pad : float
+        Seconds kept clear around stimulus/task epochs for behaviour-based windows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``start, stop, duration_s, evidence, label, state, score, detail``; best first.
+
+    Examples
+    --------
+    >>> import glue_widgets as gw
+    >>> cands = gw.find_rest_candidates(session)            # doctest: +SKIP
+    >>> cands[["start", "stop", "evidence"]].head()          # doctest: +SKIP
+    """
+    name = choose_stream(session, stream)
+    info = session.stream_info(name)
+    span = (float(info.start_s), float(info.stop_s))
+    unknown = set(evidence) - set(EVIDENCE_WEIGHT)
+    if unknown:
+        raise InvalidInputError(f"evidence kinds {sorted(unknown)} are unknown; use {sorted(EVIDENCE_WEIGHT)}.")
+    rows: list[dict] = []
+    if "epochs" in evidence:
+        rows += _from_epochs(session, span)
+    if "bids-task" in evidence:
+        rows += _from_bids(session, span)
+    if "behavior" in evidence:
+        rows += _from_behavior(session, span, max_gap=max_gap, min_bout=min_bout, smooth_s=smooth_s,
+                               thresholds=thresholds, pad=pad)
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in CANDIDATE_COLUMNS})
+    df = pd.DataFrame(rows)
+    df["duration_s"] = df["stop"] - df["start"]
+    cov = np.minimum(df["duration_s"] / float(min_duration), 1.0)
+    df["score"] = df["evidence"].map(EVIDENCE_WEIGHT) + cov
+    df = df.sort_values(["score", "duration_s"], ascending=False).reset_index(drop=True)
+    df["stream"] = name
+    return df[[*CANDIDATE_COLUMNS, "stream"]]
