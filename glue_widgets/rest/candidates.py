@@ -201,6 +201,11 @@ def find_rest_candidates(
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in CANDIDATE_COLUMNS})
     df = pd.DataFrame(rows)
+    df["start"] = df["start"].clip(lower=span[0])
+    df["stop"] = df["stop"].clip(upper=span[1])
+    df = df[df["stop"] > df["start"]]
+    if len(df) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in CANDIDATE_COLUMNS})
     df["duration_s"] = df["stop"] - df["start"]
     cov = np.minimum(df["duration_s"] / float(min_duration), 1.0)
     df["score"] = df["evidence"].map(EVIDENCE_WEIGHT) + cov
