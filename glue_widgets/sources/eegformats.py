@@ -1,0 +1,446 @@
+"""EDF/EDF+/BDF and BrainVision headers, and windows turned into byte ranges.
+
+Both formats lay samples out so that a time window maps onto one contiguous byte range:
+
+- **EDF/BDF**: after a ``256 + 256 * ns`` byte header come fixed-size *data records*; record ``k``
+  holds ``n_samps[s]`` samples of every signal ``s`` for ``[k * D, (k + 1) * D)`` s. A window needs
+  the records ``k0 .. k1`` only (2-byte little-endian ints; 3 bytes in BDF).
+- **BrainVision** (``.vhdr`` + ``.vmrk`` + binary ``.eeg``): ``MULTIPLEXED`` binary holds
+  sample-major frames of ``n_channels`` values; a window is frames ``i0 .. i1``.
+  ``VECTORIZED`` files need one range per channel.
+
+Every reader works over any object with ``read_at(offset, length) -> bytes`` (a local file through
+:class:`~glue_widgets.sources.rangefile.LocalRangeSource` or a remote
+:class:`~glue_widgets.sources.rangefile.RangeFile`). Calibration follows the file formats (and
+MNE's reading of them): EDF ``(digital * cal + offset) * unit``, BrainVision
+``raw * resolution * unit``; values come out in volts for voltage units.
+"""
+
+from __future__ import annotations
+
+import configparser
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CorruptFileError, UnsupportedError
+
+__all__ = ["ReadAt", "EDFHeader", "BrainVisionHeader", "unit_scale", "parse_edf_annotations",
+           "parse_vmrk"]
+
+
+class ReadAt(Protocol):
+    size: int
+
+    def read_at(self, offset: int, length: int) -> bytes: ...
+
+
+_MICRO = ("\u03bcV", "\u00b5V", "\x83\xcaV", "uV")
+
+
+def unit_scale(unit: str) -> float:
+    """Factor from a physical-dimension string to SI (volts for V units); 1 for non-voltage units."""
+    u = unit.strip().replace("\xc2", "")
+    if u in _MICRO:
+        return 1e-6
+    return {"mV": 1e-3, "nV": 1e-9, "V": 1.0, "µS": 1e-6, "uS": 1e-6}.get(u, 1.0)
+
+
+def _s(b: bytes) -> str:
+    return b.decode("latin-1").split("\x00")[0].strip()
+
+
+def _num(b: bytes, what: str, path: str) -> float:
+    txt = _s(b).replace(",", ".")
+    try:
+        return float(txt)
+    except ValueError:
+        raise CorruptFileError(f"{path}: EDF header field {what} is {txt!r}, not a number.") from None
+
+
+def _sample_window(fs: float, start: float, stop: float, n_total: int) -> tuple[int, int]:
+    """Samples with time ``i / fs`` in ``[start, stop)`` (same rule as a searchsorted 'left')."""
+    i0 = int(np.ceil(start * fs - 1e-9))
+    i1 = int(np.ceil(stop * fs - 1e-9))
+    return max(0, min(i0, n_total)), max(0, min(i1, n_total))
+
+
+@dataclass
+class EDFHeader:
+    """Parsed EDF/EDF+/BDF header. Build with :meth:`parse`."""
+
+    path: str
+    subtype: str  # "edf" or "bdf"
+    plus: str  # "", "EDF+C", "EDF+D", "BDF+C", "BDF+D"
+    header_bytes: int
+    n_records: int
+    record_s: float
+    labels: list[str]
+    units: list[str]
+    physical_min: np.ndarray
+    physical_max: np.ndarray
+    digital_min: np.ndarray
+    digital_max: np.ndarray
+    n_samps: np.ndarray
+    prefilter: list[str]
+    transducer: list[str]
+    patient: str = ""
+    recording: str = ""
+    startdate: str = ""
+    starttime: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sample_bytes(self) -> int:
+        return 3 if self.subtype == "bdf" else 2
+
+    @property
+    def record_bytes(self) -> int:
+        return int(self.n_samps.sum()) * self.sample_bytes
+
+    @property
+    def annotation_signals(self) -> list[int]:
+        return [i for i, lab in enumerate(self.labels) if lab in ("EDF Annotations", "BDF Annotations")]
+
+    @property
+    def data_signals(self) -> list[int]:
+        ann = set(self.annotation_signals)
+        return [i for i in range(len(self.labels)) if i not in ann]
+
+    def fs(self, i: int) -> float:
+        return float(self.n_samps[i]) / self.record_s
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_records * self.record_s
+
+    def gains(self, idx: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(cal, offset, unit) per signal, as MNE computes them."""
+        idx = np.asarray(idx, int)
+        pr = (self.physical_max - self.physical_min)[idx].astype(float)
+        dr = (self.digital_max - self.digital_min)[idx].astype(float)
+        dr[(~np.isfinite(dr)) | (dr == 0)] = 1.0
+        pr[pr == 0] = 1.0
+        cal = pr / dr
+        offset = self.physical_min[idx] - self.digital_min[idx] * cal
+        unit = np.array([unit_scale(self.units[i]) for i in idx], float)
+        return cal, offset, unit
+
+    @classmethod
+    def parse(cls, src: ReadAt, path: str = "") -> "EDFHeader":
+        head = src.read_at(0, 256)
+        if len(head) < 256:
+            raise CorruptFileError(f"{path}: only {len(head)} bytes; an EDF header needs 256.")
+        if head[:1] == b"\xff" and head[1:8] == b"BIOSEMI":
+            subtype = "bdf"
+        elif head[:8].strip() == b"0":
+            subtype = "edf"
+        else:
+            raise CorruptFileError(f"{path}: not an EDF/BDF file (version field {head[:8]!r}).")
+        reserved = _s(head[192:236])
+        plus = reserved[:5] if reserved[:5] in ("EDF+C", "EDF+D", "BDF+C", "BDF+D") else ""
+        header_bytes = int(_num(head[184:192], "header bytes", path))
+        n_records = int(_num(head[236:244], "number of records", path))
+        record_s = _num(head[244:252], "record duration", path)
+        ns = int(_num(head[252:256], "number of signals", path))
+        if ns <= 0 or header_bytes != 256 * (ns + 1):
+            raise CorruptFileError(f"{path}: header says {ns} signals and {header_bytes} header bytes; "
+                                   "they do not agree.")
+        if record_s <= 0:
+            record_s = 1.0
+        sh = src.read_at(256, 256 * ns)
+        if len(sh) < 256 * ns:
+            raise CorruptFileError(f"{path}: signal headers truncated.")
+        pos = 0
+
+        def field_(width: int) -> list[bytes]:
+            nonlocal pos
+            out = [sh[pos + i * width: pos + (i + 1) * width] for i in range(ns)]
+            pos += width * ns
+            return out
+
+        labels = [_s(b) for b in field_(16)]
+        transducer = [_s(b) for b in field_(80)]
+        units = [b.decode("latin-1").strip() for b in field_(8)]
+        pmin = np.array([_num(b, "physical min", path) for b in field_(8)])
+        pmax = np.array([_num(b, "physical max", path) for b in field_(8)])
+        dmin = np.array([_num(b, "digital min", path) for b in field_(8)])
+        dmax = np.array([_num(b, "digital max", path) for b in field_(8)])
+        prefilter = [_s(b) for b in field_(80)]
+        n_samps = np.array([int(_num(b, "samples per record", path)) for b in field_(8)])
+        hdr = cls(path=path, subtype=subtype, plus=plus, header_bytes=header_bytes, n_records=n_records,
+                  record_s=record_s, labels=labels, units=units, physical_min=pmin, physical_max=pmax,
+                  digital_min=dmin, digital_max=dmax, n_samps=n_samps, prefilter=prefilter,
+                  transducer=transducer, patient=_s(head[8:88]), recording=_s(head[88:168]),
+                  startdate=_s(head[168:176]), starttime=_s(head[176:184]))
+        size = getattr(src, "size", None)
+        if size is not None and hdr.record_bytes:
+            on_disk = (int(size) - header_bytes) // hdr.record_bytes
+            if n_records < 0 or on_disk < n_records:
+                hdr.n_records = on_disk  # recording not closed properly: trust the file size (as MNE)
+        if plus.endswith("D"):
+            hdr.extra["discontinuous"] = True
+        return hdr
+
+    # -- windows ------------------------------------------------------------------------------
+    def window(self, signals: list[int], start: float, stop: float) -> dict[str, int]:
+        """Sample and byte span of ``[start, stop)`` for signals sharing one rate."""
+        spr = int(self.n_samps[signals[0]])
+        if any(int(self.n_samps[i]) != spr for i in signals):
+            raise UnsupportedError(f"{self.path}: signals {signals} have different sampling rates; "
+                                   "read them as separate streams.")
+        n_total = self.n_records * spr
+        i0, i1 = _sample_window(spr / self.record_s, start, stop, n_total)
+        if i1 <= i0:
+            return {"i0": i0, "i1": i0, "k0": 0, "k1": 0, "offset": self.header_bytes, "length": 0}
+        k0, k1 = i0 // spr, (i1 - 1) // spr + 1
+        return {"i0": i0, "i1": i1, "k0": k0, "k1": k1,
+                "offset": self.header_bytes + k0 * self.record_bytes,
+                "length": (k1 - k0) * self.record_bytes}
+
+    def _decode_records(self, raw: bytes, n_rec: int) -> np.ndarray:
+        total = int(self.n_samps.sum())
+        if self.subtype == "bdf":
+            b = np.frombuffer(raw, np.uint8).reshape(n_rec * total, 3).astype(np.int32)
+            v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
+            v = np.where(v >= 1 << 23, v - (1 << 24), v)
+            return v.reshape(n_rec, total)
+        return np.frombuffer(raw, "<i2").reshape(n_rec, total)
+
+    def read(self, src: ReadAt, signals: list[int], start: float, stop: float) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(data, time)``: data (n_times, n_signals) in SI units, time in s from file start."""
+        w = self.window(signals, start, stop)
+        spr = int(self.n_samps[signals[0]])
+        fs = spr / self.record_s
+        if w["i1"] <= w["i0"]:
+            return np.zeros((0, len(signals))), np.zeros(0)
+        raw = src.read_at(w["offset"], w["length"])
+        if len(raw) != w["length"]:
+            raise CorruptFileError(f"{self.path}: file ends inside data record {w['k1'] - 1}.")
+        n_rec = w["k1"] - w["k0"]
+        rec = self._decode_records(raw, n_rec)
+        bounds = np.concatenate([[0], np.cumsum(self.n_samps)])
+        a, b = w["i0"] - w["k0"] * spr, w["i1"] - w["k0"] * spr
+        out = np.empty((len(signals), w["i1"] - w["i0"]), float)
+        cal, offset, unit = self.gains(signals)
+        for j, s in enumerate(signals):
+            dig = rec[:, bounds[s]:bounds[s + 1]].reshape(-1)[a:b]
+            col = dig * cal[j]
+            col += offset[j]
+            col *= unit[j]
+            out[j] = col
+        t = np.arange(w["i0"], w["i1"], dtype=np.float64) / fs
+        return out.T, t
+
+    def read_annotations(self, src: ReadAt, max_bytes: int | None = None) -> pd.DataFrame:
+        """EDF+ annotations (onset, duration, description); reads every record's annotation bytes.
+
+        Reads the whole data section (annotations are interleaved with the samples): pass
+        ``max_bytes`` to refuse files larger than that (returns an empty table).
+        """
+        cols = {"onset": [], "duration": [], "description": []}
+        ann = self.annotation_signals
+        if not ann or self.n_records <= 0:
+            return pd.DataFrame(cols)
+        total = self.n_records * self.record_bytes
+        if max_bytes is not None and total > max_bytes:
+            return pd.DataFrame(cols)
+        raw = src.read_at(self.header_bytes, total)
+        n_rec = len(raw) // self.record_bytes
+        arr = np.frombuffer(raw[: n_rec * self.record_bytes], np.uint8).reshape(n_rec, self.record_bytes)
+        bounds = np.concatenate([[0], np.cumsum(self.n_samps)]) * self.sample_bytes
+        first_onset = None
+        rows = []
+        for r in range(n_rec):
+            for s in ann:
+                tal = arr[r, bounds[s]:bounds[s + 1]].tobytes()
+                for onset, dur, texts in parse_edf_annotations(tal):
+                    if not any(texts) and first_onset is None:
+                        first_onset = onset  # the time-keeping TAL of the first record
+                    for text in texts:
+                        if text:
+                            rows.append((onset, dur, text))
+        t0 = first_onset or 0.0
+        for onset, dur, text in rows:
+            cols["onset"].append(onset - t0)
+            cols["duration"].append(dur)
+            cols["description"].append(text)
+        return pd.DataFrame(cols)
+
+
+_TAL = re.compile(rb"([+-]\d+(?:\.\d*)?)(?:\x15(\d+(?:\.\d*)?))?\x14(.*?)\x14\x00", re.DOTALL)
+
+
+def parse_edf_annotations(tal: bytes) -> list[tuple[float, float, list[str]]]:
+    """Parse the Time-stamped Annotation Lists of one EDF+ annotation signal chunk."""
+    out = []
+    for m in _TAL.finditer(tal):
+        onset = float(m.group(1))
+        dur = float(m.group(2)) if m.group(2) else 0.0
+        texts = [t.decode("utf-8", "replace") for t in m.group(3).split(b"\x14")]
+        out.append((onset, dur, texts))
+    return out
+
+
+# -- BrainVision ---------------------------------------------------------------------------------
+_BV_DTYPES = {"INT_16": "<i2", "INT_32": "<i4", "IEEE_FLOAT_32": "<f4"}
+
+
+def _decode_text(raw: bytes) -> str:
+    m = re.search(rb"Codepage=(.+)", raw, re.IGNORECASE)
+    cp = m.group(1).strip().decode("ascii", "ignore") if m else "utf-8"
+    if cp.upper() == "ANSI":
+        cp = "cp1252"
+    try:
+        return raw.decode(cp)
+    except (UnicodeDecodeError, LookupError):
+        return raw.decode("latin-1")
+
+
+@dataclass
+class BrainVisionHeader:
+    """Parsed BrainVision ``.vhdr``. Build with :meth:`parse`."""
+
+    path: str
+    data_file: str
+    marker_file: str
+    dtype: str
+    orientation: str  # "MULTIPLEXED" or "VECTORIZED"
+    fs: float
+    names: list[str]
+    resolution: np.ndarray
+    units: list[str]
+    data_size: int | None = None
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.names)
+
+    @property
+    def bytes_per_value(self) -> int:
+        return np.dtype(self.dtype).itemsize
+
+    @property
+    def n_samples(self) -> int:
+        if self.data_size is None:
+            raise CorruptFileError(f"{self.path}: size of the binary data file is unknown.")
+        return self.data_size // (self.bytes_per_value * self.n_channels)
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_samples / self.fs
+
+    @classmethod
+    def parse(cls, text: bytes | str, path: str = "") -> "BrainVisionHeader":
+        if isinstance(text, bytes):
+            text = _decode_text(text)
+        lines = text.splitlines()
+        if not lines or "Brain Vision Data Exchange Header File" not in lines[0] and \
+                "BrainVision Data Exchange Header File" not in lines[0]:
+            raise CorruptFileError(f"{path}: not a BrainVision header (first line {lines[:1]!r}).")
+        cfg = configparser.ConfigParser(interpolation=None, strict=False)
+        cfg.optionxform = str  # keep key case (Ch1 ...)
+        body = "\n".join(ln for ln in lines[1:] if not ln.startswith(";"))
+        # [Comment] sections hold free text that configparser cannot parse
+        body = body.split("[Comment]")[0]
+        try:
+            cfg.read_file(io.StringIO(body))
+        except configparser.Error as exc:
+            raise CorruptFileError(f"{path}: BrainVision header cannot be parsed ({exc}).") from None
+        ci = cfg["Common Infos"] if cfg.has_section("Common Infos") else {}
+        if ci.get("DataFormat", "BINARY").upper() != "BINARY":
+            raise UnsupportedError(f"{path}: BrainVision DataFormat={ci.get('DataFormat')!r}; only BINARY "
+                                   "files can be read by byte ranges.")
+        fmt = cfg.get("Binary Infos", "BinaryFormat", fallback="INT_16").strip().upper()
+        if fmt not in _BV_DTYPES:
+            raise UnsupportedError(f"{path}: BinaryFormat={fmt!r} is not one of {sorted(_BV_DTYPES)}.")
+        orient = ci.get("DataOrientation", "MULTIPLEXED").strip().upper()
+        nch = int(ci.get("NumberOfChannels", "0"))
+        interval = float(ci.get("SamplingInterval", "0"))
+        if nch <= 0 or interval <= 0:
+            raise CorruptFileError(f"{path}: NumberOfChannels={nch} / SamplingInterval={interval} invalid.")
+        names, res, units = [], [], []
+        chans = cfg["Channel Infos"] if cfg.has_section("Channel Infos") else {}
+        for n in range(1, nch + 1):
+            props = chans.get(f"Ch{n}", f"Ch{n},,1,µV").split(",")
+            if len(props) < 4:
+                props += ["µV"]
+            elif props[3] == "":
+                props[3] = "µV"
+            name, _, r, u = props[:4]
+            if r == "":
+                r = "0.000001" if not u else "1.0"
+            names.append(name.replace(r"\1", ","))
+            res.append(float(r))
+            units.append(u.replace("\xc2", ""))
+        return cls(path=path, data_file=ci.get("DataFile", "").strip(), marker_file=ci.get("MarkerFile", "").strip(),
+                   dtype=_BV_DTYPES[fmt], orientation=orient, fs=1e6 / interval, names=names,
+                   resolution=np.array(res), units=units)
+
+    def window(self, start: float, stop: float) -> dict[str, int]:
+        i0, i1 = _sample_window(self.fs, start, stop, self.n_samples)
+        frame = self.bytes_per_value * self.n_channels
+        return {"i0": i0, "i1": i1, "offset": i0 * frame, "length": max(0, i1 - i0) * frame}
+
+    def read(self, src: ReadAt, channels: list[int], start: float, stop: float) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(data, time)``: data (n_times, n_channels) in SI units (volts), time in s."""
+        w = self.window(start, stop)
+        n = w["i1"] - w["i0"]
+        if n <= 0:
+            return np.zeros((0, len(channels))), np.zeros(0)
+        bpv = self.bytes_per_value
+        if self.orientation == "MULTIPLEXED":
+            raw = src.read_at(w["offset"], w["length"])
+            if len(raw) != w["length"]:
+                raise CorruptFileError(f"{self.path}: binary data end before sample {w['i1']}.")
+            arr = np.frombuffer(raw, self.dtype).reshape(n, self.n_channels)[:, channels]
+        elif self.orientation == "VECTORIZED":
+            cols = []
+            for c in channels:
+                off = (c * self.n_samples + w["i0"]) * bpv
+                raw = src.read_at(off, n * bpv)
+                if len(raw) != n * bpv:
+                    raise CorruptFileError(f"{self.path}: binary data end inside channel {c}.")
+                cols.append(np.frombuffer(raw, self.dtype))
+            arr = np.stack(cols, axis=1)
+        else:
+            raise UnsupportedError(f"{self.path}: DataOrientation={self.orientation!r} is not supported.")
+        scale = self.resolution[channels] * np.array([unit_scale(self.units[c]) if self.units[c] in
+                                                      (*_MICRO, "mV", "nV", "V", "µS", "uS") else 1.0
+                                                      for c in channels])
+        data = arr.astype(np.float64) * scale
+        t = np.arange(w["i0"], w["i1"], dtype=np.float64) / self.fs
+        return data, t
+
+
+def parse_vmrk(text: bytes | str, fs: float) -> pd.DataFrame:
+    """BrainVision markers as (onset s, duration s, description ``type/desc``), as MNE names them."""
+    if isinstance(text, bytes):
+        text = _decode_text(text)
+    rows = []
+    in_markers = False
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("["):
+            in_markers = line.lower() == "[marker infos]"
+            continue
+        if not in_markers or not line or line.startswith(";"):
+            continue
+        m = re.match(r"Mk\d+=(.*)", line)
+        if not m:
+            continue
+        parts = m.group(1).split(",")
+        if len(parts) < 3:
+            continue
+        mtype, desc = parts[0], parts[1].replace(r"\1", ",")
+        try:
+            pos = int(parts[2])
+            size = int(parts[3]) if len(parts) > 3 and parts[3] else 1
+        except ValueError:
+            continue
+        rows.append(((pos - 1) / fs, max(size - 1, 0) / fs if size > 1 else 0.0, f"{mtype}/{desc}"))
+    return pd.DataFrame(rows, columns=["onset", "duration", "description"])

@@ -1,0 +1,312 @@
+"""OpenNeuro BIDS EEG/iEEG datasets, streamed from the public S3 bucket over HTTPS.
+
+``openneuro://<ds>[@<snapshot>]/<path>`` opens one run: the dataset's files are listed with
+anonymous S3 ``ListObjectsV2`` (``?list-type=2&prefix=<ds>/...``, XML, paginated with continuation
+tokens), the BIDS sidecars are fetched (a few KB, cached), and EDF/BDF/BrainVision samples are read
+by HTTP range requests of just the records a window needs. EEGLAB ``.set``/``.fdt`` cannot be
+ranged: that one run is downloaded into the cache and read with MNE.
+
+**Snapshots.** The S3 bucket holds only the *latest published snapshot* of each dataset. A
+``@<snapshot>`` in the URI is recorded in ``metadata["snapshot_requested"]`` and the URI, but the
+bytes are whatever S3 serves now (``metadata["snapshot_note"]`` says so); pin exact versions with
+DataLad/openneuro-py outside glue_widgets.
+
+Base URL: ``$GLUE_OPENNEURO_URL`` (default ``https://s3.amazonaws.com/openneuro.org``).
+
+Examples
+--------
+>>> import glue_widgets as gw
+>>> gw.openneuro.list_files("ds004504", "sub-001/")                              # doctest: +SKIP
+>>> s = gw.open("openneuro://ds004504/sub-001/eeg/sub-001_task-eyesclosed_eeg.set")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import GlueError, InvalidInputError, NetworkError, NotFoundError
+from .bids import DATA_EXTENSIONS, BidsSession, parse_bids_name
+from .cache import DiskCache, cache_key, get_default_cache
+from .http import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpClient, Meter
+from .rangefile import RangeFile
+
+__all__ = ["open_openneuro", "list_files", "find_rest_runs", "parse_uri", "base_url", "REST_PATTERN"]
+
+DEFAULT_URL = "https://s3.amazonaws.com/openneuro.org"
+_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+_DS = re.compile(r"ds\d{6}")
+_SNAPSHOT_NOTE = ("OpenNeuro's S3 bucket holds only the latest published snapshot; the requested snapshot "
+                  "is recorded but the bytes read are the latest ones.")
+REST_PATTERN = re.compile(
+    r"(?<![a-z])(rest|resting|restingstate|rs|eyes[\s_-]*(open|opened|closed)|eyesopen|eyesclosed|"
+    r"eo|ec|baseline|spontaneous|task[\s_-]*free)(?![a-z])", re.IGNORECASE)
+
+
+def base_url() -> str:
+    return os.environ.get("GLUE_OPENNEURO_URL", DEFAULT_URL).rstrip("/")
+
+
+def parse_uri(uri: str) -> tuple[str, str | None, str]:
+    """``openneuro://ds000001@1.0.0/sub-01/eeg/x.edf`` -> ("ds000001", "1.0.0", "sub-01/eeg/x.edf")."""
+    m = re.fullmatch(r"openneuro://(ds\d{6})(?:@([A-Za-z0-9._-]+))?(?:/(.*))?", uri.strip())
+    if not m:
+        raise InvalidInputError(
+            f"{uri!r} is not an OpenNeuro URI; expected openneuro://<ds>[@<snapshot>]/<path>, for example "
+            "openneuro://ds004504/sub-001/eeg/sub-001_task-eyesclosed_eeg.set."
+        )
+    return m.group(1), m.group(2), (m.group(3) or "").strip("/")
+
+
+def _check_ds(ds: str) -> str:
+    if not isinstance(ds, str) or not _DS.fullmatch(ds):
+        raise InvalidInputError(f"dataset={ds!r} must look like 'ds004504' (ds + 6 digits).")
+    return ds
+
+
+class _Bucket:
+    """Listing + reading of one dataset in the bucket, with the cache used for offline fallback."""
+
+    def __init__(self, ds: str, *, client: HttpClient, cache: DiskCache, base: str | None = None) -> None:
+        self.ds = ds
+        self.client = client
+        self.cache = cache
+        self.base = base or base_url()
+        self._listings: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._files_dir = Path(cache.directory).parent / "files" / "openneuro" / ds
+        self._lock = threading.Lock()
+
+    def list(self, prefix: str = "", delimiter: str = "") -> tuple[list[dict[str, Any]], list[str]]:
+        """(objects, common prefixes) under ``<ds>/<prefix>``; objects have key (relative), size, etag."""
+        k = (prefix, delimiter)
+        if k in self._listings:
+            return self._listings[k], []  # prefixes are only needed once (browsing)
+        full = f"{self.ds}/{prefix}"
+        ckey = cache_key("s3list", self.base, full, delimiter)
+        objects: list[dict[str, Any]] = []
+        prefixes: list[str] = []
+        token = None
+        try:
+            while True:
+                params = {"list-type": "2", "prefix": full}
+                if delimiter:
+                    params["delimiter"] = delimiter
+                if token:
+                    params["continuation-token"] = token
+                resp = self.client.get(self.base, params=params, what="S3 listing")
+                try:
+                    root = ET.fromstring(resp.content)
+                except ET.ParseError:
+                    raise NetworkError(f"S3 listing of {full!r} at {self.base} is not XML.") from None
+                for c in root.iter(f"{_NS}Contents"):
+                    key = c.findtext(f"{_NS}Key") or ""
+                    objects.append({"key": key[len(self.ds) + 1:], "size": int(c.findtext(f"{_NS}Size") or 0),
+                                    "etag": (c.findtext(f"{_NS}ETag") or "").strip('"'),
+                                    "modified": c.findtext(f"{_NS}LastModified")})
+                for p in root.iter(f"{_NS}CommonPrefixes"):
+                    prefixes.append((p.findtext(f"{_NS}Prefix") or "")[len(self.ds) + 1:])
+                if (root.findtext(f"{_NS}IsTruncated") or "false").lower() != "true":
+                    break
+                token = root.findtext(f"{_NS}NextContinuationToken")
+                if not token:
+                    break
+        except NetworkError:
+            cached = self.cache.get_json(ckey)
+            if cached is None:
+                raise
+            objects, prefixes = cached["objects"], cached["prefixes"]  # offline: last known listing
+        else:
+            self.cache.put_json(ckey, {"objects": objects, "prefixes": prefixes})
+        self._listings[k] = objects
+        return objects, prefixes
+
+    def url(self, rel: str) -> str:
+        from urllib.parse import quote
+
+        return f"{self.base}/{quote(self.ds + '/' + rel)}"
+
+
+class S3Tree:
+    """The :class:`~glue_widgets.sources.bids.Tree` interface over an OpenNeuro dataset in S3."""
+
+    def __init__(self, bucket: _Bucket, objects: list[dict[str, Any]], *, block_size: int = 64 * 1024) -> None:
+        self.b = bucket
+        self.block_size = block_size
+        self._obj: dict[str, dict[str, Any]] = {o["key"]: o for o in objects}
+
+    @classmethod
+    def for_run(cls, bucket: _Bucket, rel: str, *, block_size: int = 64 * 1024) -> "S3Tree":
+        """List what sidecar lookup needs: the dataset root (one level) and the run's subject folder."""
+        objs, _ = bucket.list("", "/")
+        parts = rel.split("/")
+        if len(parts) > 1:
+            objs = objs + bucket.list(parts[0] + "/")[0]
+        return cls(bucket, objs, block_size=block_size)
+
+    def listdir(self, reldir: str) -> list[str]:
+        pre = f"{reldir}/" if reldir else ""
+        return sorted(k[len(pre):] for k in self._obj if k.startswith(pre) and "/" not in k[len(pre):])
+
+    def exists(self, rel: str) -> bool:
+        return rel in self._obj
+
+    def _need(self, rel: str) -> dict[str, Any]:
+        o = self._obj.get(rel)
+        if o is None:
+            raise NotFoundError(f"{self.describe(rel)!r} is not in the dataset listing.")
+        return o
+
+    def read_bytes(self, rel: str) -> bytes:
+        o = self._need(rel)
+        key = cache_key("s3obj", self.b.base, self.b.ds, rel, o["etag"], o["size"])
+        data = self.b.cache.get(key)
+        if data is not None:
+            self.b.client.meter.add("cache_bytes", len(data))
+            return data
+        data = self.b.client.get(self.b.url(rel), what="OpenNeuro file", expect_len=o["size"]).content
+        if len(data) != o["size"]:
+            raise NetworkError(f"{self.describe(rel)!r}: got {len(data)} bytes, the listing says {o['size']}.")
+        self.b.cache.put(key, data)
+        return data
+
+    def range_source(self, rel: str) -> RangeFile:
+        o = self._need(rel)
+        return RangeFile(self.b.url(rel), client=self.b.client, cache=self.b.cache, size=o["size"],
+                         cache_id=f"openneuro|{self.b.base}|{self.b.ds}|{rel}|{o['etag']}|{o['size']}",
+                         block_size=self.block_size, name=self.describe(rel))
+
+    def local_path(self, rel: str) -> str:
+        """Download one file into the cache directory (once) and return its path."""
+        o = self._need(rel)
+        dest = self.b._files_dir / o["etag"] / rel
+        if dest.is_file() and dest.stat().st_size == o["size"]:
+            return str(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        self.b.client.download(self.b.url(rel), dest, size=o["size"])
+        return str(dest)
+
+    def describe(self, rel: str) -> str:
+        return f"openneuro://{self.b.ds}/{rel}"
+
+
+def _client(kw: dict[str, Any]) -> tuple[HttpClient, DiskCache]:
+    meter = Meter()
+    client = HttpClient(timeout=kw.pop("timeout", DEFAULT_TIMEOUT), retries=kw.pop("retries", DEFAULT_RETRIES),
+                        backoff=kw.pop("backoff", 0.1), meter=meter)
+    cache = get_default_cache(kw.pop("cache_dir", None), kw.pop("cache_max_bytes", None))
+    return client, cache
+
+
+def open_openneuro(uri: str, **kw: Any) -> BidsSession:
+    """Open one run of an OpenNeuro dataset lazily (``openneuro://<ds>[@<snapshot>]/<path>``).
+
+    Parameters
+    ----------
+    uri : str
+        For example ``openneuro://ds004504/sub-001/eeg/sub-001_task-eyesclosed_eeg.set``.
+    timeout : float or (float, float), optional
+        ``(connect, read)`` seconds per request (default (5, 30)).
+    retries : int, optional
+        Retries of a failed request (default 3).
+    cache_dir : path, optional
+        Cache root (default ``$GLUE_CACHE_DIR`` or ``~/.cache/glue_widgets``).
+
+    Returns
+    -------
+    BidsSession
+        ``s.stats`` counts network bytes/requests; ``s.metadata["snapshot_note"]`` explains snapshots.
+    """
+    ds, snapshot, rel = parse_uri(uri)
+    if not rel:
+        raise InvalidInputError(f"{uri!r} names a dataset but no file; add the path of a run, e.g. "
+                                f"openneuro://{ds}/sub-01/eeg/sub-01_task-rest_eeg.edf (see list_files).")
+    if os.path.splitext(rel)[1].lower() not in DATA_EXTENSIONS:
+        raise InvalidInputError(f"{uri!r}: {rel!r} is not an EEG/iEEG data file ({DATA_EXTENSIONS}).")
+    block_size = kw.pop("block_size", 64 * 1024)
+    client, cache = _client(kw)
+    if kw:
+        raise InvalidInputError(f"open_openneuro got unexpected keyword(s) {sorted(kw)}.")
+    bucket = _Bucket(ds, client=client, cache=cache)
+    tree = S3Tree.for_run(bucket, rel, block_size=block_size)
+    if not tree._obj:
+        raise NotFoundError(f"OpenNeuro dataset {ds!r} has no files at {bucket.base}; check the accession "
+                            "number (e.g. ds004504).")
+    if not tree.exists(rel):
+        near = [k for k in tree._obj if k.endswith(os.path.splitext(rel)[1])][:5]
+        raise NotFoundError(f"{rel!r} is not in OpenNeuro dataset {ds}; files with that extension include "
+                            f"{near}. Use gw.openneuro.list_files({ds!r}) to browse.")
+    is_bids = "dataset_description.json" in tree._obj
+    return BidsSession(tree, rel, uri=uri, is_bids=is_bids, remote=True, stats=client.meter,
+                       extra_metadata={"dataset": ds, "snapshot_requested": snapshot,
+                                       "snapshot_note": _SNAPSHOT_NOTE, "provider": "openneuro",
+                                       "asset": rel})
+
+
+def list_files(ds: str, prefix: str = "", **kw: Any) -> pd.DataFrame:
+    """Every file of dataset ``ds`` under ``prefix``: columns path, size, uri.
+
+    Examples
+    --------
+    >>> gw.openneuro.list_files("ds004504", "sub-001/")   # doctest: +SKIP
+    """
+    _check_ds(ds)
+    client, cache = _client(kw)
+    objs, _ = _Bucket(ds, client=client, cache=cache).list(prefix.lstrip("/"))
+    if not objs:
+        raise NotFoundError(f"no files in OpenNeuro dataset {ds!r} under prefix {prefix!r}.")
+    return pd.DataFrame({"path": [o["key"] for o in objs], "size": [o["size"] for o in objs],
+                         "uri": [f"openneuro://{ds}/{o['key']}" for o in objs]})
+
+
+def find_rest_runs(ds: str, **kw: Any) -> pd.DataFrame:
+    """EEG/iEEG runs of ``ds`` that are rest: ``task-rest`` or a task whose name/description means rest.
+
+    Looks at the task entity and at each run's sidecar ``TaskName`` / ``TaskDescription`` (rest,
+    resting, eyes open/closed, baseline, spontaneous, task-free...). Columns: uri, path, subject,
+    session, task, run, datatype, format, reason.
+
+    Examples
+    --------
+    >>> gw.openneuro.find_rest_runs("ds004504")   # doctest: +SKIP
+    """
+    _check_ds(ds)
+    client, cache = _client(kw)
+    bucket = _Bucket(ds, client=client, cache=cache)
+    objs, _ = bucket.list("")
+    if not objs:
+        raise NotFoundError(f"OpenNeuro dataset {ds!r} has no files at {bucket.base}.")
+    tree = S3Tree(bucket, objs)
+    rows = []
+    for o in objs:
+        path = o["key"]
+        ents, suffix, ext = parse_bids_name(path)
+        if suffix not in ("eeg", "ieeg") or ext.lower() not in DATA_EXTENSIONS or "task" not in ents:
+            continue
+        task = ents["task"]
+        reason = f"task-{task}" if REST_PATTERN.search(task) or task.lower().startswith("rest") else None
+        if reason is None:
+            # the run's sidecar, else the dataset-level task sidecar (inheritance)
+            for side in (path[: -len(ext)] + ".json", f"task-{task}_{suffix}.json"):
+                if not tree.exists(side):
+                    continue
+                try:
+                    meta = json.loads(tree.read_bytes(side).decode("utf-8"))
+                except (GlueError, ValueError, UnicodeDecodeError):
+                    continue
+                m = REST_PATTERN.search(" ".join(str(meta.get(k, "")) for k in ("TaskName", "TaskDescription")))
+                if m:
+                    reason = f"sidecar says {m.group(0)!r}"
+                    break
+        if reason:
+            rows.append({"uri": f"openneuro://{ds}/{path}", "path": path, "subject": ents.get("sub"),
+                         "session": ents.get("ses"), "task": task, "run": ents.get("run"), "datatype": suffix,
+                         "format": ext.lstrip("."), "reason": reason})
+    return pd.DataFrame(rows, columns=["uri", "path", "subject", "session", "task", "run", "datatype",
+                                       "format", "reason"])

@@ -1,0 +1,211 @@
+"""A threaded HTTP/1.1 server on 127.0.0.1:0 with pluggable apps and on-demand fault injection.
+
+Apps are callables ``app(handler, path, query) -> bool`` (True = handled). :class:`Faults` decides,
+per data request, whether to misbehave: drop the connection mid-body, answer 503, stall before
+(or in the middle of) the body, truncate the body, or send a wrong ``Content-Range``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+FAULT_KINDS = ("drop", "503", "slow", "stall", "truncate", "bad_range", "short_length")
+
+
+@dataclass
+class Faults:
+    """Fault plan. ``rate`` = probability that a data request misbehaves; ``kinds`` to pick from.
+
+    ``burst_503`` > 0 makes the next N requests of any kind answer 503. ``slow_s`` is how long a
+    slow/stalled answer waits (make it longer than the client's read timeout).
+    """
+
+    rate: float = 0.0
+    kinds: tuple[str, ...] = FAULT_KINDS
+    slow_s: float = 1.5
+    burst_503: int = 0
+    seed: int = 0
+    counts: dict = field(default_factory=dict)
+    _rng: random.Random = field(default=None, repr=False)  # type: ignore[assignment]
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self):
+        self._rng = random.Random(self.seed)
+
+    def draw(self) -> str | None:
+        with self._lock:
+            if self.burst_503 > 0:
+                self.burst_503 -= 1
+                kind = "503"
+            elif self.rate > 0 and self._rng.random() < self.rate:
+                kind = self._rng.choice(self.kinds)
+            else:
+                return None
+            self.counts[kind] = self.counts.get(kind, 0) + 1
+            return kind
+
+    def clear(self) -> None:
+        with self._lock:
+            self.rate = 0.0
+            self.burst_503 = 0
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else every small range answer stalls ~40 ms (delayed ACK)
+    server: "LocalServer"
+
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+    def _dispatch(self, head: bool):
+        self.server.request_log.append((self.command, self.path, dict(self.headers)))
+        parts = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        self.is_head = head
+        try:
+            for app in self.server.apps:
+                if app(self, unquote(parts.path), query):
+                    return
+            self.send_simple(404, b"not found")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def do_GET(self):
+        self._dispatch(False)
+
+    def do_HEAD(self):
+        self._dispatch(True)
+
+    # helpers used by apps
+    def send_simple(self, code: int, body: bytes, ctype: str = "text/plain", headers: dict | None = None):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if not self.is_head:
+            self.wfile.write(body)
+
+    def kill_connection(self):
+        self.close_connection = True
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+class LocalServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, apps=(), faults: Faults | None = None):
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.apps = list(apps)
+        self.faults = faults or Faults()
+        self.request_log: list = []
+        self._thread: threading.Thread | None = None
+
+    def handle_error(self, request, client_address):  # clients dropping sockets is expected here
+        pass
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def start(self) -> "LocalServer":
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+
+
+_RANGE = re.compile(r"bytes=(\d+)-(\d*)$")
+
+
+class StaticFiles:
+    """Serve files under ``root`` at ``prefix`` with Range support (206 + Content-Range) and faults."""
+
+    def __init__(self, root: str | os.PathLike, prefix: str = "/files/"):
+        self.root = Path(root)
+        self.prefix = prefix
+
+    def __call__(self, h: Handler, path: str, query: dict) -> bool:
+        if not path.startswith(self.prefix):
+            return False
+        rel = path[len(self.prefix):]
+        f = (self.root / rel).resolve()
+        if not str(f).startswith(str(self.root.resolve())) or not f.is_file():
+            h.send_simple(404, b"no such file")
+            return True
+        serve_file(h, f)
+        return True
+
+
+def serve_file(h: Handler, f: Path, etag: str | None = None) -> None:
+    size = f.stat().st_size
+    etag = etag or f'"{size}-{int(f.stat().st_mtime)}"'
+    fault = h.server.faults.draw()
+    if fault == "503":
+        h.send_simple(503, b"slow down", headers={"Retry-After": "0"})
+        return
+    if fault == "slow":
+        time.sleep(h.server.faults.slow_s)
+    rng = h.headers.get("Range")
+    start, end, code = 0, size - 1, 200
+    if rng:
+        m = _RANGE.match(rng.strip())
+        if not m:
+            h.send_simple(416, b"bad range", headers={"Content-Range": f"bytes */{size}"})
+            return
+        start = int(m.group(1))
+        end = min(size - 1, int(m.group(2))) if m.group(2) else size - 1
+        if start >= size:
+            h.send_simple(416, b"range not satisfiable", headers={"Content-Range": f"bytes */{size}"})
+            return
+        code = 206
+    shift = 0
+    if fault == "bad_range" and code == 206:
+        shift = 7 if end + 7 < size else -min(7, start)
+    with open(f, "rb") as fh:
+        fh.seek(start + shift)
+        body = fh.read(end - start + 1)
+    h.send_response(code)
+    h.send_header("Content-Type", "application/octet-stream")
+    h.send_header("Accept-Ranges", "bytes")
+    h.send_header("ETag", etag)
+    declared = len(body)
+    if fault == "short_length":
+        declared = max(0, len(body) // 2)
+        body = body[:declared]
+    h.send_header("Content-Length", str(declared))
+    if code == 206:
+        h.send_header("Content-Range", f"bytes {start + shift}-{end + shift}/{size}")
+    h.end_headers()
+    if h.is_head:
+        return
+    if fault in ("drop", "truncate", "stall") and len(body) > 1:
+        half = body[: len(body) // 2]
+        h.wfile.write(half)
+        if fault == "stall":
+            h.wfile.flush()
+            time.sleep(h.server.faults.slow_s)
+        h.kill_connection()
+        return
+    h.wfile.write(body)
