@@ -24,7 +24,7 @@ def _h5_trains(path):
 
 
 @pytest.mark.parametrize("name", list(FILES))
-@pytest.mark.parametrize("window,bw", [((0.0, 60.0), 0.04), ((500.0, 800.0), 0.5)])
+@pytest.mark.parametrize("window,bw", [((10.0, 70.0), 0.04), ((500.0, 800.0), 0.5)])
 def test_real_units_binned_equal_numpy_histogram(name, window, bw):
     path = DATA / name
     if not path.exists():

@@ -150,6 +150,7 @@ class NWBSession(Session):
             g = f.get(top)
             if isinstance(g, h5py.Group):
                 self._walk(g, "", found)
+        self._epochs = read_intervals(f)
         for path in ("units",):
             g = f.get(path)
             if isinstance(g, h5py.Group) and "spike_times" in g:
@@ -162,7 +163,6 @@ class NWBSession(Session):
         names = _stream_names([kw["path"] for _, kw in infos])
         for name, (_, kw) in zip(names, infos):
             self._streams[name] = StreamInfo(name=name, **kw)
-        self._epochs = read_intervals(f)
 
     def _walk(self, g: h5py.Group, parent_type: str, found: list) -> None:
         for key, obj in g.items():
@@ -323,8 +323,20 @@ class NWBSession(Session):
             lasts = np.array([vals[i - 1] for i in ends[nonempty]])
         else:
             firsts = lasts = np.zeros(0)
-        t0 = min(0.0, float(firsts.min())) if firsts.size else 0.0
-        t1 = float(lasts.max()) if lasts.size else 0.0
+        # the stream spans its spikes, its observation intervals and the session's epochs: silence
+        # before the first spike counts as recorded only when the file says it was observed
+        lo = [firsts.min()] if firsts.size else []
+        hi = [lasts.max()] if lasts.size else []
+        obs = g.get("obs_intervals")
+        if isinstance(obs, h5py.Dataset) and obs.ndim == 2 and 0 < obs.shape[0] <= SMALL_READ:
+            o = np.asarray(obs[()], dtype=np.float64)
+            lo.append(np.nanmin(o[:, 0]))
+            hi.append(np.nanmax(o[:, 1]))
+        if len(self._epochs):
+            lo.append(float(self._epochs.start.min()))
+            hi.append(float(self._epochs.stop.max()))
+        t0 = float(min(lo)) if lo else 0.0
+        t1 = float(max(hi)) if hi else t0
         coords = unit_coords(self.h5, g, len(ids))
         self._cache[path + "#index"] = (starts, ends)
         fs = 1.0 / self.bin_width
