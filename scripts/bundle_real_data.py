@@ -79,8 +79,9 @@ def bundle_aplysia(src: Path) -> list[str]:
                 institution="University of Manchester / Rosalind Franklin University",
                 experiment_description="Bruno, Frost & Humphries (2017) eLife 6:e27342",
                 related_publications=["doi:10.7554/eLife.27342"],
-                subject=Subject(subject_id=prep, species="Aplysia californica",
-                                description="isolated pedal ganglion preparation"),
+                # age and sex are not in the source: "U" = unknown, "P0D/" = an open-ended age range
+                subject=Subject(subject_id=prep, species="Aplysia californica", sex="U", age="P0D/",
+                                description="isolated pedal ganglion preparation (adult; age not recorded)"),
             )
             nwb.add_unit_column("location", "ganglion")
             if pos is not None:
@@ -190,8 +191,13 @@ def bundle_nelpy(src: Path) -> list[str]:
         session_id="linear-track",
         lab="Kemere lab",
         institution="Rice University",
-        subject=Subject(subject_id="nelpy-linear-track-rat", species="Rattus norvegicus"),
+        subject=Subject(subject_id="nelpy-linear-track-rat", species="Rattus norvegicus", sex="U", age="P0D/",
+                        description="rat with hippocampal tetrodes (age and sex not given by the source)"),
+        experiment_description="Linear-track run followed by rest; nelpy example-data.",
     )
+    from pynwb.misc import Units
+
+    nwb.units = Units(name="units", description="MatClust-sorted tetrode units", resolution=1 / 30000.0)
     nwb.add_unit_column("location", "recording area (CA1 per the nelpy tutorials)")
     nwb.add_unit_column("tetrode", "tetrode number (1-based, spikes.mat cell index)")
     nwb.add_unit_column("cluster", "MatClust cluster number within the tetrode (1-based)")

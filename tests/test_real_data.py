@@ -139,3 +139,15 @@ def test_eegmat_opens_through_bids_reader():
         ref = raw.get_data(picks=["EEG Fp1"], start=5000, stop=6000)[0]
         got = x.sel(channel="Fp1").values
         np.testing.assert_allclose(got, ref, atol=1e-7)  # EDF re-encoding keeps µV resolution
+
+
+@pytest.mark.parametrize("name", ["real/aplysia/Jun0414B/da02", "real/nelpy/linear-track"])
+def test_converted_nwb_pass_nwbinspector(name):
+    nwbinspector = pytest.importorskip("nwbinspector")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        msgs = list(nwbinspector.inspect_nwbfile(nwbfile_path=str(real_path(name))))
+    critical = [m for m in msgs if m.importance.name in ("CRITICAL", "ERROR", "PYNWB_VALIDATION")]
+    assert not critical, [m.message for m in critical]
