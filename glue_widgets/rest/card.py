@@ -67,6 +67,15 @@ def build_card(session: Any, seg: Any, *, stream: str, cand: dict, min_duration:
     if duration < min_duration:
         notes = [*notes, f"shorter than requested: {duration:.1f} s < min_duration {min_duration:.1f} s "
                          f"({100 * duration / target_s:.0f} % of the {target_s:.0f}-s target)"]
+    extra: dict[str, Any] = {}
+    if md.get("session_start_time") is not None:
+        v = md["session_start_time"]
+        extra["session_start_time"] = v.isoformat() if hasattr(v, "isoformat") else str(v)
+    if md.get("institution"):
+        extra["institution"] = str(md["institution"])
+    if md.get("experimenter"):
+        e = md["experimenter"]
+        extra["experimenter"] = [str(v) for v in e] if isinstance(e, (list, tuple)) else [str(e)]
     species = md.get("species")
     fs = seg.attrs.get("fs", info.fs)
     return new_card(
@@ -82,5 +91,5 @@ def build_card(session: Any, seg: Any, *, stream: str, cand: dict, min_duration:
         bin_width_s=float(seg.attrs["bin_width"]) if seg.attrs.get("bin_width") else None,
         arousal=arousal, illumination=_str_or_none(detail.get("illumination", md.get("illumination"))),
         apparatus=_str_or_none(detail.get("apparatus", md.get("apparatus"))), quality=quality,
-        min_duration_s=float(min_duration), provenance=_prov(session, md), notes=notes,
+        min_duration_s=float(min_duration), provenance=_prov(session, md), notes=notes, **extra,
     )
