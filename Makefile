@@ -9,9 +9,9 @@ BIN    := $(VENV)/bin
 PORT   ?= 5006
 ADDRESS ?= localhost
 LOCK   := requirements/lock.txt
-# Tests share one demo corpus build inside the checkout (the build is locked, so xdist workers wait for it).
-export GLUE_DEMO_DIR ?= $(CURDIR)/.cache/demo
-export GLUE_CACHE_DIR ?= $(CURDIR)/.cache/glue
+# Tests keep their caches (demo corpus, streamed data) inside the checkout; the demo build is locked,
+# so parallel test workers wait for one build instead of racing.
+TEST_ENV := GLUE_CACHE_DIR=$(CURDIR)/.cache/glue MPLBACKEND=Agg
 PYTEST_ARGS ?=
 
 UV := $(shell command -v uv 2>/dev/null)
@@ -54,7 +54,7 @@ chromium:
 
 # pytest's exit code 5 (no tests collected) is a failure here, never a silent pass.
 test: install-test chromium
-	$(BIN)/python -m pytest tests notebooks --nbmake --nbmake-timeout=600 $(PYTEST_ARGS); \
+	$(TEST_ENV) $(BIN)/python -m pytest tests notebooks --nbmake --nbmake-timeout=600 $(PYTEST_ARGS); \
 	  rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 bench: install-test
