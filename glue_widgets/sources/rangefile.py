@@ -85,7 +85,7 @@ class RangeFile(io.RawIOBase):
         self._id = cache_id or f"{url.split('?', 1)[0]}|{self.size}|{etag}"
         self._pos = 0
         self._mem: OrderedDict[int, bytes] = OrderedDict()
-        self._mem_max = max(1, int(memory_bytes) // self.block_size)
+        self._mem_max = max(0, int(memory_bytes) // self.block_size)  # 0: no memory cache
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:

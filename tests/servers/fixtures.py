@@ -50,3 +50,56 @@ def static_server(tmp_path):
     srv.root = root
     yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="session")
+def nwb_files(tmp_path_factory):
+    """Three chunked NWB files (ecephys, ophys, units), 11 minutes each."""
+    pytest.importorskip("pynwb")
+    from .nwb_fixture import write_all
+
+    return write_all(tmp_path_factory.mktemp("nwb") / "blobs")
+
+
+DANDI_TOKEN = "sekret-key-0123456789"
+
+
+@pytest.fixture(scope="session")
+def dandi_servers(nwb_files, tmp_path_factory):
+    """(api, blobs): a DANDI-API-compatible server and the static server its downloads redirect to.
+
+    Dandiset 000001 (public; versions draft and 0.240101.0000) holds the three NWB files, filler
+    assets and one Zarr asset; 000002 is embargoed (needs ``Authorization: token DANDI_TOKEN``).
+    """
+    from .dandi_api import Asset, DandiAPI, Dandiset
+
+    blob_root = nwb_files["ecephys"].parent
+    filler = blob_root / "notes.txt"
+    filler.write_text("not an nwb file\n")
+    blobs = LocalServer([StaticFiles(blob_root, prefix="/blobs/")]).start()
+    assets = [Asset(f"sub-m1/sub-m1_ses-1_{k}.nwb", p) for k, p in nwb_files.items()]
+    assets += [Asset(f"sub-m{i}/notes.txt", filler) for i in range(2, 5)]
+    assets += [Asset("sub-m1/sub-m1_ses-2_ecephys.nwb.zarr", filler, zarr="c0ffee-zarr-id")]
+    ds1 = Dandiset("000001", "Streaming fixture: mouse visual cortex", {"draft": assets, "0.240101.0000": assets})
+    ds2 = Dandiset("000002", "Embargoed streaming fixture", {"draft": [Asset("sub-x/sub-x_units.nwb",
+                                                                            nwb_files["units"])]}, embargoed=True)
+    api = LocalServer([DandiAPI([ds1, ds2], blob_base=f"{blobs.url}/blobs", blob_root=blob_root,
+                                token=DANDI_TOKEN, page_size=2)]).start()
+    yield api, blobs
+    api.stop()
+    blobs.stop()
+
+
+@pytest.fixture
+def dandi_env(dandi_servers, monkeypatch, tmp_path):
+    """Env pointing glue_widgets at the local DANDI API and a fresh cache, no API key; faults reset."""
+    api, blobs = dandi_servers
+    monkeypatch.setenv("GLUE_DANDI_API_URL", f"{api.url}/api")
+    monkeypatch.setenv("GLUE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("DANDI_API_KEY", raising=False)
+    for srv in (api, blobs):
+        srv.faults = Faults()
+        srv.request_log.clear()
+    yield api, blobs
+    for srv in (api, blobs):
+        srv.faults = Faults()

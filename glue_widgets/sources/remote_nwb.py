@@ -1,0 +1,89 @@
+"""Any NWB (HDF5) file at an ``http(s)://`` URL, streamed by range requests.
+
+The bytes come through :class:`~glue_widgets.sources.rangefile.RangeFile` (explicit timeouts,
+bounded retries, verified and resumable ranges, a checksummed disk cache) and are parsed by the local
+NWB reader (:func:`glue_widgets.sources.nwb.open_nwb`) as a file object: opening reads the HDF5
+metadata only, and ``read`` fetches the chunks of the window asked for. ``s.stats`` counts network
+bytes/requests (``bytes``, ``requests``, ``retries``) and bytes served from the cache
+(``cache_bytes``).
+
+Examples
+--------
+>>> import glue_widgets as gw
+>>> s = gw.open("https://example.org/data/session.nwb", timeout=(5, 30))   # doctest: +SKIP
+>>> s.stats                                                                 # doctest: +SKIP
+{'bytes': 412345, 'requests': 21, 'retries': 0, 'cache_bytes': 0}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import CorruptFileError, InvalidInputError, UnsupportedError
+from .cache import DiskCache, cache_key, get_default_cache
+from .http import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpClient, Meter, NetworkError
+from .rangefile import DEFAULT_BLOCK_SIZE, RangeFile
+
+__all__ = ["open_url", "open_range_nwb"]
+
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def open_range_nwb(url: str, *, uri: str, client: HttpClient, cache: DiskCache | None, size: int | None = None,
+                   cache_id: str | None = None, metadata: dict[str, Any] | None = None,
+                   block_size: int = DEFAULT_BLOCK_SIZE, **kw: Any):
+    """Open the NWB file at ``url`` through a RangeFile and the local NWB reader (shared by DANDI and URLs)."""
+    rf = RangeFile(url, client=client, cache=cache, size=size, cache_id=cache_id, block_size=block_size,
+                   name=uri)
+    head = rf.read_at(0, 8)
+    if head != _HDF5_SIGNATURE:
+        # the superblock may sit at 512, 1024, ... (user block); check the common offsets
+        if not any(rf.read_at(o, 8) == _HDF5_SIGNATURE for o in (512, 1024, 2048) if o < rf.size):
+            raise CorruptFileError(f"{uri!r} is not an HDF5 file (it starts with {head!r}); glue_widgets "
+                                   "streams HDF5 NWB files only (not Zarr or NWB 1).")
+    from .nwb import open_nwb
+
+    s = open_nwb(rf, uri=uri, keep_alive=rf, **kw)
+    s.stats = client.meter  # live counter: opening cost is already in it
+    s.metadata.update({"url": url.split("?", 1)[0], "size_bytes": rf.size, **(metadata or {})})
+    return s
+
+
+def open_url(url: str, **kw: Any):
+    """Open an NWB file at an ``http(s)://`` URL lazily.
+
+    Parameters
+    ----------
+    url : str
+    timeout : float or (float, float), optional
+        ``(connect, read)`` seconds per request (default (5, 30)).
+    retries : int, optional
+        Retries of a failed request (default 3).
+    cache_dir : path, optional
+        Cache root (default ``$GLUE_CACHE_DIR`` or ``~/.cache/glue_widgets``).
+    block_size : int, optional
+        Range-read granularity in bytes (default 16 KiB).
+    **kw
+        Passed to the NWB reader (``bin_width``).
+    """
+    if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+        raise InvalidInputError(f"url={url!r} must start with http:// or https://.")
+    path = url.split("?", 1)[0].lower()
+    if path.endswith(".zarr") or path.endswith(".zarr/"):
+        raise UnsupportedError(f"{url!r} looks like a Zarr store; glue_widgets streams HDF5 NWB files only.")
+    meter = Meter()
+    client = HttpClient(timeout=kw.pop("timeout", DEFAULT_TIMEOUT), retries=kw.pop("retries", DEFAULT_RETRIES),
+                        backoff=kw.pop("backoff", 0.1), meter=meter)
+    cache = get_default_cache(kw.pop("cache_dir", None), kw.pop("cache_max_bytes", None))
+    ckey = cache_key("url-resolve", url)
+    try:
+        info = client.probe(url)
+        res = {"url": info.url, "size": info.size, "etag": info.etag}
+        if "?" not in url:
+            cache.put_json(ckey, res)
+    except NetworkError:
+        res = cache.get_json(ckey)  # offline: the last known size/ETag of this URL
+        if res is None:
+            raise
+    return open_range_nwb(res["url"], uri=url, client=client, cache=cache, size=res["size"],
+                          cache_id=f"url|{url.split('?', 1)[0]}|{res['size']}|{res.get('etag', '')}", **kw)
