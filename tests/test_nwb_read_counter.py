@@ -46,3 +46,49 @@ def test_window_reads_only_its_chunks(long_file):
     s.read("ElectricalSeries", 3590.0, 3600.0)
     assert cf.bytes_read <= 1.5 * window_chunks + 64 * 1024
     s.close()
+
+
+def _big_irregular_nwb(path, n_ts=400_000, n_spikes=300_000):
+    from datetime import datetime, timezone
+
+    from hdmf.backends.hdf5.h5_utils import H5DataIO
+    from pynwb import NWBHDF5IO, NWBFile, TimeSeries
+
+    rng = np.random.default_rng(1)
+    t = np.cumsum(rng.uniform(0.005, 0.015, size=n_ts))
+    nwb = NWBFile(session_description="big", identifier="big", session_start_time=datetime(2024, 1, 1, tzinfo=timezone.utc))
+    nwb.add_acquisition(TimeSeries(name="speed", data=H5DataIO(rng.normal(size=n_ts), chunks=(4096,)),
+                                   timestamps=H5DataIO(t, chunks=(4096,)), unit="m/s"))
+    spikes = {}
+    for uid, n in ((1, n_spikes // 2), (2, n_spikes // 2)):
+        spikes[uid] = np.sort(rng.uniform(0, t[-1], size=n))
+        nwb.add_unit(spike_times=spikes[uid], id=uid)
+    nwb.units.spike_times.set_data_io(H5DataIO, {"chunks": (8192,)})  # hdmf would write one 2.4-MB chunk
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with NWBHDF5IO(str(path), "w") as io_:
+            io_.write(nwb)
+    return t, spikes
+
+
+def test_long_timestamps_and_spike_trains_are_bisected(tmp_path):
+    """Above 2**16 samples, windows are found by bisection: correct values, a few chunks read."""
+    path = tmp_path / "big.nwb"
+    t, spikes = _big_irregular_nwb(path)
+    cf = CountingFile(open(path, "rb"))
+    s = open_nwb(cf, uri="mem://big.nwb")
+    assert cf.bytes_read < 300 * 1024  # spike_times (2.4 MB) and timestamps (3.2 MB) are not read at open
+    a, b = float(t[200_000]), float(t[200_000]) + 10.0
+    cf.reset()
+    x = s.read("speed", a, b)
+    with h5py.File(path) as f:
+        i0, i1 = np.searchsorted(t, [a, b])
+        np.testing.assert_array_equal(x.values[:, 0], f["acquisition/speed/data"][i0:i1])
+        np.testing.assert_array_equal(x.time.values, t[i0:i1])
+    assert cf.bytes_read < 1.2e6, cf.bytes_read  # the final slice (<= 2**16 stamps) + a few probe chunks
+    cf.reset()
+    st = s.spike_times("units", a, b)
+    for uid, ref in spikes.items():
+        np.testing.assert_array_equal(st[str(uid)], ref[(ref >= a) & (ref < b)])
+    assert cf.bytes_read < 2.5e6  # not the whole 2.4 MB train twice
+    s.close()

@@ -318,7 +318,8 @@ class NWBSession(Session):
             firsts, lasts = allt[starts[nonempty]], allt[ends[nonempty] - 1]
         elif nonempty.any():
             pts = np.unique(np.concatenate([starts[nonempty], ends[nonempty] - 1]))
-            vals = dict(zip(pts.tolist(), np.asarray(st[pts], dtype=np.float64).tolist()))
+            # one small read per point: a fancy-index selection makes HDF5 read the whole span
+            vals = {int(i): float(st[int(i)]) for i in pts}
             firsts = np.array([vals[i] for i in starts[nonempty]])
             lasts = np.array([vals[i - 1] for i in ends[nonempty]])
         else:
