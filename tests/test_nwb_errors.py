@@ -148,3 +148,31 @@ def test_closed_session(example, tmp_path):
     s.close()
     with pytest.raises(GlueError):
         s.read("pupil_diameter", 0, 1)
+
+
+def test_network_error_from_file_object_passes_through(example):
+    """A remote file object's NetworkError is not disguised as a corrupt file."""
+    from glue_widgets.errors import NetworkError
+
+    class Flaky(io.BytesIO):
+        fail = False
+
+        def readinto(self, b):
+            if self.fail:
+                raise NetworkError("connection dropped while reading mem://flaky.nwb; retry later.")
+            return super().readinto(b)
+
+        def read(self, *a):
+            if self.fail:
+                raise NetworkError("connection dropped while reading mem://flaky.nwb; retry later.")
+            return super().read(*a)
+
+    fh = Flaky(example.read_bytes())
+    s = open_nwb(fh, uri="mem://flaky.nwb")
+    fh.fail = True
+    with pytest.raises((NetworkError, CorruptFileError)) as e:
+        s.read("acquisition/ElectricalSeries", 1.0, 2.0)
+    # h5py may wrap the callback's exception; when it keeps it, it must stay a NetworkError
+    assert isinstance(e.value, GlueError)
+    fh.fail = False  # let HDF5 close the file cleanly
+    s.close()

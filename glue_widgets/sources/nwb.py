@@ -25,7 +25,7 @@ import h5py
 import numpy as np
 import xarray as xr
 
-from ..errors import BadDataError, CorruptFileError, NotFoundError, UnsupportedError
+from ..errors import BadDataError, CorruptFileError, GlueError, NotFoundError, UnsupportedError
 from ..model import Session, StreamInfo, make_timeseries
 from ..model.spikes import bin_spikes
 from .nwb_h5 import SMALL_READ, as_str, guarded, lazy_searchsorted, read_scalar_str, region_rows, table_ids
@@ -100,6 +100,8 @@ def open_nwb(source: str | os.PathLike | BinaryIO, *, uri: str | None = None, bi
     try:
         f = h5py.File(target, "r", **h5_kwargs)
     except (OSError, ValueError) as exc:
+        if isinstance(exc, GlueError):  # e.g. a NetworkError raised by a remote file object
+            raise
         msg = str(exc)
         if "truncated" in msg.lower() or "eof" in msg.lower():
             what = "is truncated (the file is shorter than its HDF5 superblock says)"
@@ -259,19 +261,23 @@ class NWBSession(Session):
     def _ephys_modality(self, g: h5py.Group, parent_type: str) -> str:
         words = [g.name, as_str(g.attrs.get("description", "")), as_str(g.attrs.get("comments", ""))]
         region = g.get("electrodes")
+        used_groups: set[str] | None = None  # the electrode groups this series records from
         if isinstance(region, h5py.Dataset):
             table, rows = region_rows(self.h5, region)
             if table is not None:
                 for col in ("location", "group_name"):
                     ds = table.get(col)
                     if isinstance(ds, h5py.Dataset) and ds.shape[0] <= 4096:
-                        vals = ds[()]
-                        words += sorted({as_str(v) for v in np.ravel(vals)[np.unique(rows[rows < len(vals)])]})
-            groups = self.h5.get("general/extracellular_ephys")
-            if isinstance(groups, h5py.Group):
-                for k, eg in groups.items():
-                    if isinstance(eg, h5py.Group) and _nt(eg) == "ElectrodeGroup":
-                        words += [k, as_str(eg.attrs.get("description", "")), as_str(eg.attrs.get("location", ""))]
+                        vals = np.ravel(ds[()])
+                        found = {as_str(v) for v in vals[np.unique(rows[(rows >= 0) & (rows < len(vals))])]}
+                        words += sorted(found)
+                        if col == "group_name":
+                            used_groups = found
+        groups = self.h5.get("general/extracellular_ephys")
+        if isinstance(groups, h5py.Group):
+            for k, eg in groups.items():
+                if isinstance(eg, h5py.Group) and _nt(eg) == "ElectrodeGroup" and (used_groups is None or k in used_groups):
+                    words += [k, as_str(eg.attrs.get("description", "")), as_str(eg.attrs.get("location", ""))]
         text = " ".join(words).lower()
         if re.search(r"\becog\b|electrocorticog|subdural|\bgrid\b|\bstrip\b", text):
             return "ecog"

@@ -12,7 +12,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from ..errors import BadDataError, CorruptFileError
+from ..errors import BadDataError, CorruptFileError, GlueError
 
 __all__ = ["as_str", "read_scalar_str", "guarded", "lazy_searchsorted", "column", "ragged_column",
            "table_ids", "region_rows", "SMALL_READ"]
@@ -44,7 +44,7 @@ def guarded(what: str, func, *args, **kwargs):
     try:
         return func(*args, **kwargs)
     except (OSError, RuntimeError, ValueError, KeyError) as exc:
-        if isinstance(exc, BadDataError):
+        if isinstance(exc, GlueError):  # BadDataError, or a NetworkError from a remote file object
             raise
         raise CorruptFileError(
             f"could not read {what}: {exc}. The file is probably truncated or damaged; "
