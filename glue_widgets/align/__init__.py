@@ -1,0 +1,26 @@
+"""Alignment of population activity across days, animals and labs (``gw.align``).
+
+* :class:`RestAligner` — a shared latent frame from rest segments alone (no paired trials, no
+  channel correspondence), with an identifiability report and optional anchor events that fix only
+  what rest leaves free.
+* :class:`PairedCCA` — Gallego et al. (2020): PCA per session + CCA on time-matched task data.
+* :class:`Procrustes` — loadings aligned on channels that stay stable (Degenhart et al. 2020 spirit).
+* :class:`GroupAligner` — shared response model / hyperalignment: all sessions into one frame.
+* :class:`RiemannianRecenter` — covariance re-centring for channel-matched EEG/ECoG.
+* evaluation: :func:`frozen_decoder_transfer`, :func:`canonical_correlations`, :func:`linear_cka`,
+  :func:`procrustes_distance`, :func:`truth_r2`, :func:`frame_error`.
+"""
+
+from .evaluate import (canonical_correlations, frame_error, frozen_decoder_transfer, linear_cka,
+                       procrustes_distance, truth_r2, within_session_r2)
+from .group import GroupAligner
+from .identifiability import Identifiability, Subspace
+from .paired_cca import PairedCCA
+from .procrustes import Procrustes
+from .rest import RestAligner
+from .riemann import RiemannianRecenter, window_covariances
+
+__all__ = ["RestAligner", "PairedCCA", "Procrustes", "GroupAligner", "RiemannianRecenter",
+           "Identifiability", "Subspace", "frozen_decoder_transfer", "within_session_r2",
+           "canonical_correlations", "linear_cka", "procrustes_distance", "truth_r2", "frame_error",
+           "window_covariances"]

@@ -1,0 +1,124 @@
+"""A small across-days generator for the alignment tests and benchmarks.
+
+The demo corpus (``glue_widgets.sources.demo``) holds the full consortium; this module keeps the
+alignment tests self-contained: a k-dim linear latent process seen through a rate nonlinearity by a
+population whose neurons turn over across days, with a behavioural variable read out linearly from
+the latents and a few anchor events whose latent response is the same every day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["latent_dynamics", "simulate_days", "Day"]
+
+
+def latent_dynamics(family: str, k: int = 4, dt: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(A, noise_cov)`` of a discrete VAR(1) latent process with step ``dt`` seconds.
+
+    ``"timescales"``: independent OU latents with distinct time constants (0.1 s ... 1.6 s).
+    ``"rotational"``: a damped rotation plane (2 Hz, 0.5 s decay) with isotropic noise, plus
+    ``k - 2`` slower OU latents with distinct time constants.
+    """
+    if family == "timescales":
+        taus = 0.1 * 2.0 ** np.arange(k)
+        A = np.diag(np.exp(-dt / taus))
+    elif family == "rotational":
+        if k < 2:
+            raise ValueError("rotational dynamics need k >= 2")
+        rho, th = np.exp(-dt / 0.5), 2 * np.pi * 2.0 * dt
+        A = np.zeros((k, k))
+        A[:2, :2] = rho * np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+        taus = 0.15 * 2.5 ** np.arange(k - 2)
+        A[2:, 2:] = np.diag(np.exp(-dt / taus)) if k > 2 else A[2:, 2:]
+    else:
+        raise ValueError(f"unknown family {family!r}")
+    # noise covariance giving unit stationary variance per latent (isotropic within the plane)
+    Q = np.diag(1.0 - np.abs(np.linalg.eigvals(A)) ** 2).real
+    if family == "rotational":
+        Q[:2, :2] = np.eye(2) * (1 - rho**2)
+    return A, Q
+
+
+def _run_lds(A: np.ndarray, Q: np.ndarray, n: int, rng: np.random.Generator, burn: int = 500) -> np.ndarray:
+    k = A.shape[0]
+    L = np.linalg.cholesky(Q)
+    e = rng.standard_normal((n + burn, k)) @ L.T
+    z = np.zeros((n + burn, k))
+    for t in range(1, n + burn):
+        z[t] = A @ z[t - 1] + e[t]
+    return z[burn:]
+
+
+@dataclass
+class Day:
+    """One simulated session: rest and task counts, task latents, behaviour, anchors, unit ids."""
+
+    rest: np.ndarray
+    task: np.ndarray
+    behavior: np.ndarray
+    anchors: np.ndarray
+    unit_ids: np.ndarray
+    rest_latents: np.ndarray
+    task_latents: np.ndarray
+    info: dict = field(default_factory=dict)
+
+
+def simulate_days(
+    family: str = "timescales",
+    k: int = 4,
+    n_neurons: int = 200,
+    turnover: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75),
+    rest_s: float = 600.0,
+    task_s: float = 120.0,
+    dt: float = 0.02,
+    n_anchor: int = 8,
+    anchor_s: float = 0.4,
+    seed: int = 0,
+) -> list[Day]:
+    """Simulate one subject over days with neuron turnover relative to day 0.
+
+    Activity is Poisson counts per ``dt`` bin of ``rate = softplus(C z + b) * gain``; the loadings
+    ``C`` of persisting neurons are kept, turned-over neurons get new loadings and new ids, every
+    neuron's gain changes by day (log-normal, 20 %). During the task a 2-D behavioural variable is a
+    fixed linear readout of the latents. Anchor events: ``n_anchor`` repeats of the same latent
+    trajectory (a fixed ``anchor_s`` s pulse response), concatenated.
+    """
+    rng = np.random.default_rng(seed)
+    A, Q = latent_dynamics(family, k, dt)
+    readout = rng.standard_normal((k, 2)) / np.sqrt(k)
+    n_a = int(round(anchor_s / dt))
+    # the anchor's latent response: same every day (a deterministic decaying sweep)
+    tt = np.arange(n_a) * dt
+    anchor_lat = np.stack([np.sin(2 * np.pi * (j + 1) * tt / anchor_s + j) * 1.5 for j in range(k)], 1)
+    C0 = rng.standard_normal((n_neurons, k)) * 0.6
+    b0 = rng.normal(-1.0, 0.5, n_neurons)
+    ids0 = np.arange(n_neurons)
+    next_id = n_neurons
+    days = []
+    for d, frac in enumerate(turnover):
+        n_new = int(round(frac * n_neurons))
+        keep = np.sort(rng.choice(n_neurons, n_neurons - n_new, replace=False))
+        C = np.vstack([C0[keep], rng.standard_normal((n_new, k)) * 0.6])
+        b = np.concatenate([b0[keep], rng.normal(-1.0, 0.5, n_new)])
+        ids = np.concatenate([ids0[keep], np.arange(next_id, next_id + n_new)])
+        next_id += n_new
+        gain = np.exp(rng.normal(0, 0.2, n_neurons)) if d else np.ones(n_neurons)
+        perm = rng.permutation(n_neurons)  # channel order carries no correspondence
+        C, b, ids, gain = C[perm], b[perm], ids[perm], gain[perm]
+
+        def counts(z: np.ndarray) -> np.ndarray:
+            rate = np.logaddexp(0.0, z @ C.T + b) * gain * (dt / 0.02) * 0.5
+            return rng.poisson(rate).astype(float)
+
+        zr = _run_lds(A, Q, int(rest_s / dt), rng)
+        zt = _run_lds(A, Q, int(task_s / dt), rng)
+        beh = zt @ readout + 0.1 * rng.standard_normal((len(zt), 2))
+        za = np.vstack([anchor_lat] * n_anchor) + 0.05 * rng.standard_normal((n_a * n_anchor, k))
+        days.append(Day(rest=counts(zr), task=counts(zt), behavior=beh, anchors=counts(za),
+                        unit_ids=ids, rest_latents=zr, task_latents=zt,
+                        info={"turnover": frac, "family": family, "dt": dt, "n_anchor": n_anchor,
+                              "anchor_samples": n_a}))
+    return days

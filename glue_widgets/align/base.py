@@ -1,0 +1,129 @@
+"""Shared machinery of the aligners: input checking, per-session reduction, output wrapping."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+import scipy.linalg
+
+from ..errors import BadDataError, InvalidInputError
+from ..model.validation import as_time_by_channel, check_positive_int
+
+__all__ = ["SessionReducer", "check_session_list", "wrap_latents", "check_session_index"]
+
+
+def check_session_list(xs: Any, *, name: str = "rest_list", min_sessions: int = 1) -> list[np.ndarray]:
+    """Validate a list of ``(time, channels)`` arrays/DataArrays; return float arrays."""
+    if xs is None or isinstance(xs, np.ndarray) or not isinstance(xs, Sequence):
+        raise InvalidInputError(
+            f"{name} must be a list with one (time, channels) array or DataArray per session; "
+            f"got {type(xs).__name__}."
+        )
+    if len(xs) < min_sessions:
+        raise InvalidInputError(f"{name} holds {len(xs)} sessions; at least {min_sessions} are needed.")
+    return [as_time_by_channel(x, name=f"{name}[{i}]", min_samples=2) for i, x in enumerate(xs)]
+
+
+def check_session_index(session: Any, n: int) -> int:
+    if isinstance(session, bool) or not isinstance(session, (int, np.integer)) or not -n <= session < n:
+        raise InvalidInputError(f"session={session!r} is not a fitted session index (0..{n - 1}).")
+    return int(session) % n
+
+
+def wrap_latents(z: np.ndarray, x_in: Any, prefix: str = "latent", extra_attrs: dict | None = None) -> Any:
+    """numpy in -> numpy out; DataArray in -> DataArray ("time", "latent") with time coord and attrs."""
+    try:
+        import xarray as xr
+    except ImportError:  # pragma: no cover
+        return z
+    if not isinstance(x_in, xr.DataArray):
+        return z
+    coords: dict[str, Any] = {"latent": [f"{prefix}{j}" for j in range(z.shape[1])]}
+    if "time" in x_in.coords:
+        coords["time"] = x_in["time"].values
+    attrs = dict(x_in.attrs)
+    attrs.pop("card", None)
+    attrs.update(extra_attrs or {})
+    return xr.DataArray(z, dims=("time", "latent"), coords=coords, attrs=attrs)
+
+
+class SessionReducer:
+    """Per-session standardisation and PCA to ``k`` whitened components.
+
+    Handles the documented bad inputs: constant channels are dropped (``constant="drop"``, with a
+    warning) or refused (``"raise"``); fewer samples than channels, NaNs and ``k`` beyond the rank
+    raise errors that say what to do.
+    """
+
+    def __init__(self, n_components: int, *, standardize: bool = True, constant: str = "drop",
+                 whiten: bool = True) -> None:
+        self.k = check_positive_int(n_components, name="n_components")
+        if constant not in ("drop", "raise"):
+            raise InvalidInputError(f"constant_channels={constant!r}; use 'drop' or 'raise'.")
+        self.standardize = standardize
+        self.constant = constant
+        self.whiten = whiten
+
+    def fit(self, x: np.ndarray, *, index: int = 0) -> "SessionReducer":
+        n, c = x.shape
+        mean = x.mean(axis=0)
+        # one float32 pass for the covariance (fast on few cores; plenty for PCA), stds from its diagonal
+        xc = x.astype(np.float32)
+        xc -= mean.astype(np.float32)
+        cov_all = (xc.T @ xc).astype(np.float64) / (n - 1)
+        std = np.sqrt(np.maximum(np.diag(cov_all), 0.0))
+        keep = std > 1e-9 * max(1.0, float(np.abs(mean).max(initial=0.0)))
+        if not keep.all():
+            bad = np.flatnonzero(~keep)
+            if self.constant == "raise":
+                raise BadDataError(
+                    f"session {index} has {bad.size} constant channels (e.g. {bad[:5].tolist()}); "
+                    f"drop them or use constant_channels='drop'."
+                )
+            warnings.warn(f"session {index}: dropping {bad.size} constant channels {bad[:10].tolist()}",
+                          stacklevel=3)
+        nk = int(keep.sum())
+        if n <= nk:
+            raise InvalidInputError(
+                f"session {index} has {n} samples but {nk} (non-constant) channels; its covariance is "
+                f"rank-deficient. Pass a longer segment (more samples than channels) or fewer channels."
+            )
+        if self.k > nk:
+            raise InvalidInputError(
+                f"n_components={self.k} exceeds the {nk} usable channels of session {index}; "
+                f"choose n_components <= {nk}."
+            )
+        self.keep_ = keep
+        self.n_channels_ = c
+        self.mean_ = mean[keep]
+        self.scale_ = std[keep] if self.standardize else np.ones(nk)
+        cov = cov_all[np.ix_(keep, keep)] / np.outer(self.scale_, self.scale_)
+        # only the top k eigenpairs are needed (much cheaper than a full eigh for many channels)
+        evals, evecs = scipy.linalg.eigh(cov, subset_by_index=[nk - self.k, nk - 1])
+        evals, evecs = evals[::-1], evecs[:, ::-1]
+        total = float(np.trace(cov))
+        if evals[self.k - 1] <= 1e-10 * max(evals[0], 1e-300):
+            raise InvalidInputError(
+                f"session {index} has fewer than n_components={self.k} non-degenerate dimensions; "
+                f"lower n_components."
+            )
+        self.cov_ = cov
+        self.explained_variance_ratio_ = evals / total
+        w = evecs[:, : self.k]
+        # sign convention so a PCA axis does not flip between calls
+        w = w * np.sign(w[np.abs(w).argmax(axis=0), np.arange(self.k)])
+        self.components_ = w / np.sqrt(evals[: self.k]) if self.whiten else w
+        self.eigenvalues_ = evals
+        self.total_variance_ = total
+        return self
+
+    def transform(self, x: np.ndarray, *, name: str = "x") -> np.ndarray:
+        if x.shape[1] != self.n_channels_:
+            raise InvalidInputError(
+                f"{name} has {x.shape[1]} channels but the session was fitted with {self.n_channels_}."
+            )
+        w = self.components_ / self.scale_[:, None]
+        # one matmul, no standardised copy of x
+        return x[:, self.keep_] @ w - self.mean_ @ w if not self.keep_.all() else x @ w - self.mean_ @ w

@@ -1,0 +1,340 @@
+"""RestAligner: a shared latent frame from rest segments alone (plus anchors only where needed)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import InvalidInputError
+from ..model.validation import as_time_by_channel, check_positive_int
+from .base import SessionReducer, check_session_index, check_session_list, wrap_latents
+from .identifiability import Identifiability, analyse_statistics, lagged_covariances
+
+__all__ = ["RestAligner"]
+
+
+def _cayley(S: np.ndarray) -> np.ndarray:
+    k = S.shape[0]
+    return np.linalg.solve(np.eye(k) - S / 2, np.eye(k) + S / 2)
+
+
+def _cost_grad(R: np.ndarray, Ls: np.ndarray, Ms: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
+    """f(R) = sum_t w_t ||R^T L_t R - M_t||^2 and its gradient in the Lie algebra at R."""
+    A = np.einsum("ia,tij,jb->tab", R, Ls, R)
+    E = A - Ms
+    f = float(np.sum(w[:, None, None] * E**2))
+    X = np.einsum("t,tij->ij", 2 * w, np.einsum("tji,tjk->tik", E, A) - np.einsum("tij,tkj->tik", A, E))
+    G = X.T
+    return f, 0.5 * (G - G.T)
+
+
+def _refine(R: np.ndarray, Ls: np.ndarray, Ms: np.ndarray, w: np.ndarray, iters: int = 100) -> tuple[np.ndarray, float]:
+    """Riemannian gradient descent on O(k) (Cayley retraction, backtracking)."""
+    f, G = _cost_grad(R, Ls, Ms, w)
+    t = 1.0 / max(np.linalg.norm(G), 1e-12) * 0.1
+    for _ in range(iters):
+        gn = np.linalg.norm(G)
+        if gn < 1e-9 * max(f, 1.0):
+            break
+        for _ in range(30):
+            Rn = R @ _cayley(-t * G)
+            fn, Gn = _cost_grad(Rn, Ls, Ms, w)
+            if fn <= f - 1e-4 * t * gn**2:
+                break
+            t *= 0.5
+        else:
+            break
+        if f - fn < 1e-7 * max(f, 1.0):
+            R, f, G = Rn, fn, Gn
+            break
+        R, f, G = Rn, fn, Gn
+        t *= 1.5
+    return R, f
+
+
+def _third_cumulant(z: np.ndarray) -> np.ndarray:
+    zc = z - z.mean(0)
+    return np.einsum("ta,tb,tc->abc", zc, zc, zc, optimize=True) / len(zc)
+
+
+class RestAligner:
+    """Align sessions into one latent frame from the statistics of their rest segments.
+
+    Each session is standardised, reduced by PCA to ``n_components`` whitened latents, and its
+    whitened lagged covariances ``L_i(tau)`` are computed at ``lags``. An orthogonal map per session
+    makes them match the reference's (a similarity transform of the linear dynamics in whitened
+    coordinates). No channel correspondence and no paired trials are used. What the rest statistics
+    cannot fix is found and reported in ``identifiability_`` (:class:`~.identifiability.Identifiability`):
+    rotation-free subspaces (e.g. a rotation plane with isotropic noise) and per-block signs.
+    Signs are fixed from third-order cumulants when they are significant (``higher_order=True``);
+    ``anchors`` (time-matched short events, one array per session) then fix only what is still free:
+    an SO(d) Procrustes within each rotation-free block and the sign of each unresolved block.
+
+    Parameters
+    ----------
+    n_components : int
+        Dimension ``k`` of the shared frame.
+    lags : sequence of int, optional
+        Lags in samples (default ``(1, 2, 4, 8, 16)``: 20-320 ms at 50 Hz).
+    reference : int or "group"
+        Index of the session that defines the frame, or ``"group"`` to align every session to the
+        average statistics of all (iterated), so no session is privileged.
+    standardize : bool
+        z-score channels before PCA (absorbs gain changes).
+    higher_order : bool
+        Fix signs from third-order cumulants when their sign decision is significant.
+    gap_threshold : float
+        A rotation is "free" when its noise-scaled eigen gap z is below this.
+    sign_threshold : float
+        Third-order sign decisions need a z above this (from chunk-to-chunk variability).
+    constant_channels : {"drop", "raise"}
+        What to do with channels that never change.
+
+    Examples
+    --------
+    >>> from glue_widgets.align._simulate import simulate_days
+    >>> days = simulate_days("timescales", k=3, n_neurons=60, turnover=(0, 0.5), rest_s=120, seed=1)
+    >>> al = RestAligner(n_components=3).fit([d.rest for d in days])
+    >>> al.transform(days[1].task, session=1).shape
+    (6000, 3)
+    """
+
+    def __init__(self, n_components: int = 4, *, lags: Sequence[int] | None = None,
+                 reference: int | str = 0, standardize: bool = True, higher_order: bool = True,
+                 gap_threshold: float = 4.0, sign_threshold: float = 3.0,
+                 constant_channels: str = "drop", n_chunks: int = 8, n_splits: int = 3) -> None:
+        self.n_components = n_components
+        self.lags = lags
+        self.reference = reference
+        self.standardize = standardize
+        self.higher_order = higher_order
+        self.gap_threshold = gap_threshold
+        self.sign_threshold = sign_threshold
+        self.constant_channels = constant_channels
+        self.n_chunks = n_chunks
+        self.n_splits = n_splits
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, rest_list: Sequence[Any], anchors: Sequence[Any] | None = None) -> "RestAligner":
+        """Fit on one rest segment per session; ``anchors`` optional (one time-matched array per session)."""
+        k = check_positive_int(self.n_components, name="n_components")
+        lags = tuple(int(v) for v in (self.lags if self.lags is not None else (1, 2, 4, 8, 16)))
+        if not lags or min(lags) < 1:
+            raise InvalidInputError(f"lags={self.lags!r} must be positive sample counts.")
+        xs = check_session_list(rest_list, name="rest_list")
+        n = len(xs)
+        if isinstance(self.reference, str):
+            if self.reference != "group":
+                raise InvalidInputError(f"reference={self.reference!r}; use a session index or 'group'.")
+            ref = 0
+        else:
+            ref = check_session_index(self.reference, n)
+        for i, x in enumerate(xs):
+            need = max(lags) * self.n_chunks * 4
+            if x.shape[0] < need:
+                raise InvalidInputError(
+                    f"rest_list[{i}] has {x.shape[0]} samples; with lags up to {max(lags)} at least {need} "
+                    f"are needed. Pass a longer rest segment or smaller lags."
+                )
+        anc = None
+        if anchors is not None:
+            anc = check_session_list(anchors, name="anchors")
+            if len(anc) != n:
+                raise InvalidInputError(f"anchors holds {len(anc)} arrays for {n} sessions; pass one per session.")
+            if len({a.shape[0] for a in anc}) != 1:
+                raise InvalidInputError(
+                    f"anchor arrays must be time-matched (same length); got lengths {[a.shape[0] for a in anc]}."
+                )
+            for i, (a, x) in enumerate(zip(anc, xs)):
+                if a.shape[1] != x.shape[1]:
+                    raise InvalidInputError(f"anchors[{i}] has {a.shape[1]} channels, rest_list[{i}] {x.shape[1]}.")
+
+        self.reducers_ = [SessionReducer(k, standardize=self.standardize, constant=self.constant_channels)
+                          .fit(x, index=i) for i, x in enumerate(xs)]
+        ys = [r.transform(x) for r, x in zip(self.reducers_, xs)]
+        stats = [lagged_covariances(y, lags, self.n_chunks) for y in ys]
+        se = np.sqrt(np.mean([s[1] ** 2 for s in stats], axis=0))
+        w = 1.0 / se**2
+
+        # rotations into the reference's whitened coordinates
+        Ms = stats[ref][0]
+        R = [np.eye(k) if i == ref else self._match(stats[i][0], Ms, w) for i in range(n)]
+        if self.reference == "group":
+            for _ in range(3):  # template = average aligned statistics, then realign everyone
+                Ms = np.mean([np.einsum("ia,tij,jb->tab", Ri, s[0], Ri) for Ri, s in zip(R, stats)], axis=0)
+                R = [_refine(Ri, s[0], Ms, w)[0] for Ri, s in zip(R, stats)]
+        self.costs_ = np.array([_cost_grad(Ri, s[0], Ms, w)[0] for Ri, s in zip(R, stats)])
+
+        V, subs = analyse_statistics(Ms, se, self.gap_threshold)
+        T = [Ri @ V for Ri in R]
+        zs = [y @ Ti for y, Ti in zip(ys, T)]
+        za = [r.transform(a) @ Ti for r, a, Ti in zip(self.reducers_, anc, T)] if anc is not None else None
+        reports: list[dict[str, Any]] = [{"session": i, "notes": [], "anchored": [], "unresolved_by_rest": []}
+                                         for i in range(n)]
+        # 1) signs of the fixed blocks from third-order cumulants, relative to the template
+        sign_blocks = [s for s in subs if not s.free]
+        kap_ref = np.mean([_third_cumulant(z) for z in zs], axis=0) if self.reference == "group" \
+            else _third_cumulant(zs[ref])
+        resolved = {i: set() for i in range(n)}
+        if self.reference != "group":
+            resolved[ref] = {b for b in range(len(subs))}
+        for i in range(n):
+            if i in (ref,) and self.reference != "group":
+                continue
+            D = np.ones(k)
+            if self.higher_order:
+                evidence = self._sign_evidence(zs[i], xs[i], self.reducers_[i], T[i], seed=i)
+                for bi, s in enumerate(subs):
+                    if s.free:
+                        continue
+                    zf, zstat = self._sign_decision(evidence, kap_ref, list(s.latents))
+                    if zstat >= self.sign_threshold:
+                        D[list(s.latents)] = zf
+                        resolved[i].add(bi)
+                        reports[i]["notes"].append(f"sign of latents {list(s.latents)} fixed by third-order "
+                                                   f"cumulants (z={zstat:.1f})")
+            T[i] = T[i] * D
+            zs[i] = zs[i] * D
+            if za is not None:
+                za[i] = za[i] * D
+        # 2) anchors fix only what is still free: rotation-free blocks and unresolved signs
+        for i in range(n):
+            Ti = T[i]
+            for bi, s in enumerate(subs):
+                if bi in resolved[i]:
+                    continue
+                idx = list(s.latents)
+                what = f"rotation in latents {idx}" if s.free else f"sign of latents {idx}"
+                reports[i]["unresolved_by_rest"].append(what)
+                if za is None:
+                    reports[i]["notes"].append(f"{what}: left free (no anchors)")
+                    continue
+                ref_anchor = np.mean(za, axis=0) if self.reference == "group" else za[ref]
+                Ab, Bb = za[i][:, idx], ref_anchor[:, idx]
+                if s.free:
+                    U, _, Wt = np.linalg.svd(Ab.T @ Bb)
+                    Dfix = np.eye(len(idx))
+                    if len(idx) % 2 == 0:  # stay in SO(d): rest statistics fix the handedness
+                        Dfix[-1, -1] = np.sign(np.linalg.det(U @ Wt))
+                    O = U @ Dfix @ Wt
+                else:
+                    O = np.eye(len(idx)) * (1.0 if np.sum(Ab * Bb) >= 0 else -1.0)
+                Ti[:, idx] = Ti[:, idx] @ O
+                za[i][:, idx] = za[i][:, idx] @ O
+                reports[i]["anchored"].append(what)
+                reports[i]["notes"].append(f"{what}: fixed by anchors")
+            T[i] = Ti
+        for s in subs:
+            if s.free:
+                s.fixed_by = "anchors" if anc is not None else "nothing (left free: pass anchors)"
+                s.sign_fixed_by = "(inside the rotation)"
+            else:
+                how = {("third-order" if any("third-order" in nt and str(list(s.latents)) in nt
+                                             for nt in r["notes"]) else
+                        "anchors" if any(str(list(s.latents)) in a for a in r["anchored"]) else
+                        "unresolved") for r in reports if not (r["session"] == ref and self.reference != "group")}
+                s.sign_fixed_by = "/".join(sorted(how)) if how else "reference"
+        self.transforms_ = T
+        self.reference_index_ = ref
+        self.lags_ = lags
+        self.n_sessions_ = n
+        self.identifiability_ = Identifiability(subspaces=subs, n_components=k, lags=lags,
+                                                gap_threshold=self.gap_threshold,
+                                                anchors_used=anc is not None, sessions=reports)
+        return self
+
+    def _match(self, Ls: np.ndarray, Ms: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Orthogonal R with R^T L R ~ M: eigen-basis initialisations, then gradient refinement."""
+        k = Ls.shape[1]
+
+        def basis(L: np.ndarray) -> np.ndarray:
+            S = np.einsum("t,tij->ij", w, 0.5 * (L + np.transpose(L, (0, 2, 1))))
+            return np.linalg.eigh(S)[1][:, ::-1]
+
+        Vi, Vr = basis(Ls), basis(Ms)
+        cands = []
+        for j in range(-1, k):
+            for sw in range(-1, k - 1):
+                P = np.eye(k)
+                if sw >= 0:
+                    P[:, [sw, sw + 1]] = P[:, [sw + 1, sw]]
+                if j >= 0:
+                    P[:, j] *= -1
+                cands.append(Vi @ P @ Vr.T)
+        best, fbest = None, np.inf
+        scores = [(_cost_grad(R0, Ls, Ms, w)[0], ix) for ix, R0 in enumerate(cands)]
+        for _, ix in sorted(scores)[:3]:
+            R, f = _refine(cands[ix], Ls, Ms, w)
+            if f < fbest:
+                best, fbest = R, f
+        return best
+
+    def _sign_evidence(self, z: np.ndarray, x: np.ndarray, red: SessionReducer, T: np.ndarray,
+                       seed: int) -> list[np.ndarray]:
+        """Chunk-wise third cumulants of the latents, from all channels and from random channel halves.
+
+        A skew that belongs to the latent (not to the particular neurons reading it out) must show
+        in every sub-population: the latent is re-estimated from random halves of the channels
+        (regression through the channel covariance). Returns one (n_chunks, k, k, k) array per
+        estimate, the all-channel estimate first.
+        """
+        k = z.shape[1]
+        edges = np.linspace(0, len(z), self.n_chunks + 1).astype(int)
+
+        def chunks(zz: np.ndarray) -> np.ndarray:
+            return np.stack([_third_cumulant(zz[a:b]) for a, b in zip(edges[:-1], edges[1:])])
+
+        out = [chunks(z)]
+        nk = red.cov_.shape[0]
+        if nk >= 4 * k and self.n_splits > 0:
+            rng = np.random.default_rng(seed)
+            C = red.cov_
+            W = red.components_ @ T
+            xk = x[:, red.keep_] if not red.keep_.all() else x
+            for _ in range(self.n_splits):
+                perm = rng.permutation(nk)
+                for h in (perm[: nk // 2], perm[nk // 2:]):
+                    Chh = C[np.ix_(h, h)]
+                    beta = np.linalg.solve(Chh + 1e-3 * np.trace(Chh) / len(h) * np.eye(len(h)), C[h] @ W)
+                    beta = beta / red.scale_[h][:, None]
+                    out.append(xk[:, h] @ beta - red.mean_[h] @ beta)
+                    out[-1] = chunks(out[-1])
+        return out
+
+    @staticmethod
+    def _sign_decision(evidence: list[np.ndarray], kap_ref: np.ndarray, idx: list[int]) -> tuple[float, float]:
+        """Sign (+1/-1) of block ``idx`` matching the reference third cumulant, and its z (0 if unsure).
+
+        The decision must agree across every channel half; z is the smallest chunk-to-chunk z.
+        """
+        k = kap_ref.shape[0]
+        mask = np.zeros(k, bool)
+        mask[idx] = True
+        # entries whose index triple contains the block an odd number of times flip with its sign
+        cnt = mask[:, None, None].astype(int) + mask[None, :, None] + mask[None, None, :]
+        odd = cnt % 2 == 1
+        zs = []
+        for ch in evidence:
+            vals = ch[:, odd] @ kap_ref[odd]
+            zs.append(vals.mean() / max(vals.std(ddof=1) / np.sqrt(len(vals)), 1e-300))
+        zs = np.array(zs)
+        if not (np.all(zs > 0) or np.all(zs < 0)):
+            return 1.0, 0.0
+        return float(np.sign(zs[0])), float(np.min(np.abs(zs)))
+
+    # ------------------------------------------------------------------ transform
+    def transform(self, x: Any, session: int) -> Any:
+        """Map data of fitted session ``session`` (rest or task, same channels) into the shared frame."""
+        if not hasattr(self, "transforms_"):
+            from ..errors import GlueError
+
+            raise InvalidInputError("RestAligner is not fitted; call fit(rest_list) first.")
+        i = check_session_index(session, self.n_sessions_)
+        arr = as_time_by_channel(x, name="x")
+        z = self.reducers_[i].transform(arr) @ self.transforms_[i]
+        return wrap_latents(z, x, extra_attrs={"aligner": "RestAligner", "aligned_session": i})
+
+    def fit_transform(self, rest_list: Sequence[Any], anchors: Sequence[Any] | None = None) -> list[Any]:
+        self.fit(rest_list, anchors)
+        return [self.transform(x, session=i) for i, x in enumerate(rest_list)]
