@@ -1,0 +1,99 @@
+"""One page per browser tab: header, deep-link handling, clean-up when the tab closes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import panel as pn
+
+from .deeplink import build_query, parse_query
+
+__all__ = ["page", "apply_deeplink", "session_args"]
+
+_CSS = """
+.gw-header { background: #1f3b57; color: white; padding: 4px 16px; border-radius: 4px; }
+.gw-header a { color: #cfe3ff; }
+"""
+
+
+def session_args() -> dict:
+    """The page's query arguments when served, ``{}`` in a notebook or a test."""
+    try:
+        return dict(pn.state.session_args or {}) if pn.state.curdoc is not None else {}
+    except Exception:
+        return {}
+
+
+def apply_deeplink(model, query: dict | None = None) -> list[str]:
+    """Apply validated ``source``/``session``/``stream``/``start``/``window`` from the URL to ``model``.
+
+    Returns the messages for refused parameters (also put on ``model.message``).
+    """
+    args = session_args() if query is None else query
+    if not args:
+        return []
+    ok, errors = parse_query(args, model.catalog)
+    if "source" in ok and ok["source"] != model.source:
+        model.source = ok["source"]
+    if "session" in ok and ok["session"] != model.uri:
+        model.set_value("uri", ok["session"])
+    if "stream" in ok and ok["stream"] != model.stream:
+        if model.session is not None and ok["stream"] in model.session.streams:
+            model.stream = ok["stream"]
+        else:
+            errors.append(f"stream refused: {ok['stream'][:40]!r} is not a stream of {model.uri}.")
+    if "window" in ok:
+        model.set_value("window", min(ok["window"], model.param.window.bounds[1]))
+    if "start" in ok:
+        t0, t1 = model.span
+        if t0 <= ok["start"] < t1:
+            model.start = ok["start"]
+        else:
+            errors.append(f"start refused: {ok['start']} s is outside the stream [{t0:.1f}, {t1:.1f}) s.")
+    if errors:
+        model.message = "Link parameters refused: " + " | ".join(errors)
+    return errors
+
+
+def _sync_url(model) -> None:
+    """Write the current choice back into the address bar (so a page can be bookmarked/shared)."""
+    loc = pn.state.location
+    if loc is None:
+        return
+
+    def update(*_):
+        q = build_query(source=model.source, session=model.uri, stream=model.stream,
+                        start=float(model.start), window=float(model.window))
+        try:
+            loc.search = q
+        except Exception:  # location not yet attached: harmless
+            pass
+
+    model.param.watch(update, ["source", "uri", "stream", "start", "window"])
+
+
+def page(title: str, view: Any, model: Any = None, notices: list[str] | None = None,
+         closers: list | None = None) -> pn.viewable.Viewable:
+    """Wrap a dashboard view in a small, offline-safe page and register its clean-up."""
+    pn.extension(raw_css=[_CSS]) if not pn.state.served else None
+    header = pn.pane.HTML(f'<h2 style="margin:6px 0">glue_widgets · {title}</h2>'
+                          '<a href="./">all dashboards</a>', css_classes=["gw-header"],
+                          stylesheets=[_CSS], sizing_mode="stretch_width")
+    closers = list(closers or [])
+    if model is not None and hasattr(model, "close"):
+        closers.append(model.close)
+    if pn.state.curdoc is not None and pn.state.served:
+        if model is not None and hasattr(model, "catalog"):
+            _sync_url(model)
+
+        def _release(session_context, closers=closers):
+            for c in closers:
+                try:
+                    c()
+                except Exception:
+                    pass
+
+        pn.state.on_session_destroyed(_release)
+    col = pn.Column(header, view, sizing_mode="stretch_width", css_classes=["gw-page"])
+    col.gw_model, col.gw_view = model, view  # handles for tests and notebooks
+    return col

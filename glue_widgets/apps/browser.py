@@ -1,0 +1,390 @@
+"""Browser: pick a source and a session, preview a stream window, see epochs and the rest window.
+
+State lives in :class:`BrowserModel` (testable without a browser); :class:`Browser` is the Panel
+view. Only the visible window is read (``session.read(stream, start, stop)``); long traces are drawn
+with ``downsample1d(algorithm="minmax-lttb")`` and stacked with ``subcoordinate_y``; a minimap of the
+whole session (epochs + rest window) drives the main plot through a ``RangeToolLink``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+
+from ..errors import GlueError
+from ._common import rest_window_of, timed
+from .catalog import SOURCE_LABELS, Catalog, DefaultCatalog
+
+__all__ = ["BrowserModel", "Browser", "create_app"]
+
+MAX_WINDOW_S = 300.0
+_EPOCH_COLORS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c"]
+
+
+class BrowserModel(param.Parameterized):
+    """Which session, stream and window are shown; the data of that window.
+
+    Examples
+    --------
+    >>> from glue_widgets.apps.toy import toy_catalog
+    >>> m = BrowserModel(catalog=toy_catalog())
+    >>> m.uri, m.stream, m.data.sizes["time"] > 0
+    ('toy://lab-a/m1/day0', 'lfp', True)
+    """
+
+    source = param.Selector(objects=[], doc="Where sessions come from (demo, dandi, openneuro).")
+    uri = param.Selector(default=None, objects=[], allow_None=True, doc="The session's URI.")
+    stream = param.Selector(default=None, objects=[], allow_None=True)
+    start = param.Number(default=0.0, bounds=(0, None), doc="Window start (s).")
+    window = param.Number(default=10.0, bounds=(0.01, MAX_WINDOW_S), doc="Window length (s).")
+    max_channels = param.Integer(default=32, bounds=(1, 256), doc="Channels drawn at most (first N).")
+    data = param.Parameter(default=None, doc="DataArray of the current window (read-only).")
+    spikes = param.Parameter(default=None, doc="{unit: spike times} of the current window, event streams.")
+    rest = param.Dict(default={}, doc="Rest window: start, stop, method, card, note.")
+    message = param.String(default="", doc="Errors and notices shown on the page.")
+    busy = param.Boolean(default=False)
+
+    def __init__(self, catalog: Catalog | None = None, *, use_rest_analysis: bool = True, **params: Any):
+        self.catalog = catalog if catalog is not None else DefaultCatalog()
+        self.session = None
+        self.use_rest_analysis = use_rest_analysis
+        self.timings: list[tuple[str, float]] = []
+        self._extra_uris: list[str] = []
+        sources = self.catalog.sources()
+        super().__init__()
+        self.param.source.objects = sources
+        self.param.watch(self._on_source, "source")
+        self.param.watch(self._on_uri, "uri")
+        self.param.watch(self._on_stream, "stream")
+        self.param.watch(self._on_window, ["start", "window", "max_channels"])
+        first = params.pop("source", sources[0] if sources else None)
+        if first is not None:
+            self.source = first
+            if self.source == first:  # watcher did not fire when first equals the default
+                self._on_source()
+        for key in ("uri", "stream", "start", "window"):
+            if key in params:
+                self.set_value(key, params.pop(key))
+        self.param.update(**params)
+
+    # -- public helpers ------------------------------------------------------------------------
+    @property
+    def info(self):
+        return None if self.session is None or self.stream is None else self.session.stream_info(self.stream)
+
+    @property
+    def span(self) -> tuple[float, float]:
+        info = self.info
+        return (0.0, 1.0) if info is None else (info.start_s, info.stop_s)
+
+    def set_value(self, key: str, value: Any) -> bool:
+        """Set a parameter from user input; on a refused value show a message instead of raising."""
+        try:
+            if key == "uri":
+                value = self.catalog.check_uri(self.source, value)
+                if value not in self.param.uri.objects:
+                    self._extra_uris = [value]
+                    self.param.uri.objects = self.catalog.list(self.source) + self._extra_uris
+            setattr(self, key, value)
+            return True
+        except (GlueError, ValueError) as exc:
+            self.message = f"{key} refused: {exc}"
+            return False
+
+    def close(self) -> None:
+        """Close the open Session and drop the window's data (called when the page closes)."""
+        if self.session is not None:
+            try:
+                self.session.close()
+            finally:
+                self.session = None
+        self.data = None
+        self.spikes = None
+
+    # -- watchers ------------------------------------------------------------------------------
+    def _on_source(self, *_):
+        self._extra_uris = []
+        uris = self.catalog.list(self.source)
+        self.param.uri.objects = uris
+        note = self.catalog.note(self.source)
+        if uris:
+            self.uri = uris[0]
+        else:
+            self.uri = None
+            self.close()
+            self.message = note
+
+    def _on_uri(self, *_):
+        self.close()
+        if self.uri is None:
+            return
+        self.busy = True
+        try:
+            with timed("open_session", self.timings, uri=self.uri):
+                self.session = self.catalog.open(self.uri)
+            names = list(self.session.streams)
+            # prefer a continuous multichannel stream for the first view
+            order = sorted(names, key=lambda n: (self.session.streams[n].kind == "events",
+                                                  self.session.streams[n].modality == "behavior"))
+            with timed("rest_window", self.timings, uri=self.uri):
+                self.rest = rest_window_of(self.session, None, use_analysis=self.use_rest_analysis)
+            self.message = ""
+        except (GlueError, OSError, ValueError) as exc:
+            self.session = None
+            self.param.stream.objects = []
+            self.stream = None
+            self.rest = {}
+            self.message = f"could not open {self.uri}: {exc}"
+            return
+        finally:
+            self.busy = False
+        self.param.stream.objects = order
+        if self.stream == order[0]:
+            self._on_stream()
+        else:
+            self.stream = order[0]
+
+    def _on_stream(self, *_):
+        if self.stream is None or self.session is None:
+            self.data = None
+            return
+        t0, t1 = self.span
+        rest = self.rest or {}
+        # open on the rest window when there is one: it is what this suite is about
+        start = rest.get("start") if rest.get("start") is not None else t0
+        start = float(min(max(start, t0), max(t0, t1 - self.window)))
+        with param.parameterized.discard_events(self):
+            self.param.start.bounds = (t0, t1)
+            self.start = start
+            if self.window > t1 - t0:
+                self.window = float(t1 - t0)
+        self._read()
+
+    def _on_window(self, *_):
+        self._read()
+
+    def _read(self):
+        info = self.info
+        if info is None:
+            return
+        t0, t1 = self.span
+        stop = min(self.start + self.window, t1)
+        start = max(t0, min(self.start, stop - 1e-6))
+        try:
+            with timed("read_window", self.timings, uri=self.uri, stream=self.stream):
+                if info.kind == "events" and hasattr(self.session, "spike_times"):
+                    sp = self.session.spike_times(self.stream, start, stop)
+                    keys = list(sp)[: self.max_channels]
+                    self.spikes = {k: sp[k] for k in keys}
+                    self.data = None
+                else:
+                    x = self.session.read(self.stream, start, stop)
+                    if x.sizes["channel"] > self.max_channels:
+                        x = x.isel(channel=slice(0, self.max_channels))
+                    self.spikes = None
+                    self.data = x
+            if self.message.startswith("window"):
+                self.message = ""
+        except (GlueError, ValueError) as exc:
+            self.message = f"window [{start:.2f}, {stop:.2f}) s could not be read: {exc}"
+
+
+# -- plotting --------------------------------------------------------------------------------------
+
+def _hv():
+    import holoviews as hv
+    hv.extension("bokeh", logo=False)
+    return hv
+
+
+def traces_element(data, spikes, epochs: pd.DataFrame | None, title: str = ""):
+    """An overlay of the window: stacked channels (subcoordinate_y) or a spike raster, epochs behind."""
+    hv = _hv()
+    if spikes is not None:
+        xs = [np.asarray(t, float) for t in spikes.values()]
+        ys = [np.full(len(t), i, float) for i, t in enumerate(xs)]
+        x = np.concatenate(xs) if xs else np.zeros(0)
+        y = np.concatenate(ys) if ys else np.zeros(0)
+        el = hv.Segments((x, y - 0.4, x, y + 0.4), kdims=["time", "unit", "time2", "unit2"]).opts(
+            color="black", line_width=1, yticks=[(i, str(k)) for i, k in enumerate(spikes)], ylabel="unit")
+        lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 1.0)
+    elif data is not None and data.sizes["time"]:
+        t = data.time.values
+        el = hv.Overlay([hv.Curve((t, data.values[:, j]), "time", hv.Dimension("amplitude"), label=str(ch))
+                         .opts(subcoordinate_y=True, line_width=1) for j, ch in enumerate(data.channel.values)])
+        lo, hi = float(t[0]), float(t[-1])
+    else:
+        return hv.Overlay([hv.Curve([], "time", "amplitude")]).opts(title=title)
+    return hv.Overlay([epoch_spans(epochs, lo, hi), *(el if isinstance(el, hv.Overlay) else [el])]).opts(title=title)
+
+
+def epoch_spans(epochs: pd.DataFrame | None, lo: float, hi: float):
+    """Epochs overlapping ``[lo, hi]`` as translucent vertical spans colored by label."""
+    hv = _hv()
+    if epochs is None or not len(epochs):
+        return hv.VSpans([])
+    labels = list(dict.fromkeys(epochs["label"].astype(str)))
+    ep = epochs[(epochs["stop"] > lo) & (epochs["start"] < hi)]
+    colors = {lab: _EPOCH_COLORS[i % len(_EPOCH_COLORS)] for i, lab in enumerate(labels)}
+    df = pd.DataFrame({"x0": ep["start"].clip(lower=lo).astype(float), "x1": ep["stop"].clip(upper=hi).astype(float),
+                       "label": ep["label"].astype(str)})
+    df["color"] = df["label"].map(colors)
+    return hv.VSpans(df, kdims=["x0", "x1"], vdims=["label", "color"]).opts(color="color", alpha=0.12)
+
+
+class Browser(pn.viewable.Viewer):
+    """The Browser dashboard: controls on the left, the window, its minimap and the rest window."""
+
+    model = param.ClassSelector(class_=BrowserModel)
+
+    def __init__(self, model: BrowserModel | None = None, **params):
+        super().__init__(model=model or BrowserModel(), **params)
+        m = self.model
+        self._source = pn.widgets.Select.from_param(m.param.source, name="Source",
+                                                    options={SOURCE_LABELS.get(s, s): s for s in m.param.source.objects})
+        self._session = pn.widgets.Select.from_param(m.param.uri, name="Session", size=8)
+        self._uri_input = pn.widgets.TextInput(name="Open a URI from this source", placeholder="dandi://...")
+        self._uri_input.param.watch(lambda e: m.set_value("uri", e.new.strip()), "value")
+        self._stream = pn.widgets.Select.from_param(m.param.stream, name="Stream")
+        self._start = pn.widgets.FloatInput.from_param(m.param.start, name="Window start (s)", step=1.0)
+        self._window = pn.widgets.FloatInput.from_param(m.param.window, name="Window length (s)", step=1.0)
+        self._to_rest = pn.widgets.Button(name="Go to rest window", button_type="primary")
+        self._to_rest.on_click(self._go_rest)
+        self._progress = pn.indicators.Progress(active=False, bar_color="primary", sizing_mode="stretch_width",
+                                                visible=False)
+        m.param.watch(self._busy, "busy")
+        self._message = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["gw-message"],
+                                      sizing_mode="stretch_width")
+        self._rest_md = pn.pane.Markdown("", css_classes=["gw-rest"], sizing_mode="stretch_width")
+        self._plot = pn.pane.HoloViews(None, sizing_mode="stretch_width", min_height=520,
+                                       css_classes=["gw-plot"], linked_axes=False)
+        m.param.watch(self._on_message, "message")
+        m.param.watch(self._rebuild, ["uri", "stream", "rest"])
+        m.param.watch(self._on_data, ["data", "spikes"])
+        self._range_stream = None
+        self._rebuild()
+        self._on_message()
+
+    # -- callbacks -----------------------------------------------------------------------------
+    def _busy(self, event):
+        self._progress.active = event.new
+        self._progress.visible = event.new
+        self._plot.loading = event.new
+
+    def _go_rest(self, *_):
+        r = self.model.rest or {}
+        if r.get("start") is not None:
+            self.model.start = float(r["start"])
+
+    def _on_message(self, *_):
+        self._message.object = self.model.message
+        self._message.visible = bool(self.model.message)
+
+    def _on_data(self, *_):
+        # a new stream/session is drawn by _rebuild (it fires after the model read the new data)
+        if self._dmap is not None and self._built_for == (self.model.uri, self.model.stream):
+            hv = _hv()
+            m = self.model
+            with timed("redraw", m.timings, uri=m.uri):
+                # move the downsampler's x-range with the data, or it would slice the old window
+                rx = [s for s in self._ds.streams if isinstance(s, hv.streams.RangeX) and s is not self._range_stream]
+                for s in rx:
+                    s.update(x_range=(float(m.start), float(m.start + m.window)))
+                self._pipe.update(data=(m.data, m.spikes))
+                hv.streams.Stream.trigger([self._pipe, *rx])
+
+    def _on_range(self, x_range=None, **_):
+        """Panning/zooming the minimap's range tool past the loaded data loads the new window."""
+        if not x_range or None in x_range:
+            return
+        x0, x1 = float(x_range[0]), float(x_range[1])
+        m = self.model
+        lo, hi = m.start, m.start + m.window
+        if x0 < lo - 1e-6 or x1 > hi + 1e-6:
+            t0, t1 = m.span
+            w = float(min(max(x1 - x0, 0.01), MAX_WINDOW_S))
+            m.param.update(window=w, start=float(min(max(x0, t0), max(t0, t1 - w))))
+
+    def _rebuild(self, *_):
+        m = self.model
+        hv = _hv()
+        from holoviews.operation.downsample import downsample1d
+        self._dmap = None
+        self._built_for = (m.uri, m.stream)
+        self._update_rest_md()
+        if m.session is None or m.stream is None:
+            self._plot.object = None
+            return
+        info = m.info
+        epochs = m.session.epochs
+        self._pipe = hv.streams.Pipe(data=(m.data, m.spikes))
+        title = f"{m.uri} · {m.stream} ({info.modality}, {info.n_channels} ch" + (
+            f", first {m.max_channels} shown)" if info.n_channels > m.max_channels else ")")
+
+        def draw(data):
+            return traces_element(data[0], data[1], epochs, title=title)
+
+        dmap = hv.DynamicMap(draw, streams=[self._pipe])
+        if info.kind != "events":
+            dmap = downsample1d(dmap, algorithm="minmax-lttb", width=1200)
+        self._ds = dmap
+        t0, t1 = m.span
+        main = dmap.opts(hv.opts.Overlay(responsive=True, height=420, xlabel="time (s)", show_legend=False,
+                                         framewise=True),
+                         hv.opts.Segments(responsive=True, height=420, framewise=True),
+                         hv.opts.Curve(responsive=True, height=420, tools=["xwheel_zoom"], framewise=True))
+        # minimap: the whole session, epochs colored by label, the rest window outlined
+        mini_rows = [(float(r["start"]), 0.0, float(r["stop"]), 1.0, str(r["label"])) for _, r in epochs.iterrows()]
+        mini = hv.Rectangles(mini_rows or [(t0, 0, t0, 1, "")], vdims=["label"]).opts(
+            color="label", cmap=_EPOCH_COLORS, alpha=0.6, line_alpha=0, responsive=True, height=110,
+            yaxis=None, xlim=(t0, t1), ylim=(0, 1.4), title="", toolbar=None, show_legend=True,
+            legend_position="right", default_tools=[], xlabel="session time (s)")
+        rest = m.rest or {}
+        if rest.get("start") is not None:
+            mini = mini * hv.Rectangles([(rest["start"], 1.05, rest["stop"], 1.35)]).opts(
+                color="#2ca02c", line_color="#2ca02c", alpha=0.9)
+            mini = mini * hv.Text((rest["start"] + rest["stop"]) / 2, 1.2, f"rest ({rest['method']})",
+                                  fontsize=9).opts(text_color="white")
+        src = mini if not isinstance(mini, hv.Overlay) else mini.get(0)
+        from holoviews.plotting.links import RangeToolLink
+        RangeToolLink(src, main, axes=["x"], boundsx=(m.start, m.start + m.window))
+        self._range_stream = hv.streams.RangeX(source=main)
+        self._range_stream.add_subscriber(self._on_range)
+        self._dmap = main
+        self._plot.object = (main + mini).cols(1).opts(shared_axes=False)
+
+    def _update_rest_md(self):
+        m = self.model
+        r = m.rest or {}
+        if m.session is None:
+            self._rest_md.object = ""
+            return
+        if r.get("start") is None:
+            self._rest_md.object = f"**Rest window:** none found. {r.get('note', '')}"
+            return
+        how = ("detected by `gw.extract_rest`" if r["method"] == "gw.extract_rest"
+               else f"from the epochs table ({r.get('note', '').strip()}; `gw.extract_rest` not used)")
+        self._rest_md.object = (f"**Rest window:** {r['start']:.1f}–{r['stop']:.1f} s "
+                                f"({(r['stop'] - r['start']) / 60:.1f} min), {how}.")
+
+    def __panel__(self):
+        side = pn.Column(
+            "### Session", self._source, self._session, self._uri_input, self._stream,
+            "### Window", self._start, self._window, self._to_rest, self._progress,
+            width=320,
+        )
+        main = pn.Column(self._message, self._rest_md, self._plot, sizing_mode="stretch_width")
+        return pn.Row(side, main, sizing_mode="stretch_width")
+
+
+def create_app(catalog: Catalog | None = None, query: dict | None = None, **params) -> pn.viewable.Viewable:
+    """Build one page of the Browser (one model per page: sessions never share state)."""
+    from ._page import apply_deeplink, page
+    model = BrowserModel(catalog=catalog, **params)
+    view = Browser(model)
+    notices = apply_deeplink(model, query)
+    return page("Browser", view, model, notices)

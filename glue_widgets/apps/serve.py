@@ -1,0 +1,74 @@
+"""Serve every dashboard with one call (``glue-widgets serve`` and ``make demo`` use it).
+
+``serve_all()`` starts a Panel/Bokeh server on http://localhost:5006 with an index page at ``/``
+and one route per dashboard (``/browser``, ``/rest``, ...). Every page load builds fresh models, so
+users never share state; each page closes its Sessions when the tab goes away.
+
+On a hub or Binder, pass the public host to ``allow_websocket_origin`` (or ``"*"`` behind
+jupyter-server-proxy / jupyter-panel-proxy, which already authenticates), and a ``prefix``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+__all__ = ["serve_all", "app_routes"]
+
+
+def app_routes(catalog=None, apps: Sequence[str] | None = None) -> dict:
+    """``{slug: factory}`` for ``pn.serve``; ``catalog`` (default: demo/DANDI/OpenNeuro) is shared read-only."""
+    from .registry import APPS, app_factory
+    kw = {} if catalog is None else {"catalog": catalog}
+    chosen = [a for a in APPS if apps is None or a.slug in apps]
+    unknown = set(apps or ()) - {a.slug for a in APPS}
+    if unknown:
+        from ..errors import InvalidInputError
+        raise InvalidInputError(f"unknown dashboards {sorted(unknown)}; choose from {[a.slug for a in APPS]}.")
+    return {a.slug: app_factory(a, **kw) for a in chosen}
+
+
+def serve_all(port: int = 5006, address: str = "localhost", allow_websocket_origin: str | Sequence[str] | None = None,
+              show: bool = False, num_procs: int = 1, *, catalog=None, apps: Sequence[str] | None = None,
+              prefix: str = "", threaded: bool = False, **kwargs: Any):
+    """Serve all dashboards with an index page; blocks unless ``threaded=True``.
+
+    Parameters
+    ----------
+    port, address : where to listen; ``address="localhost"`` keeps it private to this machine.
+    allow_websocket_origin : host[:port] (or list) allowed to open the websocket; defaults to
+        ``"{address}:{port}"``. Use the public host on a hub, ``"*"`` behind jupyter-server-proxy.
+    show : open a browser tab.
+    num_procs : Tornado worker processes (1 on 1–2 GB machines: each process holds its own memory).
+    catalog : which sessions pages may open (default: the demo corpus, DANDI, OpenNeuro URIs).
+    apps : subset of slugs to serve (default all).
+    prefix : URL prefix when served behind a proxy (e.g. ``"/panel"``).
+    threaded : run the server in a thread and return it (tests, benchmarks); stop it with ``.stop()``.
+    **kwargs : passed to :func:`panel.serve` (e.g. ``liveness=True``, ``check_unused_sessions``).
+
+    Returns
+    -------
+    The server (a ``StoppableThread`` when ``threaded``; otherwise returns when the server stops).
+
+    Examples
+    --------
+    >>> from glue_widgets.apps import serve_all
+    >>> serve_all(port=5006)                       # doctest: +SKIP
+    """
+    import panel as pn
+
+    from .index import write_index
+    routes = app_routes(catalog, apps)
+    if allow_websocket_origin is None:
+        hosts = {address, "localhost", "127.0.0.1"} if address in ("localhost", "127.0.0.1") else {address}
+        allow_websocket_origin = [f"{h}:{port}" for h in sorted(hosts)]
+    elif isinstance(allow_websocket_origin, str):
+        allow_websocket_origin = [allow_websocket_origin]
+    titles = {slug: f"glue_widgets · {slug}" for slug in routes}
+    opts = dict(port=port, address=address, websocket_origin=list(allow_websocket_origin), show=show,
+                title=titles, threaded=threaded, index=str(write_index()), liveness=True)
+    if prefix:
+        opts["prefix"] = prefix
+    if num_procs != 1:
+        opts["num_procs"] = num_procs
+    opts.update(kwargs)
+    return pn.serve(routes, **opts)

@@ -1,0 +1,65 @@
+"""Small synthetic sessions (``toy://``) for tests, benchmarks and trying the apps without the demo corpus.
+
+They are labelled ``toy://`` everywhere they appear, so nobody mistakes them for the demo corpus or
+real data. The arrays are built once per process (immutable, shared read-only); each call wraps them
+in a fresh :class:`~glue_widgets.model.ArraySession`, so pages never share a Session object.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from ..model import ArraySession, make_timeseries
+
+__all__ = ["toy_session", "toy_catalog", "TOY_URIS"]
+
+TOY_URIS = ("toy://lab-a/m1/day0", "toy://lab-a/m1/day1", "toy://lab-b/r1/s1")
+
+
+@lru_cache(maxsize=4)
+def _arrays(seed: int, n_ch: int, fs: float, duration: float):
+    rng = np.random.default_rng(seed)
+    n = int(duration * fs)
+    t = np.arange(n) / fs
+    # a few slow shared rhythms plus noise: looks like LFP, costs nothing to make
+    phases = rng.uniform(0, 2 * np.pi, (3, n_ch))
+    freqs = np.array([0.3, 4.0, 9.0])
+    x = np.zeros((n, n_ch), np.float32)
+    for f, ph in zip(freqs, phases):
+        x += np.sin(2 * np.pi * f * t[:, None] + ph[None, :]).astype(np.float32)
+    x += rng.standard_normal((n, n_ch)).astype(np.float32) * 0.5
+    spikes = {f"u{i:02d}": np.sort(rng.uniform(0, duration, rng.integers(200, 2000))) for i in range(12)}
+    x.setflags(write=False)
+    return t, x, spikes
+
+
+def toy_session(uri: str = TOY_URIS[0], *, n_channels: int = 16, fs: float = 250.0,
+                duration: float = 900.0) -> ArraySession:
+    """A toy session: an LFP-like stream, a spike stream and epochs (task / spontaneous / task).
+
+    Examples
+    --------
+    >>> s = toy_session()
+    >>> sorted(s.streams)
+    ['lfp', 'units']
+    """
+    seed = sum(map(ord, uri)) % 1000
+    t, x, spikes = _arrays(seed, n_channels, fs, duration)
+    lfp = make_timeseries(x, t, channels=[f"ch{i:02d}" for i in range(n_channels)], modality="lfp", fs=fs,
+                          units="uV")
+    r0 = 0.2 * duration
+    epochs = pd.DataFrame({"start": [0.0, r0, r0 + 600.0 if duration > r0 + 600 else duration * 0.9],
+                           "stop": [r0, min(r0 + 600.0, duration * 0.9), duration],
+                           "label": ["task", "spontaneous", "task"]})
+    return ArraySession(uri, signals={"lfp": lfp}, spikes={"units": spikes}, epochs=epochs,
+                        metadata={"lab": uri.split("/")[2], "subject": uri.split("/")[3], "species": "Mus musculus"})
+
+
+def toy_catalog(**kw):
+    """A :class:`~glue_widgets.apps.catalog.MappingCatalog` of the toy sessions (source ``"toy"``)."""
+    from .catalog import MappingCatalog
+    return MappingCatalog({"toy": {u: (lambda u=u: toy_session(u, **kw)) for u in TOY_URIS}},
+                          notes={"toy": "synthetic toy sessions (not the demo corpus)"})

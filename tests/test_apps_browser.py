@@ -1,0 +1,105 @@
+"""Browser dashboard, headless: drive the param model and the view, check state and plots update."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pn = pytest.importorskip("panel")
+hv = pytest.importorskip("holoviews")
+
+from glue_widgets.apps.browser import Browser, BrowserModel, create_app  # noqa: E402
+from glue_widgets.apps.catalog import MappingCatalog  # noqa: E402
+from glue_widgets.apps.toy import TOY_URIS, toy_catalog, toy_session  # noqa: E402
+
+
+@pytest.fixture
+def model():
+    return BrowserModel(catalog=toy_catalog(), use_rest_analysis=False)
+
+
+def _glyph_data(obj):
+    from bokeh.models import GlyphRenderer
+    fig = hv.render(obj)
+    return [r.data_source.data for r in fig.select({"type": GlyphRenderer})]
+
+
+def test_first_session_opens_on_its_rest_window(model):
+    assert model.uri == TOY_URIS[0] and model.stream == "lfp"
+    assert model.rest["method"] == "epochs" and model.rest["start"] == pytest.approx(180.0)
+    assert model.start == pytest.approx(180.0)
+    x = model.data
+    assert x.dims == ("time", "channel") and x.sizes["channel"] == 16
+    assert x.time.values[0] >= 180.0 and x.time.values[-1] < 180.0 + model.window
+
+
+def test_window_reads_only_that_window_and_plot_updates(model):
+    view = Browser(model)
+    model.start = 300.0
+    model.window = 5.0
+    t = model.data.time.values
+    assert 300.0 <= t[0] < 300.01 and t[-1] < 305.0
+    frame = view._ds[()]  # what the server sends on this redraw (downsampled overlay)
+    curves = [c for c in frame.values() if isinstance(c, hv.Curve)]
+    assert len(curves) == 16
+    assert all(300.0 <= c.range("time")[0] and c.range("time")[1] < 305.0 for c in curves)
+    assert _glyph_data(view._plot.object)  # and the layout still renders
+    assert [s for s, _ in model.timings].count("redraw") >= 2
+
+
+def test_event_stream_draws_a_raster(model):
+    view = Browser(model)
+    model.stream = "units"
+    assert model.data is None and len(model.spikes) == 12
+    segs = [d for d in _glyph_data(view._plot.object) if "time2" in d or "x0" in d and "y1" in d]
+    assert segs and sum(len(next(iter(d.values()))) for d in segs) > 0
+
+
+def test_switching_session_closes_the_old_one():
+    opened = []
+
+    def factory(u):
+        def make():
+            s = toy_session(u)
+            opened.append(s)
+            s.closed = False
+            orig = s.close
+            s.close = lambda: (setattr(s, "closed", True), orig())
+            return s
+        return make
+
+    cat = MappingCatalog({"toy": {u: factory(u) for u in TOY_URIS}})
+    m = BrowserModel(catalog=cat, use_rest_analysis=False)
+    m.uri = TOY_URIS[2]
+    assert opened[0].closed and not opened[-1].closed
+    m.close()
+    assert opened[-1].closed and m.data is None
+
+
+def test_refused_uri_shows_message(model):
+    assert not model.set_value("uri", "/etc/passwd")
+    assert "refused" in model.message and model.uri == TOY_URIS[0]
+
+
+def test_two_pages_are_independent():
+    a = create_app(catalog=toy_catalog(), query={})
+    b = create_app(catalog=toy_catalog(), query={})
+    a.gw_model.uri = TOY_URIS[1]
+    a.gw_model.start = 400.0
+    assert b.gw_model.uri == TOY_URIS[0] and b.gw_model.start != 400.0
+    assert a.gw_model.session is not b.gw_model.session
+
+
+def test_deeplink_applied_and_refused_parts_reported():
+    app = create_app(catalog=toy_catalog(), query={"session": TOY_URIS[2], "start": "250", "window": "5",
+                                                   "stream": "nope"})
+    m = app.gw_model
+    assert m.uri == TOY_URIS[2] and m.start == 250.0 and m.window == 5.0
+    assert "stream refused" in m.message
+
+
+def test_empty_source_is_honest():
+    cat = MappingCatalog({"demo": {}}, notes={"demo": "demo corpus not available: builder missing"})
+    m = BrowserModel(catalog=cat)
+    assert m.uri is None and "not available" in m.message
+    Browser(m)  # renders without a session
