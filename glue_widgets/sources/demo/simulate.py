@@ -298,7 +298,7 @@ def arousal_traces(n_samples: int, fs: float, rng: np.random.Generator | int | N
 def rates_from_latents(z: np.ndarray, C: np.ndarray, b: np.ndarray, *, gains: np.ndarray | float = 1.0,
                        arousal: np.ndarray | None = None, arousal_coupling: np.ndarray | None = None,
                        extra_drive: np.ndarray | None = None, max_rate: float = 150.0) -> np.ndarray:
-    """Firing rates (Hz) ``gains * exp(b + z C^T + arousal * a [+ extra])``, clipped to ``max_rate``.
+    """Firing rates (Hz, float32) ``gains * exp(b + z C^T + arousal * a [+ extra])``, clipped at ``max_rate``.
 
     Parameters
     ----------
@@ -314,13 +314,17 @@ def rates_from_latents(z: np.ndarray, C: np.ndarray, b: np.ndarray, *, gains: np
     extra_drive : ndarray (n, N), optional
         Added to the log-rate (e.g. input through a communication subspace).
     """
-    eta = z @ np.asarray(C, float).T + np.asarray(b, float)[None, :]
+    # float32 and in-place: this is the hot loop of the corpus build
+    eta = (np.asarray(z, float) @ np.asarray(C, float).T).astype(np.float32)
+    eta += np.asarray(b, np.float32)[None, :]
     if arousal is not None and arousal_coupling is not None:
-        eta += np.asarray(arousal, float)[:, None] * np.asarray(arousal_coupling, float)[None, :]
+        eta += np.asarray(arousal, np.float32)[:, None] * np.asarray(arousal_coupling, np.float32)[None, :]
     if extra_drive is not None:
-        eta += extra_drive
-    r = np.exp(np.clip(eta, -20, np.log(max_rate)))
-    return r * np.asarray(gains, float)
+        eta += extra_drive.astype(np.float32, copy=False)
+    np.minimum(eta, np.float32(np.log(max_rate)), out=eta)
+    np.exp(eta, out=eta)
+    eta *= np.asarray(gains, np.float32)
+    return eta
 
 
 def spikes_from_latents(z: np.ndarray, C: np.ndarray, b: np.ndarray, fs: float,
@@ -331,8 +335,9 @@ def spikes_from_latents(z: np.ndarray, C: np.ndarray, b: np.ndarray, fs: float,
     ``extra_drive``, ``max_rate``).
     """
     rng = _rng(rng)
-    rates = rates_from_latents(z, C, b, **rate_kw)
-    return rng.poisson(rates / float(fs)).astype(np.int32)
+    lam = rates_from_latents(z, C, b, **rate_kw)
+    lam /= np.float32(fs)
+    return rng.poisson(lam).astype(np.int32)
 
 
 def spike_times_from_counts(counts: np.ndarray, fs: float, rng: np.random.Generator | int | None = None,
