@@ -10,8 +10,9 @@ Streams: one per modality, from the ``type`` column of ``channels.tsv`` (EEG -> 
 label prefix and the datatype folder when there is no ``channels.tsv``. Channels with a different
 sampling rate go to their own stream (``<modality>_<fs>hz``). Values are in volts.
 
-Epochs: ``events.tsv`` rows (label = ``trial_type``, else ``value``), EDF+ annotations /
-BrainVision markers when there is no ``events.tsv``, and one epoch spanning the run labelled with its
+Epochs: ``events.tsv`` rows (label = ``trial_type``, else ``value``), EDF+ annotations (local
+files only: they are spread over every data record) / BrainVision markers when there is no
+``events.tsv``, and one epoch spanning the run labelled with its
 BIDS task (``source_table="bids-task"``), so ``task-rest`` runs carry their rest evidence.
 
 EDF/BDF and BrainVision are read by byte ranges (see :mod:`.eegformats`); EEGLAB ``.set`` is read
@@ -198,7 +199,11 @@ class _EDFReader:
         return self.h.read(self.src, [self.idx[c] for c in cols], start, stop)
 
     def annotations(self, remote: bool) -> pd.DataFrame:
-        return self.h.read_annotations(self.src, max_bytes=(20 << 20) if remote else None)
+        if remote:
+            # EDF+ annotations are interleaved with every data record: reading them means reading the
+            # whole file, which streaming must not do at open. BIDS keeps events in events.tsv.
+            return pd.DataFrame(columns=["onset", "duration", "description"])
+        return self.h.read_annotations(self.src)
 
 
 class _BVReader:

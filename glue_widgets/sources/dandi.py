@@ -241,6 +241,10 @@ def open_dandi(uri: str, **kw: Any):
         Cache root (default ``$GLUE_CACHE_DIR`` or ``~/.cache/glue_widgets``).
     block_size : int, optional
         Range-read granularity in bytes (default 16 KiB).
+    memory_bytes : int, optional
+        Bound of the in-memory block cache (default 64 MiB; 0 disables it).
+    cache_max_bytes : int, optional
+        Size cap of the disk cache (default ``$GLUE_CACHE_MAX_BYTES`` or 2 GiB).
     **kw
         Passed to the NWB reader (for example ``bin_width``).
 

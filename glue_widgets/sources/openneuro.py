@@ -136,19 +136,22 @@ class _Bucket:
 class S3Tree:
     """The :class:`~glue_widgets.sources.bids.Tree` interface over an OpenNeuro dataset in S3."""
 
-    def __init__(self, bucket: _Bucket, objects: list[dict[str, Any]], *, block_size: int = 64 * 1024) -> None:
+    def __init__(self, bucket: _Bucket, objects: list[dict[str, Any]], *, block_size: int = 64 * 1024,
+                 memory_bytes: int = 64 << 20) -> None:
         self.b = bucket
         self.block_size = block_size
+        self.memory_bytes = memory_bytes
         self._obj: dict[str, dict[str, Any]] = {o["key"]: o for o in objects}
 
     @classmethod
-    def for_run(cls, bucket: _Bucket, rel: str, *, block_size: int = 64 * 1024) -> "S3Tree":
+    def for_run(cls, bucket: _Bucket, rel: str, *, block_size: int = 64 * 1024,
+                memory_bytes: int = 64 << 20) -> "S3Tree":
         """List what sidecar lookup needs: the dataset root (one level) and the run's subject folder."""
         objs, _ = bucket.list("", "/")
         parts = rel.split("/")
         if len(parts) > 1:
             objs = objs + bucket.list(parts[0] + "/")[0]
-        return cls(bucket, objs, block_size=block_size)
+        return cls(bucket, objs, block_size=block_size, memory_bytes=memory_bytes)
 
     def listdir(self, reldir: str) -> list[str]:
         pre = f"{reldir}/" if reldir else ""
@@ -180,7 +183,7 @@ class S3Tree:
         o = self._need(rel)
         return RangeFile(self.b.url(rel), client=self.b.client, cache=self.b.cache, size=o["size"],
                          cache_id=f"openneuro|{self.b.base}|{self.b.ds}|{rel}|{o['etag']}|{o['size']}",
-                         block_size=self.block_size, name=self.describe(rel))
+                         block_size=self.block_size, memory_bytes=self.memory_bytes, name=self.describe(rel))
 
     def local_path(self, rel: str) -> str:
         """Download one file into the cache directory (once) and return its path."""
@@ -217,6 +220,10 @@ def open_openneuro(uri: str, **kw: Any) -> BidsSession:
         Retries of a failed request (default 3).
     cache_dir : path, optional
         Cache root (default ``$GLUE_CACHE_DIR`` or ``~/.cache/glue_widgets``).
+    cache_max_bytes : int, optional
+        Size cap of the disk cache (default ``$GLUE_CACHE_MAX_BYTES`` or 2 GiB).
+    block_size, memory_bytes : int, optional
+        Range-read granularity (default 64 KiB) and in-memory block cache bound (default 64 MiB).
 
     Returns
     -------
@@ -230,11 +237,12 @@ def open_openneuro(uri: str, **kw: Any) -> BidsSession:
     if os.path.splitext(rel)[1].lower() not in DATA_EXTENSIONS:
         raise InvalidInputError(f"{uri!r}: {rel!r} is not an EEG/iEEG data file ({DATA_EXTENSIONS}).")
     block_size = kw.pop("block_size", 64 * 1024)
+    memory_bytes = kw.pop("memory_bytes", 64 << 20)
     client, cache = _client(kw)
     if kw:
         raise InvalidInputError(f"open_openneuro got unexpected keyword(s) {sorted(kw)}.")
     bucket = _Bucket(ds, client=client, cache=cache)
-    tree = S3Tree.for_run(bucket, rel, block_size=block_size)
+    tree = S3Tree.for_run(bucket, rel, block_size=block_size, memory_bytes=memory_bytes)
     if not tree._obj:
         raise NotFoundError(f"OpenNeuro dataset {ds!r} has no files at {bucket.base}; check the accession "
                             "number (e.g. ds004504).")

@@ -87,6 +87,9 @@ class RangeFile(io.RawIOBase):
         self._mem: OrderedDict[int, bytes] = OrderedDict()
         self._mem_max = max(0, int(memory_bytes) // self.block_size)  # 0: no memory cache
         self._lock = threading.RLock()
+        # the last network failure: h5py turns exceptions raised in read() into its own errors, so
+        # callers above h5py look here to report a NetworkError instead of a "corrupt file"
+        self.last_error: NetworkError | None = None
 
     def __repr__(self) -> str:
         return f"<RangeFile {self.url.split('?', 1)[0]!r} size={self.size} block={self.block_size}>"
@@ -169,7 +172,11 @@ class RangeFile(io.RawIOBase):
             b = min(last, a + per - 1)
             start = a * self.block_size
             stop = min(self.size, (b + 1) * self.block_size)
-            data = self.client.read_range(self.url, start, stop - start, expect_size=self.size)
+            try:
+                data = self.client.read_range(self.url, start, stop - start, expect_size=self.size)
+            except NetworkError as exc:
+                self.last_error = exc
+                raise
             if len(data) != stop - start:  # read_range guarantees it; never hand out short data
                 raise NetworkError(f"short read of {self.name!r}: {len(data)} of {stop - start} bytes")
             for idx in range(a, b + 1):

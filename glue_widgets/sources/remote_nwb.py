@@ -31,10 +31,10 @@ _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 def open_range_nwb(url: str, *, uri: str, client: HttpClient, cache: DiskCache | None, size: int | None = None,
                    cache_id: str | None = None, metadata: dict[str, Any] | None = None,
-                   block_size: int = DEFAULT_BLOCK_SIZE, **kw: Any):
+                   block_size: int = DEFAULT_BLOCK_SIZE, memory_bytes: int = 64 << 20, **kw: Any):
     """Open the NWB file at ``url`` through a RangeFile and the local NWB reader (shared by DANDI and URLs)."""
     rf = RangeFile(url, client=client, cache=cache, size=size, cache_id=cache_id, block_size=block_size,
-                   name=uri)
+                   memory_bytes=memory_bytes, name=uri)
     head = rf.read_at(0, 8)
     if head != _HDF5_SIGNATURE:
         # the superblock may sit at 512, 1024, ... (user block); check the common offsets
@@ -43,10 +43,32 @@ def open_range_nwb(url: str, *, uri: str, client: HttpClient, cache: DiskCache |
                                    "streams HDF5 NWB files only (not Zarr or NWB 1).")
     from .nwb import open_nwb
 
-    s = open_nwb(rf, uri=uri, keep_alive=rf, **kw)
+    s = _network_aware(rf, open_nwb)(rf, uri=uri, keep_alive=rf, **kw)
+    s._read_window = _network_aware(rf, s._read_window)
+    if hasattr(s, "spike_times"):
+        s.spike_times = _network_aware(rf, s.spike_times)
     s.stats = client.meter  # live counter: opening cost is already in it
     s.metadata.update({"url": url.split("?", 1)[0], "size_bytes": rf.size, **(metadata or {})})
     return s
+
+
+def _network_aware(rf: RangeFile, fn):
+    """Re-raise a failure caused by the network as NetworkError (h5py hides the original exception)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapped(*args: Any, **kwargs: Any):
+        rf.last_error = None
+        try:
+            return fn(*args, **kwargs)
+        except NetworkError:
+            raise
+        except Exception as exc:
+            if rf.last_error is not None:
+                raise NetworkError(str(rf.last_error)) from exc
+            raise
+
+    return wrapped
 
 
 def open_url(url: str, **kw: Any):
@@ -63,6 +85,10 @@ def open_url(url: str, **kw: Any):
         Cache root (default ``$GLUE_CACHE_DIR`` or ``~/.cache/glue_widgets``).
     block_size : int, optional
         Range-read granularity in bytes (default 16 KiB).
+    memory_bytes : int, optional
+        Bound of the in-memory block cache (default 64 MiB; 0 disables it).
+    cache_max_bytes : int, optional
+        Size cap of the disk cache (default ``$GLUE_CACHE_MAX_BYTES`` or 2 GiB).
     **kw
         Passed to the NWB reader (``bin_width``).
     """

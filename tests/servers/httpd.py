@@ -33,6 +33,7 @@ class Faults:
     kinds: tuple[str, ...] = FAULT_KINDS
     slow_s: float = 1.5
     burst_503: int = 0
+    script: list = field(default_factory=list)  # faults for the next requests, in order (None = behave)
     seed: int = 0
     counts: dict = field(default_factory=dict)
     _rng: random.Random = field(default=None, repr=False)  # type: ignore[assignment]
@@ -43,7 +44,11 @@ class Faults:
 
     def draw(self) -> str | None:
         with self._lock:
-            if self.burst_503 > 0:
+            if self.script:
+                kind = self.script.pop(0)
+                if kind is None:
+                    return None
+            elif self.burst_503 > 0:
                 self.burst_503 -= 1
                 kind = "503"
             elif self.rate > 0 and self._rng.random() < self.rate:
@@ -57,6 +62,7 @@ class Faults:
         with self._lock:
             self.rate = 0.0
             self.burst_503 = 0
+            self.script = []
 
 
 class Handler(BaseHTTPRequestHandler):
