@@ -67,8 +67,7 @@ class RestAligner:
     coordinates). No channel correspondence and no paired trials are used. What the rest statistics
     cannot fix is found and reported in ``identifiability_`` (:class:`~.identifiability.Identifiability`):
     rotation-free subspaces (e.g. a rotation plane with isotropic noise) and per-block signs.
-    Signs are fixed from third-order cumulants when they are significant (``higher_order=True``);
-    ``anchors`` (time-matched short events, one array per session) then fix only what is still free:
+    Second-order statistics never fix a latent's sign; ``anchors`` (time-matched short events, one array per session) then fix only what is still free:
     an SO(d) Procrustes within each rotation-free block and the sign of each unresolved block.
 
     Parameters
@@ -83,7 +82,11 @@ class RestAligner:
     standardize : bool
         z-score channels before PCA (absorbs gain changes).
     higher_order : bool
-        Fix signs from third-order cumulants when their sign decision is significant.
+        Try to fix signs from third-order cumulants when the decision is significant and agrees
+        across random channel halves (default False). Off by default: when loadings are drawn
+        symmetrically (the usual case), the law of the data is invariant to ``z -> -z`` with
+        ``C -> -C``, so a skew-based sign is a property of the recorded neurons, not of the latent;
+        in our turnover simulations it gave confident wrong signs. Use anchors for signs.
     gap_threshold : float
         A rotation is "free" when its noise-scaled eigen gap z is below this.
     sign_threshold : float
@@ -101,9 +104,9 @@ class RestAligner:
     """
 
     def __init__(self, n_components: int = 4, *, lags: Sequence[int] | None = None,
-                 reference: int | str = 0, standardize: bool = True, higher_order: bool = True,
+                 reference: int | str = 0, standardize: bool = True, higher_order: bool = False,
                  gap_threshold: float = 4.0, sign_threshold: float = 3.0,
-                 constant_channels: str = "drop", n_chunks: int = 8, n_splits: int = 3) -> None:
+                 constant_channels: str = "drop", n_chunks: int = 8, n_splits: int = 10) -> None:
         self.n_components = n_components
         self.lags = lags
         self.reference = reference
@@ -174,13 +177,13 @@ class RestAligner:
                                          for i in range(n)]
         # 1) signs of the fixed blocks from third-order cumulants, relative to the template
         sign_blocks = [s for s in subs if not s.free]
-        kap_ref = np.mean([_third_cumulant(z) for z in zs], axis=0) if self.reference == "group" \
-            else _third_cumulant(zs[ref])
+        # in group mode the statistics template is the group's; the choices rest leaves open (signs,
+        # free rotations) are still keyed to one session (the first) so that they are consistent
+        kap_ref = _third_cumulant(zs[ref])
         resolved = {i: set() for i in range(n)}
-        if self.reference != "group":
-            resolved[ref] = {b for b in range(len(subs))}
+        resolved[ref] = {b for b in range(len(subs))}
         for i in range(n):
-            if i in (ref,) and self.reference != "group":
+            if i == ref:
                 continue
             D = np.ones(k)
             if self.higher_order:
@@ -210,7 +213,7 @@ class RestAligner:
                 if za is None:
                     reports[i]["notes"].append(f"{what}: left free (no anchors)")
                     continue
-                ref_anchor = np.mean(za, axis=0) if self.reference == "group" else za[ref]
+                ref_anchor = za[ref]
                 Ab, Bb = za[i][:, idx], ref_anchor[:, idx]
                 if s.free:
                     U, _, Wt = np.linalg.svd(Ab.T @ Bb)
@@ -233,7 +236,7 @@ class RestAligner:
                 how = {("third-order" if any("third-order" in nt and str(list(s.latents)) in nt
                                              for nt in r["notes"]) else
                         "anchors" if any(str(list(s.latents)) in a for a in r["anchored"]) else
-                        "unresolved") for r in reports if not (r["session"] == ref and self.reference != "group")}
+                        "unresolved") for r in reports if r["session"] != ref}
                 s.sign_fixed_by = "/".join(sorted(how)) if how else "reference"
         self.transforms_ = T
         self.reference_index_ = ref

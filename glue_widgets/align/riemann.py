@@ -51,12 +51,18 @@ class RiemannianRecenter:
 
     @staticmethod
     def riemann_mean(covs: np.ndarray) -> np.ndarray:
-        from pyriemann.utils.mean import mean_riemann
+        try:  # pyriemann >= 0.12 moved these to pyriemann.geometry
+            from pyriemann.geometry.mean import mean_riemann
+        except ImportError:  # pragma: no cover
+            from pyriemann.utils.mean import mean_riemann
 
         return mean_riemann(covs)
 
     def fit(self, data_list: Sequence[Any]) -> "RiemannianRecenter":
-        from pyriemann.utils.base import invsqrtm
+        try:
+            from pyriemann.geometry.base import invsqrtm
+        except ImportError:  # pragma: no cover
+            from pyriemann.utils.base import invsqrtm
 
         w = check_positive_int(self.window, name="window")
         xs = check_session_list(data_list, name="data_list")
