@@ -256,7 +256,7 @@ def truth(uri: str, size: str | None = None) -> dict[str, Any]:
         if real is None or not hasattr(real, "real_truth"):
             raise NotFoundError(f"{uri!r}: bundled real data are not available in this installation.")
         return real.real_truth(uri)
-    from .truth import load_truth
+    from .truthfile import load_truth
 
     size = _size(size)
     e = _lookup(uri, size)

@@ -24,7 +24,7 @@ __all__ = ["build_into"]
 
 def _nwb_job(size: str, uri: str, root: str) -> tuple[str, float]:
     from .generate import generate_session
-    from .truth import nwb_truth, save_truth
+    from .truthfile import nwb_truth, save_truth
     from .write_nwb import write_nwb
 
     t = time.perf_counter()
@@ -41,7 +41,7 @@ def _nwb_job(size: str, uri: str, root: str) -> tuple[str, float]:
 
 def _human_job(size: str, subject: str, root: str, lf: dict[str, Any]) -> tuple[str, float]:
     from .generate import generate_human_run
-    from .truth import human_truth, save_truth
+    from .truthfile import human_truth, save_truth
     from .write_bids import write_run
 
     t = time.perf_counter()
