@@ -122,7 +122,7 @@ def write_nwb(data: dict[str, Any], path: str | Path) -> Path:
     # ---- electrodes + units
     if spec.modality == "spikes":
         dev = nwb.create_device(name="probe" if spec.lab != "cedar" else "utah_array",
-                                description=lab["apparatus"], manufacturer="virtual")
+                                description=lab["apparatus"])
         n_sites = 32 if spec.lab != "cedar" else 96
         site_index: dict[str, int] = {}
         row = 0
@@ -151,7 +151,7 @@ def write_nwb(data: dict[str, Any], path: str | Path) -> Path:
     if spec.modality == "calcium":
         region = spec.regions[0][0]
         r = data["regions"][region]
-        mic = nwb.create_device(name="microscope", description="two-photon microscope", manufacturer="virtual")
+        mic = nwb.create_device(name="microscope", description="two-photon microscope (virtual)")
         ch = OpticalChannel(name="green", description="GCaMP emission", emission_lambda=510.0)
         plane = nwb.create_imaging_plane(
             name="plane0", optical_channel=ch, imaging_rate=fs, description=f"L2/3 {region}", device=mic,
