@@ -1,0 +1,252 @@
+"""Fragments and the task runner behind the error map and the coupling loop.
+
+A :class:`Fragment` is one piece of data to compare: an array in memory, or a URI plus a stream and
+a time window that a task opens, reads and closes itself (h5py/remfile handles cannot travel between
+processes, so each task holds its own). :func:`compute` runs a list of ``dask.delayed`` tasks on the
+threaded scheduler by default, or on a ``dask.distributed`` Client when one is given, and reports
+progress through tqdm or a callback.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import xarray as xr
+
+from .errors import InvalidInputError
+
+__all__ = ["Fragment", "as_fragments", "load_fragment", "compute", "fragment_meta_table"]
+
+CONFOUND_KEYS = ("lab", "species", "apparatus", "subject", "session", "day", "condition", "modality", "state")
+
+
+@dataclass
+class Fragment:
+    """One fragment: data in memory, or where to read it.
+
+    Parameters
+    ----------
+    name : str
+        Unique label (becomes the ``source``/``target`` coordinate of the error map).
+    data : (time, channels) array or DataArray, optional
+        The samples, if already in memory.
+    uri : str, optional
+        Where to open it (``demo://...``, ``dandi://...``, a path) when ``data`` is None.
+    stream, start, stop : optional
+        Stream name and window (s) passed to ``session.read``.
+    meta : dict
+        Card fields used for grouping and confound attribution: ``lab``, ``species``, ``subject``,
+        ``day``, ``apparatus``, ``condition``, ``arousal`` (a number, e.g. pupil variability) ...
+    read_kwargs : dict
+        Extra arguments of ``session.read`` (e.g. ``bin_width`` for spikes).
+
+    Examples
+    --------
+    >>> f = Fragment("m1-day0", data=np.zeros((100, 3)), meta={"lab": "arbor", "day": 0})
+    >>> load_fragment(f).shape
+    (100, 3)
+    >>> Fragment("v1", uri="demo://arbor/m01/day0", stream="spikes", start=0, stop=600).is_lazy
+    True
+    """
+
+    name: str
+    data: Any = None
+    uri: str | None = None
+    stream: str | None = None
+    start: float | None = None
+    stop: float | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    read_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_lazy(self) -> bool:
+        return self.data is None
+
+    def without_data(self) -> "Fragment":
+        """A copy that keeps only where to read (cheap to ship to a worker)."""
+        return Fragment(self.name, None, self.uri, self.stream, self.start, self.stop, dict(self.meta),
+                        dict(self.read_kwargs))
+
+
+def _meta_from_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """Flatten a DataArray's attrs / RestCard into the meta fields the analysis uses."""
+    meta: dict[str, Any] = {}
+    card = attrs.get("card") if isinstance(attrs.get("card"), Mapping) else {}
+    for src in (attrs, card):
+        for key in CONFOUND_KEYS:
+            val = src.get(key)
+            if isinstance(val, Mapping):
+                val = val.get("definition") or val.get("name") or str(dict(val))
+            if val is not None and key not in meta:
+                meta[key] = val
+    arousal = card.get("arousal") or attrs.get("arousal")
+    if isinstance(arousal, Mapping):
+        nums = {k: float(v) for k, v in arousal.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        for k, v in nums.items():
+            meta[f"arousal_{k}"] = v
+        if nums:
+            meta["arousal"] = next(iter(nums.values()))
+    elif isinstance(arousal, (int, float)):
+        meta["arousal"] = float(arousal)
+    return meta
+
+
+def as_fragments(fragments: Any) -> list[Fragment]:
+    """Normalize a list / dict of arrays, DataArrays, Fragments or dicts into a list of Fragments.
+
+    Dict values that are themselves dicts are read as Fragment fields (``uri``, ``stream``, ``start``,
+    ``stop``, ``meta``, ``data``). DataArray attrs (and ``attrs["card"]``) fill ``meta``.
+    """
+    if isinstance(fragments, Mapping):
+        items = list(fragments.items())
+    elif isinstance(fragments, Sequence) and not isinstance(fragments, (str, bytes, np.ndarray)):
+        items = [(None, f) for f in fragments]
+    else:
+        raise InvalidInputError(
+            "fragments must be a list or a dict name -> array/DataArray/Fragment; got "
+            f"{type(fragments).__name__}.")
+    out: list[Fragment] = []
+    for i, (key, f) in enumerate(items):
+        if isinstance(f, Fragment):
+            frag = f if key is None else Fragment(str(key), f.data, f.uri, f.stream, f.start, f.stop,
+                                                  dict(f.meta), dict(f.read_kwargs))
+        elif isinstance(f, Mapping):
+            kw = dict(f)
+            kw.setdefault("name", str(key) if key is not None else str(i))
+            unknown = set(kw) - {"name", "data", "uri", "stream", "start", "stop", "meta", "read_kwargs"}
+            if unknown:
+                raise InvalidInputError(f"fragment {kw['name']!r} has unknown fields {sorted(unknown)}.")
+            frag = Fragment(**kw)
+        elif isinstance(f, (np.ndarray, xr.DataArray)) or hasattr(f, "__array__"):
+            meta = _meta_from_attrs(f.attrs) if isinstance(f, xr.DataArray) else {}
+            name = key if key is not None else (f.name if isinstance(f, xr.DataArray) and f.name else None)
+            if name is None and isinstance(f, xr.DataArray):
+                name = f.attrs.get("session") or f.attrs.get("source")
+            frag = Fragment(str(name if name is not None else i), data=f, meta=meta)
+        else:
+            raise InvalidInputError(f"fragment {key if key is not None else i!r} is a {type(f).__name__}; "
+                                    "pass an array, a DataArray, a Fragment or a dict of Fragment fields.")
+        if frag.data is None and not frag.uri:
+            raise InvalidInputError(f"fragment {frag.name!r} has neither data nor a uri.")
+        out.append(frag)
+    names = [f.name for f in out]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InvalidInputError(f"fragment names must be unique; repeated: {dup}. Pass a dict name -> fragment.")
+    if len(out) < 2:
+        raise InvalidInputError(f"need at least 2 fragments to compare; got {len(out)}.")
+    return out
+
+
+def _default_opener() -> Callable[..., Any]:
+    # looked up at call time: the analysis layer does not import sources; gw.open is the public door
+    return importlib.import_module("glue_widgets").open
+
+
+def load_fragment(frag: Fragment, opener: Callable[..., Any] | None = None) -> Any:
+    """The fragment's samples: its ``data``, or open ``uri``, read the window, close (one task's work)."""
+    if frag.data is not None:
+        return frag.data
+    opener = opener or _default_opener()
+    session = opener(frag.uri)
+    try:
+        stream = frag.stream
+        if stream is None:
+            streams = list(session.streams)
+            if len(streams) != 1:
+                raise InvalidInputError(
+                    f"fragment {frag.name!r}: {frag.uri} has streams {streams}; set Fragment.stream.")
+            stream = streams[0]
+        x = session.read(stream, frag.start, frag.stop, **frag.read_kwargs)
+        return x.load() if hasattr(x, "load") else x
+    finally:
+        session.close()
+
+
+def fragment_meta_table(frags: Sequence[Fragment]):
+    """DataFrame of the fragments' meta (one row per fragment, indexed by name)."""
+    import pandas as pd
+
+    return pd.DataFrame([dict(f.meta) for f in frags], index=[f.name for f in frags])
+
+
+def _is_client(obj: Any) -> bool:
+    return type(obj).__name__ == "Client" and hasattr(obj, "compute") and hasattr(obj, "gather")
+
+
+def _progress_fn(progress: Any, total: int, desc: str) -> tuple[Callable[[int], None], Callable[[], None]]:
+    """(update(n_done), close()) for progress=None/False (silent), True (tqdm) or a callable(done, total, desc)."""
+    if progress is None or progress is False:
+        return (lambda done: None), (lambda: None)
+    if progress is True:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, desc=desc)
+
+        def upd(done: int) -> None:
+            bar.update(done - bar.n)
+
+        return upd, bar.close
+    if callable(progress):
+        return (lambda done: progress(done, total, desc)), (lambda: None)
+    raise InvalidInputError(f"progress={progress!r}; use None, True (tqdm) or a callable(done, total, desc).")
+
+
+def compute(tasks: Sequence[Any], scheduler: Any = None, progress: Any = None, desc: str = "tasks") -> list[Any]:
+    """Compute ``dask.delayed`` tasks and return their results in order.
+
+    Parameters
+    ----------
+    scheduler : None, "threads", "sync", "processes" or a ``dask.distributed.Client``
+        None means threads. A Client sends the tasks to its cluster.
+    progress : None, True or callable
+        True shows a tqdm bar; a callable gets ``(n_done, n_total, desc)`` after each finished task
+        (counted over the top-level tasks for a Client, over every graph node for local schedulers).
+    """
+    import dask
+
+    tasks = list(tasks)
+    if not tasks:
+        return []
+    if _is_client(scheduler):
+        from distributed import as_completed
+
+        futures = scheduler.compute(tasks)
+        upd, close = _progress_fn(progress, len(futures), desc)
+        try:
+            for i, _ in enumerate(as_completed(futures), 1):
+                upd(i)
+        finally:
+            close()
+        return scheduler.gather(futures)
+    if scheduler is None:
+        scheduler = "threads"
+    if scheduler not in ("threads", "sync", "synchronous", "processes"):
+        raise InvalidInputError(
+            f"scheduler={scheduler!r}; use None/'threads', 'sync', 'processes' or a dask.distributed Client.")
+    from dask.callbacks import Callback
+
+    class _Count(Callback):
+        def _start_state(self, dsk, state):
+            # literal data already in the cache are not tasks that run
+            self.total = max(len(dsk) - len(state.get("cache", {})), 1)
+            self.done = 0
+            self.upd, self.close = _progress_fn(progress, self.total, desc)
+
+        def _posttask(self, key, result, dsk, state, worker_id):
+            self.done += 1
+            self.upd(self.done)
+
+        def _finish(self, dsk, state, errored):
+            if not errored and self.done != self.total:
+                self.done = self.total
+                self.upd(self.done)
+            self.close()
+
+    if progress is None or progress is False:
+        return list(dask.compute(*tasks, scheduler=scheduler))
+    with _Count():
+        return list(dask.compute(*tasks, scheduler=scheduler))

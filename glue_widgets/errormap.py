@@ -1,0 +1,433 @@
+"""The error map: cross-prediction error between every pair of fragments, with CIs, MDS and clusters.
+
+Two ways to cross-predict (``paired``):
+
+- **paired** (fragments recorded together: regions, modalities of one session): a translator
+  (ridge by default, or any fit/predict estimator such as ``gw.translate.Translator``) maps the source's
+  channels onto the target's channels at the same time points.
+- **unpaired** (different sessions, days, animals, labs): every fragment is reduced to ``n_components``
+  whitened latents and aligned into one frame (``gw.align.RestAligner`` when available); a generative
+  rule learned on the source (ridge prediction of its latents ``horizon`` samples ahead) predicts the
+  target's latents. Low error = the source's dynamics stand in for the target's.
+
+Error = ``1 - R²`` of held-out predictions (contiguous-block cross-validation; the source model never
+sees the target's test block, nor its own), pooled over target dimensions after standardization, so
+fragments of any size compare. The diagonal is each fragment's own held-out error. Uncertainty is a
+block bootstrap over test sub-blocks (the same resampling for every pair).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import xarray as xr
+
+from .dask_utils import Fragment, as_fragments, compute, load_fragment
+from .errors import InvalidInputError
+from .model.validation import as_time_by_channel, check_positive_int
+
+__all__ = ["error_map", "reduce_fragment", "canonical_frame", "align_latents", "map_from_latents",
+           "cluster_map", "classical_mds", "dissimilarity"]
+
+
+# ------------------------------------------------------------------ stage 1: per fragment (one task each)
+
+def reduce_fragment(x: Any, n_components: int, name: str = "fragment") -> np.ndarray:
+    """z-score channels, keep the top ``n_components`` principal components, whiten them."""
+    X = as_time_by_channel(x, name=name, min_samples=10)
+    sd = X.std(axis=0)
+    X = X[:, sd > 0]
+    if X.shape[1] < n_components:
+        raise InvalidInputError(
+            f"fragment {name!r} has {X.shape[1]} varying channels; n_components={n_components} needs more.")
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    U, s, _ = np.linalg.svd(X, full_matrices=False)
+    return U[:, :n_components] * np.sqrt(X.shape[0])
+
+
+def _load_reduce(frag: Fragment, n_components: int, opener: Callable | None) -> np.ndarray:
+    return reduce_fragment(load_fragment(frag, opener), n_components, frag.name)
+
+
+def _load_array(frag: Fragment, opener: Callable | None) -> np.ndarray:
+    return as_time_by_channel(load_fragment(frag, opener), name=frag.name, min_samples=10)
+
+
+# ------------------------------------------------------------------ alignment into one frame
+
+def canonical_frame(z: np.ndarray, lags: Sequence[int] = (1, 2, 4, 8)) -> np.ndarray:
+    """Fallback aligner: rotate whitened latents to the eigenbasis of their symmetrized lagged covariance.
+
+    Coordinates are sorted by slowness; signs are chosen so the antisymmetric (rotational) part of the
+    lag-1 covariance has a consistent orientation. Same-generator fragments land in matching frames up
+    to rotations inside degenerate (isotropic) planes, which a linear dynamics model does not feel.
+    """
+    z = z - z.mean(axis=0)
+    T = z.shape[0]
+    M = sum(z[l:].T @ z[:-l] / (T - l) for l in lags if l < T)
+    w, V = np.linalg.eigh((M + M.T) / 2)
+    V = V[:, np.argsort(w)[::-1]]
+    y = z @ V
+    K = (y[1:].T @ y[:-1] - y[:-1].T @ y[1:]) / (2 * (T - 1))
+    signs = np.ones(V.shape[1])
+    for j in range(1, V.shape[1]):
+        p = int(np.argmax(np.abs(K[:j, j])))
+        if signs[p] * K[p, j] < 0:
+            signs[j] = -1.0
+    return y * signs
+
+
+def align_latents(latents: Sequence[np.ndarray], aligner: Any = "auto", n_components: int = 4,
+                  reference: int | str = 0) -> tuple[list[np.ndarray], str]:
+    """Put reduced latents into one frame; returns (aligned list, name of the aligner used).
+
+    ``aligner``: "auto" (``gw.align.RestAligner`` if it imports and fits, else the canonical frame),
+    "rest", "canonical", "none", or any object with ``fit(list)`` and ``transform(x, session=i)``.
+    """
+    if aligner in (None, "none"):
+        return [np.asarray(z) for z in latents], "none"
+    if aligner == "canonical":
+        return [canonical_frame(z) for z in latents], "canonical"
+    if aligner in ("auto", "rest"):
+        try:
+            from .align import RestAligner  # sibling module; optional until it lands
+
+            est = RestAligner(n_components=n_components, reference=reference)
+        except Exception as exc:  # noqa: BLE001 - any import problem means: use the fallback
+            if aligner == "rest":
+                raise InvalidInputError(f"aligner='rest' needs glue_widgets.align.RestAligner: {exc}") from exc
+            return [canonical_frame(z) for z in latents], "canonical"
+        name = "RestAligner"
+    else:
+        est, name = aligner, type(aligner).__name__
+    est.fit(list(latents))
+    out = [np.asarray(getattr(z := est.transform(x, session=i), "values", z), float) for i, x in enumerate(latents)]
+    return out, name
+
+
+# ------------------------------------------------------------------ stage 2: one task per source
+
+def _folds(n: int, cv: int) -> list[np.ndarray]:
+    return np.array_split(np.arange(n), cv)
+
+
+def _ridge_fit(X: np.ndarray, Y: np.ndarray, alpha: float, w: np.ndarray | None = None):
+    mx, my = X.mean(0), Y.mean(0)
+    Xc, Yc = X - mx, Y - my
+    if w is not None:
+        Xc = Xc * np.sqrt(w)[:, None]
+        Yc = Yc * np.sqrt(w)[:, None]
+    G = Xc.T @ Xc + alpha * np.trace(Xc.T @ Xc) / max(X.shape[1], 1) / X.shape[0] * np.eye(X.shape[1])
+    B = np.linalg.solve(G, Xc.T @ Yc)
+    return lambda Z: (Z - mx) @ B + my
+
+
+def _make_predictor(model: Any, alpha: float, X: np.ndarray, Y: np.ndarray, w: np.ndarray | None = None):
+    if model == "ridge":
+        return _ridge_fit(X, Y, alpha, w)
+    if model == "rrr":
+        rank = max(1, min(X.shape[1], Y.shape[1]) // 2)
+        try:
+            from .translate import ReducedRankRegression  # sibling module
+
+            est = ReducedRankRegression(rank=rank).fit(X, Y)
+            return est.predict
+        except Exception:  # noqa: BLE001 - fallback: ridge followed by a rank cut of the fitted values
+            f = _ridge_fit(X, Y, alpha, w)
+            _, _, Vt = np.linalg.svd(f(X) - Y.mean(0), full_matrices=False)
+            P = Vt[:rank].T @ Vt[:rank]
+            my = Y.mean(0)
+            return lambda Z: (f(Z) - my) @ P + my
+    from sklearn.base import clone
+
+    est = clone(model)
+    if w is not None:
+        try:
+            return est.fit(X, Y, sample_weight=w).predict
+        except TypeError:
+            pass
+    return est.fit(X, Y).predict
+
+
+def _pairs(n: int, horizon: int, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs, outputs) sample indices t, t+h with both inside the index set ``idx`` (sorted)."""
+    mask = np.zeros(n, bool)
+    mask[idx] = True
+    t = np.flatnonzero(mask[: n - horizon] & mask[horizon:])
+    return t, t + horizon
+
+
+def _source_row(s: int, data: Sequence[np.ndarray], targets: Sequence[np.ndarray] | None, paired: bool,
+                model: Any, alpha: float, cv: int, horizon: int, units_per_fold: int,
+                weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out SS_res and SS_tot of every target predicted from source ``s``: arrays (targets, units)."""
+    X = data[s]
+    targets = data if targets is None else targets
+    nt = len(targets)
+    ssr = np.zeros((nt, cv * units_per_fold))
+    sst = np.zeros_like(ssr)
+    fx = _folds(X.shape[0], cv)
+    for f in range(cv):
+        train = np.setdiff1d(np.arange(X.shape[0]), fx[f])
+        if paired:
+            Y = data  # paired: same time base; the target's training rows are the same rows
+            fits = {}
+        else:
+            ti, to = _pairs(X.shape[0], horizon, train)
+            pred = _make_predictor(model, alpha, X[ti], X[to], weights)
+        for j, Z in enumerate(targets):
+            if paired:
+                if j == s:
+                    continue
+                Ymu, Ysd = Z[train].mean(0), Z[train].std(0)
+                Ysd[Ysd == 0] = 1.0
+                pred = _make_predictor(model, alpha, X[train], (Z[train] - Ymu) / Ysd)
+                te = fx[f]
+                for u, blk in enumerate(np.array_split(te, units_per_fold)):
+                    y = (Z[blk] - Ymu) / Ysd
+                    ssr[j, f * units_per_fold + u] = np.sum((y - pred(X[blk])) ** 2)
+                    sst[j, f * units_per_fold + u] = np.sum(y**2)
+            else:
+                fz = _folds(Z.shape[0], cv)
+                mu, sd = Z.mean(0), Z.std(0)
+                sd[sd == 0] = 1.0
+                for u, blk in enumerate(np.array_split(fz[f], units_per_fold)):
+                    ti, to = _pairs(Z.shape[0], horizon, blk)
+                    if ti.size == 0:
+                        continue
+                    y = (Z[to] - mu) / sd
+                    ssr[j, f * units_per_fold + u] = np.sum((y - (pred(Z[ti]) - mu) / sd) ** 2)
+                    sst[j, f * units_per_fold + u] = np.sum(y**2)
+    return ssr, sst
+
+
+# ------------------------------------------------------------------ map-level summaries
+
+def dissimilarity(E: np.ndarray, relative: bool = True) -> np.ndarray:
+    """Symmetric dissimilarity from an error map: relative excess error over each target's own, averaged
+    with its transpose, zero diagonal (``relative=False``: the raw error averaged with its transpose)."""
+    E = np.asarray(E, float)
+    D = E / np.diag(E)[None, :] - 1.0 if relative and np.all(np.isfinite(np.diag(E))) else E.copy()
+    D = np.nan_to_num((D + D.T) / 2, nan=np.nanmax(D) if np.isfinite(D).any() else 1.0)
+    np.fill_diagonal(D, 0.0)
+    return np.clip(D, 0.0, None)
+
+
+def classical_mds(D: np.ndarray, n_components: int = 2) -> np.ndarray:
+    """Torgerson (classical) MDS of a dissimilarity matrix: deterministic coordinates (n, n_components)."""
+    n = D.shape[0]
+    J = np.eye(n) - 1.0 / n
+    Bm = -0.5 * J @ (D**2) @ J
+    w, V = np.linalg.eigh(Bm)
+    order = np.argsort(w)[::-1][:n_components]
+    X = V[:, order] * np.sqrt(np.clip(w[order], 0, None))
+    for j in range(X.shape[1]):  # deterministic sign
+        if X[np.argmax(np.abs(X[:, j])), j] < 0:
+            X[:, j] *= -1
+    return X
+
+
+def cluster_map(D: np.ndarray, n_clusters: int | None = None, max_clusters: int = 10) -> tuple[np.ndarray, dict]:
+    """Average-linkage clustering of a dissimilarity matrix; k by best silhouette when not given."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+    from sklearn.metrics import silhouette_score
+
+    n = D.shape[0]
+    if n < 3:
+        return np.zeros(n, int), {"n_clusters": 1, "silhouette": None, "method": "average linkage"}
+    Z = linkage(squareform(D, checks=False), method="average")
+    if n_clusters is not None:
+        lab = fcluster(Z, t=check_positive_int(n_clusters, name="n_clusters"), criterion="maxclust") - 1
+        sil = silhouette_score(D, lab, metric="precomputed") if 1 < len(set(lab)) < n else None
+        return lab, {"n_clusters": int(len(set(lab))), "silhouette": sil, "method": "average linkage"}
+    best = (-np.inf, np.zeros(n, int))
+    scores = {}
+    for kk in range(2, min(max_clusters, n - 1) + 1):
+        lab = fcluster(Z, t=kk, criterion="maxclust") - 1
+        if len(set(lab)) < 2:
+            continue
+        sc = float(silhouette_score(D, lab, metric="precomputed"))
+        scores[kk] = sc
+        if sc > best[0] + 1e-12:
+            best = (sc, lab)
+    lab = best[1]
+    return lab, {"n_clusters": int(len(set(lab))), "silhouette": best[0] if scores else None,
+                 "silhouette_by_k": scores, "method": "average linkage, k by silhouette"}
+
+
+def map_from_latents(names: Sequence[str], data: Sequence[np.ndarray], *, paired: bool = False,
+                     model: Any = "ridge", alpha: float = 1.0, cv: int = 5, horizon: int = 5,
+                     n_boot: int = 200, units_per_fold: int = 4, n_clusters: int | None = None,
+                     weights: Sequence[np.ndarray] | None = None, scheduler: Any = None, progress: Any = None,
+                     seed: int = 0, meta: dict | None = None, extra_attrs: dict | None = None) -> xr.DataArray:
+    """Error map of fragments already loaded (paired) or reduced and aligned (unpaired).
+
+    ``weights`` (optional, one per fragment) weight the source model's training samples.
+    """
+    import dask
+
+    n = len(data)
+    if paired and len({d.shape[0] for d in data}) > 1:
+        raise InvalidInputError("paired=True needs fragments on one time base (same number of samples); "
+                                f"got lengths {sorted({d.shape[0] for d in data})}.")
+    min_len = min(d.shape[0] for d in data)
+    if min_len < cv * units_per_fold * (horizon + 2):
+        raise InvalidInputError(f"a fragment has {min_len} samples: too short for cv={cv} x "
+                                f"{units_per_fold} sub-blocks with horizon={horizon}.")
+    ddata = [dask.delayed(d, pure=True) for d in data]
+    row = dask.delayed(_source_row, pure=True)
+    tasks = []
+    for s in range(n):
+        w = None
+        if weights is not None and weights[s] is not None and not paired:
+            w = np.asarray(weights[s], float)
+        tasks.append(row(s, ddata, None, paired, model, alpha, cv, horizon, units_per_fold, w))
+    rows = compute(tasks, scheduler=scheduler, progress=progress, desc="error map")
+    SSR = np.stack([r[0] for r in rows])  # (source, target, unit)
+    SST = np.stack([r[1] for r in rows])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        E = SSR.sum(-1) / SST.sum(-1)
+        rng = np.random.default_rng(seed)
+        units = SSR.shape[-1]
+        counts = rng.multinomial(units, np.full(units, 1.0 / units), size=n_boot).astype(float)  # (boot, unit)
+        boot = np.einsum("bu,stu->bst", counts, SSR) / np.einsum("bu,stu->bst", counts, SST)
+    if paired:
+        np.fill_diagonal(E, 0.0)
+        boot[:, np.arange(n), np.arange(n)] = 0.0
+    lo, hi = np.nanquantile(boot, [0.025, 0.975], axis=0) if n_boot else (np.full_like(E, np.nan),) * 2
+    D = dissimilarity(E, relative=not paired)
+    labels, cinfo = cluster_map(D, n_clusters)
+    xy = classical_mds(D, 2)
+    Eoff = E.copy()
+    np.fill_diagonal(Eoff, np.inf)
+    standin = [str(names[int(np.argmin(Eoff[:, t]))]) for t in range(n)]
+    names = [str(v) for v in names]
+    out = xr.DataArray(
+        E, dims=("source", "target"), name="error",
+        coords={"source": names, "target": names, "ci_low": (("source", "target"), lo),
+                "ci_high": (("source", "target"), hi), "source_cluster": ("source", labels),
+                "target_cluster": ("target", labels), "mds_x": ("source", xy[:, 0]),
+                "mds_y": ("source", xy[:, 1]), "standin": ("target", standin)})
+    out.attrs.update({
+        "long_name": "cross-prediction error (1 - R², held out)",
+        "paired": bool(paired), "model": model if isinstance(model, str) else type(model).__name__,
+        "alpha": alpha, "cv": f"{cv} contiguous blocks", "horizon_samples": None if paired else horizon,
+        "n_boot": n_boot, "bootstrap": f"{units} test sub-blocks resampled with replacement, 95 % percentile CI",
+        "clustering": cinfo, "dissimilarity": "relative excess error over own, symmetrized" if not paired
+        else "error symmetrized", "mds": "classical (Torgerson) on the dissimilarity",
+        "standin": "per target, the source with the lowest error", "seed": seed,
+    })
+    if meta is not None:
+        out.attrs["meta"] = meta
+    if extra_attrs:
+        out.attrs.update(extra_attrs)
+    return out
+
+
+# ------------------------------------------------------------------ public entry point
+
+def error_map(
+    fragments: Any,
+    model: Any = "ridge",
+    cv: int = 5,
+    n_boot: int = 200,
+    scheduler: Any = None,
+    *,
+    paired: bool | None = None,
+    n_components: int = 4,
+    horizon: int = 5,
+    aligner: Any = "auto",
+    alpha: float = 1.0,
+    n_clusters: int | None = None,
+    progress: Any = None,
+    seed: int = 0,
+    opener: Callable | None = None,
+) -> xr.DataArray:
+    """Cross-prediction error between every pair of fragments.
+
+    Parameters
+    ----------
+    fragments : list or dict
+        Arrays / DataArrays (time, channels), :class:`~glue_widgets.dask_utils.Fragment` objects (data
+        in memory, or a URI + stream + window that each task opens, reads and closes), or dicts of
+        Fragment fields. Names become the coordinates.
+    model : "ridge", "rrr" or estimator
+        The translator: ridge (default), reduced-rank regression, or any scikit-learn style regressor
+        with fit/predict (cloned per fit), e.g. ``gw.translate.Translator(...)``.
+    cv : int
+        Contiguous time blocks for cross-validation.
+    n_boot : int
+        Block-bootstrap resamples for the 95 % CI.
+    scheduler : None, "threads", "sync" or dask.distributed.Client
+        Where the tasks run (threads by default).
+    paired : bool, optional
+        True: fragments share a time base and the translator maps source channels to target channels.
+        False: different recordings; compared through aligned latent dynamics. None: True when every
+        fragment is a DataArray with identical time coordinates and the same session (``attrs["session"]``
+        or ``attrs["source"]``), else False.
+    n_components : int
+        Latent dimension of the unpaired comparison.
+    horizon : int
+        Samples ahead predicted by the unpaired dynamics model.
+    aligner : "auto", "rest", "canonical", "none" or an aligner object
+        How unpaired latents are put into one frame (see :func:`align_latents`).
+    n_clusters : int, optional
+        Number of clusters (default: best silhouette).
+    progress : None, True or callable(done, total, desc)
+
+    Returns
+    -------
+    DataArray (source, target)
+        ``E.sel(source=a, target=b)`` is the error of predicting b from a, with coords ``ci_low``/``ci_high``;
+        per-fragment coords ``source_cluster``/``target_cluster``, ``mds_x``/``mds_y``, ``standin``
+        (best source per target); ``attrs`` record every setting.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.standard_normal((3000, 2))
+    >>> frags = {"a": z @ rng.standard_normal((2, 8)), "b": z @ rng.standard_normal((2, 6)),
+    ...          "c": rng.standard_normal((3000, 5))}
+    >>> E = error_map(frags, paired=True, n_boot=50)
+    >>> bool(E.sel(source="a", target="b") < 0.05 and E.sel(source="a", target="c") > 0.9)
+    True
+    """
+    frags = as_fragments(fragments)
+    cv = check_positive_int(cv, name="cv")
+    n_components = check_positive_int(n_components, name="n_components")
+    horizon = check_positive_int(horizon, name="horizon")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
+        raise InvalidInputError(f"n_boot={n_boot!r} must be a non-negative integer.")
+    if paired is None:
+        paired = _same_time_base(frags)
+    import dask
+
+    names = [f.name for f in frags]
+    lazy = [f.without_data() if f.is_lazy else f for f in frags]
+    if paired:
+        data = compute([dask.delayed(_load_array)(f, opener) for f in lazy], scheduler, progress, "load")
+        aligner_used = "none (paired)"
+    else:
+        lat = compute([dask.delayed(_load_reduce)(f, n_components, opener) for f in lazy], scheduler, progress,
+                      "load+reduce")
+        data, aligner_used = align_latents(lat, aligner, n_components)
+    return map_from_latents(names, data, paired=paired, model=model, alpha=alpha, cv=cv, horizon=horizon,
+                            n_boot=n_boot, n_clusters=n_clusters, scheduler=scheduler, progress=progress,
+                            seed=seed, meta={f.name: dict(f.meta) for f in frags},
+                            extra_attrs={"aligner": aligner_used, "n_components": None if paired else n_components})
+
+
+def _same_time_base(frags: Sequence[Fragment]) -> bool:
+    """Paired only when every fragment comes from one recording: same time coords and same session id."""
+    ids = {f.meta.get("session") or (f.data.attrs.get("source") if isinstance(f.data, xr.DataArray) else None)
+           or f.uri for f in frags}
+    if len(ids) != 1 or None in ids:
+        return False
+    times = []
+    for f in frags:
+        if not isinstance(f.data, xr.DataArray) or "time" not in f.data.coords:
+            return False
+        times.append(np.asarray(f.data.time.values))
+    return all(t.shape == times[0].shape and np.allclose(t, times[0]) for t in times[1:])

@@ -1,0 +1,109 @@
+"""Error map: paired and unpaired cross-prediction, CIs, clustering by generator, lazy fragments, schedulers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from glue_widgets.dask_utils import Fragment, as_fragments
+from glue_widgets.errors import InvalidInputError
+from glue_widgets.errormap import classical_mds, error_map
+from glue_widgets.evidence.simulate import simulate_sessions
+from glue_widgets.model.memory import ArraySession
+
+
+def adjusted_rand(a, b):
+    from sklearn.metrics import adjusted_rand_score
+
+    return adjusted_rand_score(a, b)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return simulate_sessions(subjects=2, days=2, duration_s=240.0, n_neurons=40, seed=3)
+
+
+def test_paired_map_values_ci_and_standin():
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((3000, 2))
+    frags = {"a": z @ rng.standard_normal((2, 8)) + 0.3 * rng.standard_normal((3000, 8)),
+             "b": z @ rng.standard_normal((2, 6)) + 0.3 * rng.standard_normal((3000, 6)),
+             "c": z[:, :1] @ rng.standard_normal((1, 5)) + 0.3 * rng.standard_normal((3000, 5)),
+             "noise": rng.standard_normal((3000, 4))}
+    E = error_map(frags, paired=True, n_boot=100)
+    assert E.dims == ("source", "target") and E.attrs["paired"] is True
+    ab = E.sel(source="a", target="b")
+    assert float(ab) < 0.1 and float(ab.ci_low) <= float(ab) <= float(ab.ci_high)
+    assert float(E.sel(source="noise", target="a")) > 0.95
+    assert float(E.sel(source="a", target="noise")) > 0.95
+    assert E.standin.sel(target="b") in ("a",)
+    # c holds only one of the two latents: it predicts a far worse than b does
+    assert float(E.sel(source="b", target="a")) + 0.2 < float(E.sel(source="c", target="a"))
+    assert E.source_cluster.sel(source="noise") != E.source_cluster.sel(source="a")
+
+
+def test_unpaired_map_groups_by_generator(corpus):
+    data, truth = corpus
+    for aligner in ("canonical", "auto"):
+        E = error_map(data, n_boot=50, aligner=aligner)
+        assert E.attrs["paired"] is False
+        gen = [truth[n]["generator"] for n in E.source.values]
+        assert adjusted_rand(gen, E.source_cluster.values) == 1.0, aligner
+        # same-generator pairs predict better than cross-generator pairs
+        same = np.equal.outer(gen, gen) & ~np.eye(len(gen), dtype=bool)
+        assert np.median(E.values[same]) < np.median(E.values[~np.equal.outer(gen, gen)])
+    assert set(E.attrs["meta"][gen and E.source.values[0]]) >= {"lab", "species", "subject", "day"}
+
+
+def test_lazy_fragments_open_read_close_and_schedulers(corpus):
+    data, _ = corpus
+    names = list(data)[:5]
+    opened, closed = [], []
+
+    class Tracked(ArraySession):
+        def close(self):
+            closed.append(self.uri)
+            super().close()
+
+    def opener(uri):
+        opened.append(uri)
+        return Tracked(uri, signals={"rate": data[uri.split("://", 1)[1]]})
+
+    frags = [Fragment(n, uri=f"mem://{n}", stream="rate", start=10.0, stop=100.0, meta={"day": i})
+             for i, n in enumerate(names)]
+    calls = []
+    E_thr = error_map(frags, n_boot=20, opener=opener, aligner="canonical",
+                      progress=lambda done, total, desc: calls.append((done, total, desc)))
+    assert sorted(opened) == sorted(closed) == sorted(f"mem://{n}" for n in names)
+    assert calls and calls[-1][0] == calls[-1][1]
+    E_sync = error_map(frags, n_boot=20, opener=opener, aligner="canonical", scheduler="sync")
+    xr.testing.assert_identical(E_thr, E_sync)
+    # same data given in memory (same window) -> same map
+    mem = {n: data[n].sel(time=slice(10.0, 100.0 - 1e-9)) for n in names}
+    E_mem = error_map(mem, n_boot=20, aligner="canonical")
+    np.testing.assert_allclose(E_mem.values, E_thr.values)
+
+
+def test_distributed_client_matches_threads(corpus):
+    distributed = pytest.importorskip("distributed")
+    data, _ = corpus
+    sub = {n: data[n] for n in list(data)[:4]}
+    E_thr = error_map(sub, n_boot=20, aligner="canonical")
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as c:
+        E_dist = error_map(sub, n_boot=20, aligner="canonical", scheduler=c)
+    xr.testing.assert_identical(E_thr, E_dist)
+
+
+def test_mds_and_bad_input():
+    D = np.array([[0, 1, 2], [1, 0, 1], [2, 1, 0]], float)
+    X = classical_mds(D, 2)
+    np.testing.assert_allclose(np.linalg.norm(X[0] - X[2]), 2.0, atol=1e-8)
+    with pytest.raises(InvalidInputError, match="at least 2"):
+        error_map([np.zeros((100, 3))])
+    with pytest.raises(InvalidInputError, match="unique"):
+        as_fragments([Fragment("a", data=np.ones((10, 2))), Fragment("a", data=np.ones((10, 2)))])
+    with pytest.raises(InvalidInputError, match="scheduler"):
+        error_map([np.random.rand(500, 5), np.random.rand(500, 5)], scheduler="gpu")
+    with pytest.raises(InvalidInputError, match="same number of samples"):
+        error_map([np.random.rand(500, 5), np.random.rand(400, 5)], paired=True)
