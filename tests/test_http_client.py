@@ -125,3 +125,39 @@ def test_download_atomic_with_progress(blob, tmp_path):
     assert n == len(DATA) and (tmp_path / "out.bin").read_bytes() == DATA
     assert seen[-1] == (len(DATA), len(DATA))
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]  # no temp leftovers
+
+
+def test_rangefile_exact_large_reads_and_repeat_from_cache(blob, tmp_path):
+    """Large reads move exactly their bytes; any repeat (edges included) costs no network."""
+    from glue_widgets.sources.cache import DiskCache
+
+    srv, url = blob
+    c = _client()
+    rf = RangeFile(url, client=c, block_size=4096, cache=DiskCache(tmp_path / "c"))
+    rng = np.random.default_rng(3)
+    reads = []
+    pos = 1234
+    for _ in range(20):  # adjacent "chunks" sharing blocks, like consecutive HDF5 chunks
+        n = int(rng.integers(4096, 30_000))
+        reads.append((pos, n))
+        pos += n
+    for o, n in reads:
+        before = c.meter["bytes"]
+        assert rf.read_at(o, n) == DATA[o:o + n]
+        assert c.meter["bytes"] - before == n  # exactly the bytes asked for
+    before = c.meter["bytes"]
+    for o, n in reads[::-1]:
+        assert rf.read_at(o, n) == DATA[o:o + n]
+    assert c.meter["bytes"] == before
+    # a new RangeFile over the same disk cache: still no network
+    rf2 = RangeFile(url, client=c, block_size=4096, cache=DiskCache(tmp_path / "c"), size=rf.size,
+                    etag=c.probe(url).etag)
+    before = c.meter["bytes"]
+    for o, n in reads:
+        assert rf2.read_at(o, n) == DATA[o:o + n]
+    assert c.meter["bytes"] == before
+    # random small and large reads agree with the data
+    for _ in range(200):
+        o = int(rng.integers(0, len(DATA)))
+        n = int(rng.integers(1, 40_000))
+        assert rf2.read_at(o, n) == DATA[o:o + n]

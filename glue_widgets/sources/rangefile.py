@@ -8,9 +8,10 @@ HTTP layer (:mod:`.http`: timeouts, bounded retries, resumable and verified rang
 the on-disk cache (:mod:`.cache`: checksummed, atomic, LRU).
 
 Block layout: the file is cut into fixed ``block_size`` blocks (default 16 KiB). A read fetches
-only the blocks it lacks, coalescing adjacent missing blocks into one request, so a large HDF5
-chunk read costs one request and at most two partial blocks of overhead, and HDF5's many small
-metadata reads cost 16 KiB each. Blocks live in a bounded in-memory LRU and in the disk cache.
+only the blocks it lacks, coalescing adjacent missing blocks into one request. A read of at least
+one block (an HDF5 chunk, EDF records) fetches exactly its bytes, so bytes moved equal bytes needed;
+HDF5's many small metadata reads fetch whole blocks (a read-ahead that keeps the request count
+low). Whole blocks live in a bounded in-memory LRU and in the disk cache.
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ class RangeFile(io.RawIOBase):
         # the last network failure: h5py turns exceptions raised in read() into its own errors, so
         # callers above h5py look here to report a NetworkError instead of a "corrupt file"
         self.last_error: NetworkError | None = None
+        self._partial: dict[int, tuple[int, bytes]] = {}  # edge pieces used by the read in progress
+        self._pieces: OrderedDict[int, list[tuple[int, bytes]]] = OrderedDict()  # kept edge pieces
 
     def __repr__(self) -> str:
         return f"<RangeFile {self.url.split('?', 1)[0]!r} size={self.size} block={self.block_size}>"
@@ -164,14 +167,77 @@ class RangeFile(io.RawIOBase):
                 return data
         return None
 
-    def _fetch(self, first: int, last: int) -> dict[int, bytes]:
-        """Fetch blocks ``first..last`` (inclusive) in as few requests as the size cap allows."""
+    def _piece_key(self, idx: int) -> str:
+        return cache_key("piece", self._id, self.block_size, idx)
+
+    def _store_piece(self, idx: int, rel: int, data: bytes) -> None:
+        """Keep a trimmed edge of a block, merged with its other pieces (adjacent HDF5 chunks share
+        a block: one chunk's tail and the next chunk's head together make the whole block)."""
+        pieces = self._pieces_of(idx) + [(rel, data)]
+        pieces.sort(key=lambda t: t[0])
+        merged: list[tuple[int, bytes]] = []
+        for r, d in pieces:
+            if merged and r <= merged[-1][0] + len(merged[-1][1]):
+                r0, d0 = merged[-1]
+                tail = d[r0 + len(d0) - r:] if r + len(d) > r0 + len(d0) else b""
+                merged[-1] = (r0, d0 + tail)
+            else:
+                merged.append((r, d))
+        if len(merged) == 1 and merged[0][0] == 0 and len(merged[0][1]) == self._block_len(idx):
+            blk = merged[0][1]  # the pieces now make the whole block
+            self._pieces.pop(idx, None)
+            self._remember(idx, blk)
+            if self.cache is not None:
+                self.cache.put(self._key(idx), blk)
+                self.cache.delete(self._piece_key(idx))
+            return
+        self._pieces[idx] = merged
+        self._pieces.move_to_end(idx)
+        while len(self._pieces) > 4096:
+            self._pieces.popitem(last=False)
+        if self.cache is not None:
+            self.cache.put(self._piece_key(idx), b"".join(
+                r.to_bytes(8, "little") + len(d).to_bytes(8, "little") + d for r, d in merged))
+
+    def _pieces_of(self, idx: int) -> list[tuple[int, bytes]]:
+        got = self._pieces.get(idx)
+        if got is None and self.cache is not None:
+            raw = self.cache.get(self._piece_key(idx))
+            got = []
+            pos = 0
+            while raw is not None and pos + 16 <= len(raw):
+                r = int.from_bytes(raw[pos:pos + 8], "little")
+                n = int.from_bytes(raw[pos + 8:pos + 16], "little")
+                got.append((r, raw[pos + 16:pos + 16 + n]))
+                pos += 16 + n
+            if got:
+                self._pieces[idx] = got
+        return list(got or [])
+
+    def _lookup_piece(self, idx: int, n0: int, n1: int) -> tuple[int, bytes] | None:
+        """A stored piece of block ``idx`` covering its bytes ``[n0, n1)``, if any."""
+        for r, d in self._pieces_of(idx):
+            if r <= n0 and r + len(d) >= n1:
+                return r, d
+        return None
+
+    def _fetch(self, first: int, last: int, lo: int | None = None, hi: int | None = None) -> dict[int, bytes]:
+        """Fetch blocks ``first..last`` (inclusive) in as few requests as the size cap allows.
+
+        ``lo``/``hi`` (absolute byte bounds) trim the edge blocks to what a large read needs: whole
+        blocks are cached, trimmed edge pieces are returned for this read only (keyed by
+        ``-(idx + 1)`` with their start offset inside the block, see :meth:`read_at`).
+        """
         got: dict[int, bytes] = {}
         per = max(1, _MAX_REQUEST // self.block_size)
         for a in range(first, last + 1, per):
             b = min(last, a + per - 1)
             start = a * self.block_size
             stop = min(self.size, (b + 1) * self.block_size)
+            if lo is not None:
+                start = max(start, lo)
+            if hi is not None:
+                stop = min(stop, hi)
             try:
                 data = self.client.read_range(self.url, start, stop - start, expect_size=self.size)
             except NetworkError as exc:
@@ -180,16 +246,27 @@ class RangeFile(io.RawIOBase):
             if len(data) != stop - start:  # read_range guarantees it; never hand out short data
                 raise NetworkError(f"short read of {self.name!r}: {len(data)} of {stop - start} bytes")
             for idx in range(a, b + 1):
-                o = (idx - a) * self.block_size
-                blk = data[o:o + self.block_size]
-                got[idx] = blk
-                self._remember(idx, blk)
-                if self.cache is not None:
-                    self.cache.put(self._key(idx), blk)
+                b0 = idx * self.block_size
+                b1 = b0 + self._block_len(idx)
+                p0, p1 = max(b0, start), min(b1, stop)
+                piece = data[p0 - start:p1 - start]
+                if p0 == b0 and p1 == b1:
+                    got[idx] = piece
+                    self._remember(idx, piece)
+                    if self.cache is not None:
+                        self.cache.put(self._key(idx), piece)
+                else:
+                    got[-(idx + 1)] = piece
+                    self._partial[idx] = (p0 - b0, piece)
+                    self._store_piece(idx, p0 - b0, piece)
         return got
 
     def read_at(self, offset: int, length: int) -> bytes:
-        """``length`` bytes from ``offset`` (fewer only at end of file)."""
+        """``length`` bytes from ``offset`` (fewer only at end of file).
+
+        Small reads (HDF5 metadata) fetch whole blocks, a cheap read-ahead; reads of at least one
+        block (chunk data, EDF records) fetch exactly their bytes, caching the whole blocks inside.
+        """
         offset, length = int(offset), int(length)
         if offset < 0 or length < 0:
             raise InvalidInputError(f"read_at({offset}, {length}): offset and length must be >= 0.")
@@ -198,17 +275,26 @@ class RangeFile(io.RawIOBase):
             return b""
         first = offset // self.block_size
         last = (offset + length - 1) // self.block_size
+        exact = length >= self.block_size
         with self._lock:
+            self._partial = {}
             blocks: dict[int, bytes] = {}
             missing: list[int] = []
             cached_bytes = 0
             for idx in range(first, last + 1):
                 d = self._lookup(idx)
-                if d is None:
-                    missing.append(idx)
-                else:
+                if d is not None:
                     blocks[idx] = d
                     cached_bytes += len(d)
+                    continue
+                b0 = idx * self.block_size
+                n0, n1 = max(offset, b0) - b0, min(offset + length, b0 + self._block_len(idx)) - b0
+                piece = self._lookup_piece(idx, n0, n1)
+                if piece is not None:
+                    self._partial[idx] = piece
+                    cached_bytes += n1 - n0
+                else:
+                    missing.append(idx)
             if cached_bytes:
                 self.client.meter.add("cache_bytes", cached_bytes)
             # group missing blocks into contiguous runs: one request per run
@@ -219,11 +305,22 @@ class RangeFile(io.RawIOBase):
                     prev = idx
                     continue
                 if run_start is not None:
-                    blocks.update(self._fetch(run_start, prev))
+                    got = (self._fetch(run_start, prev, offset, offset + length) if exact
+                           else self._fetch(run_start, prev))
+                    blocks.update({k: v for k, v in got.items() if k >= 0})
                 run_start = prev = idx
-            buf = b"".join(blocks[i] for i in range(first, last + 1))
-        o = offset - first * self.block_size
-        return buf[o:o + length]
+            out = bytearray(length)
+            for idx in range(first, last + 1):
+                b0 = idx * self.block_size
+                if idx in blocks:
+                    blk, s0 = blocks[idx], b0
+                else:
+                    rel, blk = self._partial[idx]
+                    s0 = b0 + rel
+                lo, hi = max(offset, s0), min(offset + length, s0 + len(blk))
+                out[lo - offset:hi - offset] = blk[lo - s0:hi - s0]
+            self._partial = {}
+        return bytes(out)
 
 
 class LocalRangeSource:
