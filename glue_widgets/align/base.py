@@ -23,7 +23,10 @@ def check_session_list(xs: Any, *, name: str = "rest_list", min_sessions: int = 
         )
     if len(xs) < min_sessions:
         raise InvalidInputError(f"{name} holds {len(xs)} sessions; at least {min_sessions} are needed.")
-    return [as_time_by_channel(x, name=f"{name}[{i}]", min_samples=2) for i, x in enumerate(xs)]
+    # float32 input stays float32 (large rest segments: half the memory, faster covariances)
+    return [as_time_by_channel(x, name=f"{name}[{i}]", min_samples=2,
+                               dtype=np.float32 if getattr(x, "dtype", None) == np.float32 else np.float64)
+            for i, x in enumerate(xs)]
 
 
 def check_session_index(session: Any, n: int) -> int:
@@ -49,6 +52,29 @@ def wrap_latents(z: np.ndarray, x_in: Any, prefix: str = "latent", extra_attrs: 
     return xr.DataArray(z, dims=("time", "latent"), coords=coords, attrs=attrs)
 
 
+def _fa_em(S: np.ndarray, U: np.ndarray, evals: np.ndarray, n_iter: int = 200, tol: float = 1e-7
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Factor analysis by EM on a covariance matrix ``S`` (Rubin & Thayer 1982), PCA initialised."""
+    n, k = U.shape
+    sigma2 = max((np.trace(S) - evals[:k].sum()) / max(n - k, 1), 1e-6)
+    W = U * np.sqrt(np.maximum(evals[:k] - sigma2, 1e-6))
+    psi = np.maximum(np.diag(S) - np.sum(W**2, 1), 1e-3 * np.diag(S))
+    prev = np.inf
+    for _ in range(n_iter):
+        Wp = W / psi[:, None]
+        M = np.linalg.inv(np.eye(k) + W.T @ Wp)
+        beta = M @ Wp.T                      # E[z|x] = beta x
+        SB = S @ beta.T
+        Ezz = M + beta @ SB
+        W = SB @ np.linalg.inv(Ezz)
+        psi = np.maximum(np.diag(S) - np.sum(W * SB, 1), 1e-3 * np.diag(S))
+        ch = float(np.sum(psi))
+        if abs(prev - ch) < tol * ch:
+            break
+        prev = ch
+    return W, psi
+
+
 class SessionReducer:
     """Per-session standardisation and PCA to ``k`` whitened components.
 
@@ -58,13 +84,16 @@ class SessionReducer:
     """
 
     def __init__(self, n_components: int, *, standardize: bool = True, constant: str = "drop",
-                 whiten: bool = True) -> None:
+                 whiten: bool = True, method: str = "pca") -> None:
         self.k = check_positive_int(n_components, name="n_components")
         if constant not in ("drop", "raise"):
             raise InvalidInputError(f"constant_channels={constant!r}; use 'drop' or 'raise'.")
         self.standardize = standardize
         self.constant = constant
         self.whiten = whiten
+        if method not in ("pca", "fa"):
+            raise InvalidInputError(f"reduction={method!r}; use 'pca' or 'fa'.")
+        self.method = method
 
     def fit(self, x: np.ndarray, *, index: int = 0) -> "SessionReducer":
         n, c = x.shape
@@ -116,6 +145,13 @@ class SessionReducer:
         w = w * np.sign(w[np.abs(w).argmax(axis=0), np.arange(self.k)])
         self.components_ = w / np.sqrt(evals[: self.k]) if self.whiten else w
         self.eigenvalues_ = evals
+        if self.method == "fa":
+            # factor analysis on the covariance: private (e.g. Poisson) noise goes to psi, and the
+            # Bartlett scores z + e have signal covariance exactly I -> sessions differ by a rotation
+            lam, psi = _fa_em(cov, evecs[:, : self.k], evals)
+            pinv = lam / psi[:, None]
+            self.components_ = pinv @ np.linalg.inv(lam.T @ pinv)
+            self.loadings_, self.noise_variance_ = lam, psi
         self.total_variance_ = total
         return self
 

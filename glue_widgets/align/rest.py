@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import InvalidInputError
+from ..errors import BadDataError, InvalidInputError
 from ..model.validation import as_time_by_channel, check_positive_int
 from .base import SessionReducer, check_session_index, check_session_list, wrap_latents
 from .identifiability import Identifiability, analyse_statistics, lagged_covariances
@@ -75,7 +75,11 @@ class RestAligner:
     n_components : int
         Dimension ``k`` of the shared frame.
     lags : sequence of int, optional
-        Lags in samples (default ``(1, 2, 4, 8, 16)``: 20-320 ms at 50 Hz).
+        Lags in samples (default powers of two from 1 up to 64, or fewer when the shortest
+        session is short: 20 ms-1.3 s at 50 Hz). They should reach the slowest timescales.
+    reduction : {"fa", "pca"}
+        Per-session reduction. "fa" (factor analysis, default) puts private noise such as Poisson
+        variability into per-channel noise so that sessions differ by a rotation of the signal.
     reference : int or "group"
         Index of the session that defines the frame, or ``"group"`` to align every session to the
         average statistics of all (iterated), so no session is privileged.
@@ -106,7 +110,8 @@ class RestAligner:
     def __init__(self, n_components: int = 4, *, lags: Sequence[int] | None = None,
                  reference: int | str = 0, standardize: bool = True, higher_order: bool = False,
                  gap_threshold: float = 4.0, sign_threshold: float = 3.0,
-                 constant_channels: str = "drop", n_chunks: int = 8, n_splits: int = 10) -> None:
+                 constant_channels: str = "drop", n_chunks: int = 8, n_splits: int = 10,
+                 reduction: str = "fa") -> None:
         self.n_components = n_components
         self.lags = lags
         self.reference = reference
@@ -117,15 +122,21 @@ class RestAligner:
         self.constant_channels = constant_channels
         self.n_chunks = n_chunks
         self.n_splits = n_splits
+        self.reduction = reduction
 
     # ------------------------------------------------------------------ fitting
     def fit(self, rest_list: Sequence[Any], anchors: Sequence[Any] | None = None) -> "RestAligner":
         """Fit on one rest segment per session; ``anchors`` optional (one time-matched array per session)."""
         k = check_positive_int(self.n_components, name="n_components")
-        lags = tuple(int(v) for v in (self.lags if self.lags is not None else (1, 2, 4, 8, 16)))
+        xs = check_session_list(rest_list, name="rest_list")
+        if self.lags is None:
+            n_min = min(x.shape[0] for x in xs)
+            top = max(1, min(64, n_min // (4 * self.n_chunks)))
+            lags = tuple(2**j for j in range(int(np.log2(top)) + 1))
+        else:
+            lags = tuple(int(v) for v in self.lags)
         if not lags or min(lags) < 1:
             raise InvalidInputError(f"lags={self.lags!r} must be positive sample counts.")
-        xs = check_session_list(rest_list, name="rest_list")
         n = len(xs)
         if isinstance(self.reference, str):
             if self.reference != "group":
@@ -142,18 +153,9 @@ class RestAligner:
                 )
         anc = None
         if anchors is not None:
-            anc = check_session_list(anchors, name="anchors")
-            if len(anc) != n:
-                raise InvalidInputError(f"anchors holds {len(anc)} arrays for {n} sessions; pass one per session.")
-            if len({a.shape[0] for a in anc}) != 1:
-                raise InvalidInputError(
-                    f"anchor arrays must be time-matched (same length); got lengths {[a.shape[0] for a in anc]}."
-                )
-            for i, (a, x) in enumerate(zip(anc, xs)):
-                if a.shape[1] != x.shape[1]:
-                    raise InvalidInputError(f"anchors[{i}] has {a.shape[1]} channels, rest_list[{i}] {x.shape[1]}.")
-
-        self.reducers_ = [SessionReducer(k, standardize=self.standardize, constant=self.constant_channels)
+            anc = self._check_anchors(anchors, xs)
+        self.reducers_ = [SessionReducer(k, standardize=self.standardize, constant=self.constant_channels,
+                                         method=self.reduction)
                           .fit(x, index=i) for i, x in enumerate(xs)]
         ys = [r.transform(x) for r, x in zip(self.reducers_, xs)]
         stats = [lagged_covariances(y, lags, self.n_chunks) for y in ys]
@@ -216,17 +218,23 @@ class RestAligner:
                 ref_anchor = za[ref]
                 Ab, Bb = za[i][:, idx], ref_anchor[:, idx]
                 if s.free:
-                    U, _, Wt = np.linalg.svd(Ab.T @ Bb)
+                    U, _, Wt = np.linalg.svd((Ab - Ab.mean(0)).T @ (Bb - Bb.mean(0)))
                     Dfix = np.eye(len(idx))
                     if len(idx) % 2 == 0:  # stay in SO(d): rest statistics fix the handedness
                         Dfix[-1, -1] = np.sign(np.linalg.det(U @ Wt))
                     O = U @ Dfix @ Wt
                 else:
-                    O = np.eye(len(idx)) * (1.0 if np.sum(Ab * Bb) >= 0 else -1.0)
+                    O = np.eye(len(idx)) * (1.0 if np.sum((Ab - Ab.mean(0)) * (Bb - Bb.mean(0))) >= 0 else -1.0)
                 Ti[:, idx] = Ti[:, idx] @ O
                 za[i][:, idx] = za[i][:, idx] @ O
+                # agreement of the anchor responses after the fix: near 0 means the anchors hardly
+                # drive this subspace and the fix is a guess
+                a_c, b_c = za[i][:, idx] - za[i][:, idx].mean(0), Bb - Bb.mean(0)
+                r = float(np.sum(a_c * b_c) / max(np.linalg.norm(a_c) * np.linalg.norm(b_c), 1e-300))
                 reports[i]["anchored"].append(what)
-                reports[i]["notes"].append(f"{what}: fixed by anchors")
+                reports[i].setdefault("anchor_agreement", {})[str(idx)] = r
+                reports[i]["notes"].append(f"{what}: fixed by anchors (anchor agreement r={r:.2f}"
+                                           + (", weak: anchors barely drive it)" if r < 0.3 else ")"))
             T[i] = Ti
         for s in subs:
             if s.free:
@@ -246,6 +254,35 @@ class RestAligner:
                                                 gap_threshold=self.gap_threshold,
                                                 anchors_used=anc is not None, sessions=reports)
         return self
+
+    @staticmethod
+    def _check_anchors(anchors: Sequence[Any], xs: list[np.ndarray]) -> list[np.ndarray]:
+        """Anchors: one (time, channels) array, or (events, time, channels) repeats, per session.
+
+        Repeats are averaged (the anchor's response is the same on every repeat), which is what
+        makes a handful of events enough.
+        """
+        if isinstance(anchors, np.ndarray) or not isinstance(anchors, Sequence):
+            raise InvalidInputError("anchors must be a list with one array per session.")
+        if len(anchors) != len(xs):
+            raise InvalidInputError(f"anchors holds {len(anchors)} arrays for {len(xs)} sessions; pass one per session.")
+        out = []
+        for i, a in enumerate(anchors):
+            arr = np.asarray(a.values if hasattr(a, "values") and not isinstance(a, np.ndarray) else a, float)
+            if arr.ndim == 3:
+                if not np.isfinite(arr).all():
+                    raise BadDataError(f"anchors[{i}] contains NaN/inf values.")
+                arr = arr.mean(axis=0)
+            else:
+                arr = as_time_by_channel(a, name=f"anchors[{i}]")
+            if arr.shape[1] != xs[i].shape[1]:
+                raise InvalidInputError(f"anchors[{i}] has {arr.shape[1]} channels, rest_list[{i}] {xs[i].shape[1]}.")
+            out.append(arr)
+        if len({a.shape[0] for a in out}) != 1:
+            raise InvalidInputError(
+                f"anchor arrays must be time-matched (same length); got lengths {[a.shape[0] for a in out]}."
+            )
+        return out
 
     def _match(self, Ls: np.ndarray, Ms: np.ndarray, w: np.ndarray) -> np.ndarray:
         """Orthogonal R with R^T L R ~ M: eigen-basis initialisations, then gradient refinement."""
