@@ -27,7 +27,7 @@ from .http import HttpClient, RemoteInfo
 
 __all__ = ["RangeFile", "LocalRangeSource", "DEFAULT_BLOCK_SIZE"]
 
-DEFAULT_BLOCK_SIZE = 16 * 1024
+DEFAULT_BLOCK_SIZE = 8 * 1024
 _MAX_REQUEST = 32 << 20  # split very large fetches so a retry never repeats more than this
 
 
