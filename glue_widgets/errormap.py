@@ -113,7 +113,7 @@ def _folds(n: int, cv: int) -> list[np.ndarray]:
 
 
 def _ridge_fit(X: np.ndarray, Y: np.ndarray, alpha: float, w: np.ndarray | None = None):
-    mx, my = X.mean(0), Y.mean(0)
+    mx, my = (X.mean(0), Y.mean(0)) if w is None else (np.average(X, 0, w), np.average(Y, 0, w))
     Xc, Yc = X - mx, Y - my
     if w is not None:
         Xc = Xc * np.sqrt(w)[:, None]
