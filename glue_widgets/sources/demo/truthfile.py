@@ -26,32 +26,51 @@ NWB_TRUTH_KEYS = COMMON_KEYS + ("loadings", "baselines", "gains", "arousal_coupl
                                 "unit_to_neuron", "velocity_readout", "anchor_response", "private_latents",
                                 "true_spikes", "true_spike_counts", "indicator", "turnover", "day")
 BIDS_TRUTH_KEYS = COMMON_KEYS + ("sources", "source_names", "source_positions", "source_orientations",
-                                 "source_mixing", "channels", "sensor_noise_sd", "forward")
+                                 "source_mixing", "channels", "sensor_noise_sd", "sensor_positions", "forward")
 
 
 # --------------------------------------------------------------------------------------------
 # serialization
 # --------------------------------------------------------------------------------------------
-def _pack(obj: Any, arrays: dict[str, np.ndarray], prefix: str) -> Any:
+def _same(arrays: dict[str, np.ndarray], v: np.ndarray) -> str | None:
+    """Key of an already stored float array equal to ``v`` (time axes repeat across entries)."""
+    if v.dtype.kind != "f" or v.size < 1000:
+        return None
+    return next((k for k, a in arrays.items() if a.dtype == v.dtype and a.shape == v.shape
+                 and np.array_equal(a, v)), None)
+
+
+def _pack(obj: Any, arrays: dict[str, np.ndarray], prefix: str, seen: dict[int, tuple[Any, str]] | None = None) -> Any:
+    if seen is None:
+        seen = {}
+    if isinstance(obj, np.ndarray) and id(obj) in seen:  # one time axis shared by several entries: store once
+        return {"__array__": seen[id(obj)][1]}
     if isinstance(obj, xr.DataArray):
         key = prefix
         arrays[key] = np.asarray(obj.values)
         coords = {}
         for c in obj.coords:
             ck = f"{prefix}@{c}"
-            arrays[ck] = np.asarray(obj[c].values)
-            coords[c] = {"key": ck, "dims": list(obj[c].dims)}
+            v = np.asarray(obj[c].values)
+            dup = _same(arrays, v)
+            if dup is None:
+                arrays[ck] = v
+            coords[c] = {"key": dup or ck, "dims": list(obj[c].dims)}
         return {"__dataarray__": key, "dims": list(obj.dims), "coords": coords,
                 "attrs": json.loads(json.dumps(obj.attrs, default=str))}
     if isinstance(obj, np.ndarray):
+        dup = _same(arrays, obj)
+        if dup is not None:
+            return {"__array__": dup}
         arrays[prefix] = obj
+        seen[id(obj)] = (obj, prefix)
         return {"__array__": prefix}
     if isinstance(obj, dict):
         if obj and all(isinstance(k, (int, np.integer)) for k in obj):
-            return {"__intdict__": [[int(k), _pack(v, arrays, f"{prefix}/{int(k)}")] for k, v in obj.items()]}
-        return {str(k): _pack(v, arrays, f"{prefix}/{k}") for k, v in obj.items()}
+            return {"__intdict__": [[int(k), _pack(v, arrays, f"{prefix}/{int(k)}", seen)] for k, v in obj.items()]}
+        return {str(k): _pack(v, arrays, f"{prefix}/{k}", seen) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_pack(v, arrays, f"{prefix}/{i}") for i, v in enumerate(obj)]
+        return [_pack(v, arrays, f"{prefix}/{i}", seen) for i, v in enumerate(obj)]
     if isinstance(obj, np.generic):
         return obj.item()
     return obj
@@ -157,7 +176,7 @@ def nwb_truth(data: dict[str, Any]) -> dict[str, Any]:
         r = regions[spec.regions[0][0]]
         truth["true_spikes"] = {int(u): t for u, t in zip(r["ids"], r["times"])}
         truth["true_spike_counts"] = xr.DataArray(
-            r["counts"].astype(np.int16), dims=("time", "channel"),
+            np.minimum(r["counts"], 127).astype(np.int8), dims=("time", "channel"),
             coords={"time": data["t"] + 0.5 / fs, "channel": [str(int(u)) for u in r["ids"]]},
             attrs={"fs": fs, "bin_width": 1.0 / fs, "note": "spikes per imaging frame; time = frame centre"})
         truth["indicator"] = spec.extra.get("indicator", "GCaMP6f")
@@ -179,10 +198,13 @@ def human_truth(run: dict[str, Any], lf: dict[str, Any], uri_base: str) -> dict[
                      coords={"time": run["t"], "source": lf["source_names"]}, attrs={"fs": fs, "units": "A*m"})
     leadfield = {"eeg": lf["eeg"], "ieeg": lf["ieeg"]}
     task_epochs = [] if run["task"] == "rest" else [(0.0, float(run["n"] / fs), run["task"])]
+    dec = max(1, int(round(fs / 50.0)))
     return {
         "uri": uri_base, "lab": "delta", "species": "Homo sapiens", "subject": f"sub-{h.subject}",
-        "session": run["task"], "generator": h.generator, "family": "timescales", "k": h.k, "latent_fs": fs,
-        "latents": _latents_da(run["z"], fs), "latent_time": run["t"], "dynamics": _dynamics(run["latent"], fs),
+        "session": run["task"], "generator": h.generator, "family": "timescales", "k": h.k,
+        # latents are smooth (time constants >= 80 ms): kept at 50 Hz to keep the truth small
+        "latents": _latents_da(run["z"][::dec], fs / dec), "latent_time": run["t"][::dec], "latent_fs": fs / dec,
+        "dynamics": _dynamics(run["latent"], fs),
         "rest_epochs": [(float(a), float(b), s) for a, b, s in run["rest_true"]], "task_epochs": task_epochs,
         "anchor_times": np.asarray(run["stim"], float), "anchor_duration": 0.5, "communication": None,
         "leadfield": leadfield, "forward": {**leadfield, "model": "eeg: mne 3-shell sphere; ieeg: infinite medium",
@@ -191,4 +213,6 @@ def human_truth(run: dict[str, Any], lf: dict[str, Any], uri_base: str) -> dict[
         "source_positions": lf["src_pos"], "source_orientations": lf["src_ori"], "source_mixing": run["mixing"],
         "channels": {"eeg": list(lf["eeg_channels"]), "ieeg": list(lf["ieeg_channels"])},
         "sensor_noise_sd": dict(run["noise_sd"]),
+        "sensor_positions": {"eeg": lf["eeg_pos"], "ieeg": lf["ieeg_pos"], "frame": "head (m), sphere origin r0",
+                             "r0": lf["r0"]},
     }

@@ -64,10 +64,10 @@ def write_run(run: dict[str, Any], lf: dict[str, Any], root: str | Path) -> list
     h = run["spec"]
     out = []
     for datatype in ("eeg", "ieeg"):
-        raw = _raw(run, lf, datatype)
         bp = BIDSPath(subject=h.subject, task=run["task"], datatype=datatype, root=str(root))
         with warnings.catch_warnings(), mne.utils.use_log_level("ERROR"):
             warnings.simplefilter("ignore")
+            raw = _raw(run, lf, datatype)
             write_raw_bids(raw, bp, format="EDF", allow_preload=True, overwrite=True, verbose=False,
                            acpc_aligned=datatype == "ieeg")
         out.append(Path(root) / bids_relpath(h.subject, run["task"], datatype))
