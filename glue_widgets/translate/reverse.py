@@ -1,0 +1,97 @@
+"""Spikes → calcium (ΔF/F) for simulation: indicator kinetics, saturation and noise.
+
+Independent of the demo generator (analysis may not import sources); the demo's
+``sources.demo.simulate.calcium_from_spikes`` uses the same family of models.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.signal import lfilter
+
+from ..errors import InvalidInputError
+from ..model.validation import check_fs
+
+__all__ = ["INDICATORS", "simulate_calcium", "calcium_kernel"]
+
+# rise/decay (s), ΔF/F per spike (fraction), saturation (in units of single-spike calcium);
+# GCaMP6 values after Chen et al. 2013 (half-decay ≈ 140 ms for 6f, ≈ 550 ms for 6s at 1 AP)
+INDICATORS: dict[str, dict[str, float]] = {
+    "GCaMP6f": dict(tau_rise=0.045, tau_decay=0.20, amplitude=0.18, k_sat=12.0),
+    "GCaMP6m": dict(tau_rise=0.07, tau_decay=0.45, amplitude=0.14, k_sat=15.0),
+    "GCaMP6s": dict(tau_rise=0.10, tau_decay=0.80, amplitude=0.25, k_sat=10.0),
+    "GCaMP8m": dict(tau_rise=0.01, tau_decay=0.14, amplitude=0.30, k_sat=12.0),
+}
+
+
+def calcium_kernel(fs: float, tau_rise: float, tau_decay: float) -> tuple[list[float], list[float]]:
+    """IIR (b, a) of the difference-of-exponentials kernel with peak 1, sampled mid-frame."""
+    if not 0 < tau_rise < tau_decay:
+        raise InvalidInputError(f"need 0 < tau_rise ({tau_rise}) < tau_decay ({tau_decay}) in seconds.")
+    dt = 1.0 / fs
+    ad, ar = np.exp(-dt / tau_decay), np.exp(-dt / tau_rise)
+    tpk = np.log(tau_decay / tau_rise) * tau_decay * tau_rise / (tau_decay - tau_rise)
+    norm = 1.0 / (np.exp(-tpk / tau_decay) - np.exp(-tpk / tau_rise))
+    h0 = norm * (np.exp(-0.5 * dt / tau_decay) - np.exp(-0.5 * dt / tau_rise))
+    h1 = norm * (np.exp(-1.5 * dt / tau_decay) - np.exp(-1.5 * dt / tau_rise))
+    return [h0, h1 - (ad + ar) * h0], [1.0, -(ad + ar), ad * ar]
+
+
+def simulate_calcium(
+    spikes: Any,
+    fs: float,
+    indicator: str = "GCaMP6f",
+    *,
+    axis: int = -1,
+    tau_rise: float | None = None,
+    tau_decay: float | None = None,
+    amplitude: float | None = None,
+    k_sat: float | None = None,
+    shot_noise: float = 0.03,
+    read_noise: float = 0.01,
+    seed: int | np.random.Generator | None = None,
+) -> np.ndarray:
+    """ΔF/F (fraction) from spike counts per frame.
+
+    spikes → calcium (difference of exponentials, peak 1 per spike) → saturating fluorescence
+    ``A c / (1 + c / k_sat)`` → noise: shot noise ∝ √(1 + ΔF/F) plus read noise.
+
+    Parameters
+    ----------
+    spikes : array
+        Spike counts per frame: 1-D, or 2-D ``(cells, time)`` with time along ``axis``.
+    fs : float
+        Frame rate (Hz).
+    indicator : str
+        Defaults for kinetics/amplitude/saturation from :data:`INDICATORS`; any of them can be overridden.
+    shot_noise, read_noise : float
+        Noise standard deviations (ΔF/F) per frame at baseline. 0 and 0 give the clean trace.
+    seed : int or Generator, optional
+
+    Examples
+    --------
+    >>> dff = simulate_calcium(np.r_[0, 0, 1, 0, 0, 0], fs=30.0, shot_noise=0, read_noise=0)
+    >>> bool(dff[3] > dff[1])
+    True
+    """
+    fs = check_fs(fs)
+    if indicator not in INDICATORS:
+        raise InvalidInputError(f"indicator={indicator!r} is not one of {sorted(INDICATORS)}.")
+    p = dict(INDICATORS[indicator])
+    for k, v in dict(tau_rise=tau_rise, tau_decay=tau_decay, amplitude=amplitude, k_sat=k_sat).items():
+        if v is not None:
+            p[k] = float(v)
+    x = np.asarray(spikes, dtype=float)
+    if x.ndim not in (1, 2):
+        raise InvalidInputError(f"spikes must be 1-D or 2-D (cells, time); got shape {x.shape}.")
+    if not np.isfinite(x).all() or (x < 0).any():
+        raise InvalidInputError("spikes must be finite non-negative counts per frame.")
+    tax = axis % x.ndim
+    b, a = calcium_kernel(fs, p["tau_rise"], p["tau_decay"])
+    c = lfilter(b, a, x, axis=tax)
+    clean = p["amplitude"] * c / (1.0 + c / p["k_sat"])
+    rng = np.random.default_rng(seed)
+    noise = shot_noise * np.sqrt(1.0 + clean) * rng.standard_normal(x.shape) + read_noise * rng.standard_normal(x.shape)
+    return clean + noise
