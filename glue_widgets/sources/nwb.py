@@ -39,6 +39,10 @@ _IMAGE_TYPES = {"ImageSeries", "TwoPhotonSeries", "OnePhotonSeries", "OpticalSer
 _SKIP_TYPES = {"SpikeEventSeries", "FeatureExtraction", "ClusterWaveforms", "Clustering", "EventWaveform",
                "AnnotationSeries", "IntervalSeries"}
 _CALCIUM_PARENTS = {"Fluorescence", "DfOverF"}
+# spike_times up to this stored size are read whole at open; larger ones by single points when
+# their chunks are at most _POINT_CHUNK_BYTES (else the session's extent is used)
+_WHOLE_READ_BYTES = 256 * 1024
+_POINT_CHUNK_BYTES = 64 * 1024
 
 
 def _nt(obj: Any) -> str:
@@ -158,10 +162,15 @@ class NWBSession(Session):
             if isinstance(g, h5py.Group) and "spike_times" in g:
                 found.append((g.name, g, ""))
         infos = []
-        for path, g, parent in found:
+        self._pending: list[StreamInfo] = []
+        # sampled series first: a units table may borrow their extent (see _describe_units)
+        for path, g, parent in sorted(found, key=lambda x: "spike_times" in x[1]):
             info = self._describe(path, g, parent)
             if info is not None:
                 infos.append(info)
+                self._pending.append(StreamInfo(name=path, **info[1]))
+        order = {p: i for i, (p, _, _) in enumerate(found)}
+        infos.sort(key=lambda x: order[x[1]["path"]])
         names = _stream_names([kw["path"] for _, kw in infos])
         for name, (_, kw) in zip(names, infos):
             self._streams[name] = StreamInfo(name=name, **kw)
@@ -318,27 +327,47 @@ class NWBSession(Session):
             raise BadDataError(f"{path}: {len(ids)} unit ids but {ends.shape[0]} spike_times_index entries.")
         starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
         nonempty = ends > starts
-        if st.shape[0] <= SMALL_READ * 2:
+        # The stream spans its spikes, its observation intervals and the session's epochs (silence before
+        # the first spike counts as recorded only when the file says so). Finding the first and last
+        # spike of each unit must stay cheap on a remote file (opening <= 1 MB):
+        lo: list[float] = []
+        hi: list[float] = []
+        obs = g.get("obs_intervals")
+        has_obs = isinstance(obs, h5py.Dataset) and obs.ndim == 2 and 0 < obs.shape[0] <= SMALL_READ
+        if has_obs:
+            o = np.asarray(obs[()], dtype=np.float64)
+            lo.append(float(np.nanmin(o[:, 0])))
+            hi.append(float(np.nanmax(o[:, 1])))
+        item = st.dtype.itemsize
+        chunk_bytes = int(np.prod(st.chunks)) * item if st.chunks else 0
+        extent = "spikes"
+        firsts = lasts = np.zeros(0)
+        if not nonempty.any():
+            pass
+        elif st.id.get_storage_size() <= _WHOLE_READ_BYTES:
+            # small: read it all once (one request) and keep it for spike_times()
             allt = np.asarray(st[()], dtype=np.float64)
             self._cache[path] = allt
             firsts, lasts = allt[starts[nonempty]], allt[ends[nonempty] - 1]
-        elif nonempty.any():
-            pts = np.unique(np.concatenate([starts[nonempty], ends[nonempty] - 1]))
+        elif st.chunks is None or chunk_bytes <= _POINT_CHUNK_BYTES:
             # one small read per point: a fancy-index selection makes HDF5 read the whole span
+            pts = np.unique(np.concatenate([starts[nonempty], ends[nonempty] - 1]))
             vals = {int(i): float(st[int(i)]) for i in pts}
             firsts = np.array([vals[i] for i in starts[nonempty]])
             lasts = np.array([vals[i - 1] for i in ends[nonempty]])
+        elif has_obs or len(self._epochs) or any(i.kind != "events" for i in self._pending):
+            # huge chunks: every point read would fetch megabytes; use the session's own extent
+            extent = "session"
+            for i in self._pending:
+                if i.kind != "events":
+                    lo.append(i.start_s)
+                    hi.append(i.stop_s)
         else:
-            firsts = lasts = np.zeros(0)
-        # the stream spans its spikes, its observation intervals and the session's epochs: silence
-        # before the first spike counts as recorded only when the file says it was observed
-        lo = [firsts.min()] if firsts.size else []
-        hi = [lasts.max()] if lasts.size else []
-        obs = g.get("obs_intervals")
-        if isinstance(obs, h5py.Dataset) and obs.ndim == 2 and 0 < obs.shape[0] <= SMALL_READ:
-            o = np.asarray(obs[()], dtype=np.float64)
-            lo.append(np.nanmin(o[:, 0]))
-            hi.append(np.nanmax(o[:, 1]))
+            allt = np.asarray(st[()], dtype=np.float64)
+            firsts, lasts = allt[starts[nonempty]], allt[ends[nonempty] - 1]
+        if firsts.size:
+            lo.append(float(firsts.min()))
+            hi.append(float(lasts.max()))
         if len(self._epochs):
             lo.append(float(self._epochs.start.min()))
             hi.append(float(self._epochs.stop.max()))
@@ -350,7 +379,7 @@ class NWBSession(Session):
         return dict(modality="spikes", fs=fs, n_channels=len(ids), duration_s=(t1 - t0) + 1e-6, start_s=t0,
                     units="count", kind="events", n_samples=int(st.shape[0]), path=path,
                     description=as_str(g.attrs.get("description", "")),
-                    extra={"neurodata_type": _nt(g), "channels": ids, "coords": coords,
+                    extra={"neurodata_type": _nt(g), "channels": ids, "coords": coords, "extent_from": extent,
                            "bin_width": self.bin_width})
 
     # -- lifecycle ------------------------------------------------------------------------------
