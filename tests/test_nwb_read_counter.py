@@ -92,3 +92,37 @@ def test_long_timestamps_and_spike_trains_are_bisected(tmp_path):
         np.testing.assert_array_equal(st[str(uid)], ref[(ref >= a) & (ref < b)])
     assert cf.bytes_read < 2.5e6  # not the whole 2.4 MB train twice
     s.close()
+
+
+def test_single_huge_chunk_spike_times_not_read_at_open(tmp_path):
+    """hdmf writes a long spike_times as one chunk; any point read would fetch all of it, so the
+    stream's extent comes from the session (epochs, other streams) and opening stays small."""
+    from datetime import datetime, timezone
+
+    from pynwb import NWBHDF5IO, NWBFile, TimeSeries
+
+    rng = np.random.default_rng(3)
+    nwb = NWBFile(session_description="huge", identifier="huge", session_start_time=datetime(2024, 1, 1, tzinfo=timezone.utc))
+    trains = {u: np.sort(rng.uniform(1.0, 999.0, size=60_000)) for u in (1, 2, 3)}
+    for u, t in trains.items():
+        nwb.add_unit(spike_times=t, id=u)
+    nwb.add_acquisition(TimeSeries(name="speed", data=np.zeros(10_000), rate=10.0, unit="m/s"))
+    nwb.add_epoch(0.0, 1000.0, ["session"])
+    p = tmp_path / "huge.nwb"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with NWBHDF5IO(str(p), "w") as io_:
+            io_.write(nwb)
+    with h5py.File(p) as f:
+        st = f["units/spike_times"]
+        assert st.chunks is None or np.prod(st.chunks) * 8 > 64 * 1024
+    cf = CountingFile(open(p, "rb"))
+    s = open_nwb(cf, uri="mem://huge.nwb")
+    assert cf.bytes_read < 256 * 1024, cf.bytes_read
+    info = s.streams["units"]
+    if info.extra["extent_from"] == "session":
+        assert (info.start_s, info.stop_s) == pytest.approx((0.0, 1000.0), abs=1e-5)
+    st = s.spike_times("units", 100.0, 110.0)
+    for u, t in trains.items():
+        np.testing.assert_array_equal(st[str(u)], t[(t >= 100.0) & (t < 110.0)])
+    s.close()
