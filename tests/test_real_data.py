@@ -151,3 +151,14 @@ def test_converted_nwb_pass_nwbinspector(name):
         msgs = list(nwbinspector.inspect_nwbfile(nwbfile_path=str(real_path(name))))
     critical = [m for m in msgs if m.importance.name in ("CRITICAL", "ERROR", "PYNWB_VALIDATION")]
     assert not critical, [m.message for m in critical]
+
+
+def test_real_sessions_through_gw_open_and_demo_list():
+    import glue_widgets as gw
+
+    demo = pytest.importorskip("glue_widgets.sources.demo")
+    if "demo://real/nelpy/linear-track" not in demo.list(include_real=True):
+        pytest.skip("gw.demo does not list the bundled real data yet")
+    with gw.open("demo://real/aplysia/Jun0514/da02") as s:
+        assert s.uri == "demo://real/aplysia/Jun0514/da02"
+        assert s.read("units", 0.0, 30.0).sizes["channel"] == 160
