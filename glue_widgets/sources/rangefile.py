@@ -191,10 +191,11 @@ class RangeFile(io.RawIOBase):
                 self.cache.put(self._key(idx), blk)
                 self.cache.delete(self._piece_key(idx))
             return
-        self._pieces[idx] = merged
-        self._pieces.move_to_end(idx)
-        while len(self._pieces) > 4096:
-            self._pieces.popitem(last=False)
+        if self._mem_max > 0:  # memory_bytes=0 keeps nothing in memory, pieces included
+            self._pieces[idx] = merged
+            self._pieces.move_to_end(idx)
+            while len(self._pieces) > 4096:
+                self._pieces.popitem(last=False)
         if self.cache is not None:
             self.cache.put(self._piece_key(idx), b"".join(
                 r.to_bytes(8, "little") + len(d).to_bytes(8, "little") + d for r, d in merged))
@@ -210,7 +211,7 @@ class RangeFile(io.RawIOBase):
                 n = int.from_bytes(raw[pos + 8:pos + 16], "little")
                 got.append((r, raw[pos + 16:pos + 16 + n]))
                 pos += 16 + n
-            if got:
+            if got and self._mem_max > 0:
                 self._pieces[idx] = got
         return list(got or [])
 
