@@ -84,12 +84,12 @@ def test_windows_and_errors(bids_dataset, tmp_path):
 
 
 def test_eeglab_set_through_mne(tmp_path):
-    pytest.importorskip("eeglabio", reason="writing an EEGLAB .set fixture needs eeglabio")
-    raw = mne.io.RawArray(np.random.default_rng(0).normal(0, 1e-5, (3, 2500)),
-                          mne.create_info(["C3", "C4", "Cz"], 250.0, "eeg"), verbose="error")
-    path = tmp_path / "x.set"
-    mne.export.export_raw(str(path), raw, fmt="eeglab", verbose="error")
+    from tests.servers.bids_fixture import write_eeglab_set
+
+    path = write_eeglab_set(tmp_path / "x.set", np.random.default_rng(0).normal(0, 1e-5, (3, 2500)), 250.0,
+                            ["C3", "C4", "Cz"])
     s = gw.open(str(path))
+    assert s.streams["eeg"].n_channels == 3 and s.streams["eeg"].duration_s == pytest.approx(10.0)
     x = s.read("eeg", 2.0, 5.0)
     ref = _mne(path, x.channel.values, 2.0, 5.0)
-    np.testing.assert_allclose(x.values, ref, rtol=0, atol=0)
+    np.testing.assert_array_equal(x.values, ref)

@@ -72,7 +72,23 @@ def test_find_rest_runs(openneuro_env):
     df = gw.openneuro.find_rest_runs("ds000001")
     found = set(df.path)
     assert found == {"sub-01/eeg/sub-01_task-rest_eeg.edf", "sub-02/eeg/sub-02_task-eyesclosed_eeg.vhdr",
-                     "sub-03/ieeg/sub-03_task-rest_ieeg.vhdr"}
+                     "sub-03/ieeg/sub-03_task-rest_ieeg.vhdr", "sub-04/eeg/sub-04_task-eyesopen_eeg.set"}
+    why = dict(zip(df.path, df.reason))
+    assert why["sub-01/eeg/sub-01_task-rest_eeg.edf"] == "task-rest"
+
+
+def test_eeglab_set_is_downloaded_once_and_read_with_mne(openneuro_env, bids_dataset):
+    rel = "sub-04/eeg/sub-04_task-eyesopen_eeg.set"
+    seen = []
+    s = gw.open(f"openneuro://ds000001/{rel}", progress=lambda done, total: seen.append((done, total)))
+    size = (bids_dataset / rel).stat().st_size
+    assert s.stats["bytes"] >= size  # the one run was downloaded
+    assert seen and seen[-1] == (size, size)  # with progress reports
+    x = s.read("eeg", 3.0, 9.5)
+    ref = _mne_window(bids_dataset / rel, x.channel.values, 3.0, 9.5)
+    np.testing.assert_array_equal(x.values, ref)
+    s2 = gw.open(f"openneuro://ds000001/{rel}")
+    assert s2.stats["bytes"] < size  # second open: the downloaded copy is reused
 
 
 def test_second_read_from_cache_then_offline(openneuro_env):

@@ -137,8 +137,9 @@ class S3Tree:
     """The :class:`~glue_widgets.sources.bids.Tree` interface over an OpenNeuro dataset in S3."""
 
     def __init__(self, bucket: _Bucket, objects: list[dict[str, Any]], *, block_size: int = 64 * 1024,
-                 memory_bytes: int = 64 << 20) -> None:
+                 memory_bytes: int = 64 << 20, progress: Any = False) -> None:
         self.b = bucket
+        self.progress = progress
         self.block_size = block_size
         self.memory_bytes = memory_bytes
         self._obj: dict[str, dict[str, Any]] = {o["key"]: o for o in objects}
@@ -192,7 +193,7 @@ class S3Tree:
         if dest.is_file() and dest.stat().st_size == o["size"]:
             return str(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        self.b.client.download(self.b.url(rel), dest, size=o["size"])
+        self.b.client.download(self.b.url(rel), dest, size=o["size"], progress=self.progress)
         return str(dest)
 
     def describe(self, rel: str) -> str:
@@ -224,6 +225,8 @@ def open_openneuro(uri: str, **kw: Any) -> BidsSession:
         Size cap of the disk cache (default ``$GLUE_CACHE_MAX_BYTES`` or 2 GiB).
     block_size, memory_bytes : int, optional
         Range-read granularity (default 64 KiB) and in-memory block cache bound (default 64 MiB).
+    progress : bool or callable, optional
+        Progress of whole-run downloads (EEGLAB): ``True`` for a tqdm bar, or ``f(done, total)``.
 
     Returns
     -------
@@ -238,11 +241,13 @@ def open_openneuro(uri: str, **kw: Any) -> BidsSession:
         raise InvalidInputError(f"{uri!r}: {rel!r} is not an EEG/iEEG data file ({DATA_EXTENSIONS}).")
     block_size = kw.pop("block_size", 64 * 1024)
     memory_bytes = kw.pop("memory_bytes", 64 << 20)
+    progress = kw.pop("progress", False)
     client, cache = _client(kw)
     if kw:
         raise InvalidInputError(f"open_openneuro got unexpected keyword(s) {sorted(kw)}.")
     bucket = _Bucket(ds, client=client, cache=cache)
     tree = S3Tree.for_run(bucket, rel, block_size=block_size, memory_bytes=memory_bytes)
+    tree.progress = progress
     if not tree._obj:
         raise NotFoundError(f"OpenNeuro dataset {ds!r} has no files at {bucket.base}; check the accession "
                             "number (e.g. ds004504).")
