@@ -186,7 +186,7 @@ def build(size: str | None = None, force: bool = False, *, workers: int | None =
     force : bool
         Rebuild even if a complete corpus exists.
     workers : int, optional
-        Processes used to write sessions (default: 2 for "default", 1 for "small").
+        Processes used to write NWB sessions (default 1: the build is ~20 CPU-seconds).
     """
     from filelock import FileLock
 
