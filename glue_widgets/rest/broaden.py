@@ -87,7 +87,8 @@ def broaden_rest(
     med = float(np.median(d_core))
     thr = med + tolerance * 1.4826 * float(np.median(np.abs(d_core - med)) or 0.1 * med or 1e-3)
     blocked = blocked_intervals(session.epochs)
-    masks = [stillness(tr) for tr in behavior_traces(session) if tr.role in ("speed", "movement")]
+    masks = [stillness(tr) for tr in behavior_traces(session)
+             if tr.role in ("speed", "movement") and tr.detail.get("source_role") != "velocity"]
     keep_idx = np.flatnonzero(np.isfinite(np.asarray(segment.values, float)).any(axis=0))
     channels = segment.channel.values[keep_idx]
 

@@ -107,9 +107,12 @@ def _from_behavior(session: Any, span: tuple[float, float], *, max_gap: float, m
     traces = behavior_traces(session)
     if not traces:
         return []
-    # speed and movement say "still"; pupil is used only when neither exists (it also tracks luminance)
-    motor = [tr for tr in traces if tr.role in ("speed", "movement")]
-    use = motor or [tr for tr in traces if tr.role == "pupil"]
+    # locomotion (running speed, wheel, position) and movement say "still"; a generic velocity (often a
+    # task readout such as hand or cursor velocity) only when neither exists; pupil last (it also tracks
+    # luminance, e.g. dilates in the dark)
+    motor = [tr for tr in traces if tr.role in ("speed", "movement") and tr.detail.get("source_role") != "velocity"]
+    use = (motor or [tr for tr in traces if tr.detail.get("source_role") == "velocity"]
+           or [tr for tr in traces if tr.role == "pupil"])
     # a common 0.1-s grid over the neural span; a bin is still when every covariate is low there
     grid = np.arange(span[0], span[1], 0.1)
     still = np.ones(grid.size, bool)
@@ -127,6 +130,12 @@ def _from_behavior(session: Any, span: tuple[float, float], *, max_gap: float, m
     iv = [(a, b) for a, b in iv if b - a >= min_bout]
     iv = merge_gaps(iv, max_gap)
     iv = subtract_intervals(iv, blocked_intervals(session.epochs, pad))
+    # quiet wakefulness is still AND calm: where locomotion decided, a high pupil (aroused) at the edges of
+    # a window trims it; excursions inside the window do not split it
+    pupils = [tr for tr in traces if tr.role == "pupil"]
+    if motor and pupils:
+        iv, trim = _trim_edges(iv, pupils[0], smooth_s=max(smooth_s, 5.0))
+        details.append(trim)
     rows = []
     for a, b in iv:
         if b - a < min_bout:
@@ -137,6 +146,33 @@ def _from_behavior(session: Any, span: tuple[float, float], *, max_gap: float, m
                          "covariates": details, "max_gap_s": max_gap, "min_bout_s": min_bout,
                          "still_fraction": float(still[sel].mean()) if sel.any() else 0.0}})
     return rows
+
+
+def _trim_edges(iv: list[tuple[float, float]], pupil: Any, *, smooth_s: float) -> tuple[list, dict]:
+    """Trim each window's edges to where the pupil is below its session split (Otsu, linear scale)."""
+    from .behavior import otsu_threshold
+
+    t = pupil.time
+    v = pupil.value.astype(float)
+    fs = 1.0 / float(np.median(np.diff(t))) if t.size > 1 else 1.0
+    k = max(1, int(round(smooth_s * fs)))
+    if k > 1 and v.size > k:
+        from scipy.ndimage import uniform_filter1d
+        v = uniform_filter1d(np.nan_to_num(v, nan=np.nanmedian(v)), k, mode="nearest")
+    thr, eta = otsu_threshold(v, log=False)
+    det: dict[str, Any] = {"stream": pupil.stream, "role": "pupil (edge trim)", "threshold": thr,
+                           "separability": round(eta, 3), "threshold_method": "otsu(linear)"}
+    if not np.isfinite(thr) or eta < 0.5:
+        det["applied"] = False
+        return iv, det
+    out = []
+    for a, b in iv:
+        sel = np.flatnonzero((t >= a) & (t < b) & (v <= thr))
+        if sel.size == 0:
+            continue
+        out.append((max(a, float(t[sel[0]])), min(b, float(t[sel[-1]]) + 1.0 / fs)))
+    det["applied"] = True
+    return out, det
 
 
 def find_rest_candidates(
@@ -209,6 +245,16 @@ def find_rest_candidates(
     df["duration_s"] = df["stop"] - df["start"]
     cov = np.minimum(df["duration_s"] / float(min_duration), 1.0)
     df["score"] = df["evidence"].map(EVIDENCE_WEIGHT) + cov
+    # an epoch that merely contains several more specific rest epochs of different states (a BIDS
+    # task-rest run holding "eyes open" and "eyes closed") is not one state: rank it below them
+    starts, stops, states = df["start"].to_numpy(), df["stop"].to_numpy(), df["state"].to_numpy()
+    for i in range(len(df)):
+        inside = [j for j in range(len(df)) if j != i and starts[j] >= starts[i] - 1e-6
+                  and stops[j] <= stops[i] + 1e-6 and (stops[j] - starts[j]) < (stops[i] - starts[i])]
+        if len({states[j] for j in inside}) >= 2:
+            df.loc[df.index[i], "score"] -= 1.5
+            df.at[df.index[i], "detail"] = {**df.at[df.index[i], "detail"],
+                                            "contains_states": sorted({str(states[j]) for j in inside})}
     df = df.sort_values(["score", "duration_s"], ascending=False).reset_index(drop=True)
     df["stream"] = name
     return df[[*CANDIDATE_COLUMNS, "stream"]]

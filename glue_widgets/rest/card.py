@@ -56,6 +56,13 @@ def _str_or_none(v: Any) -> str | None:
     return None if v is None else str(v)
 
 
+def _state(cand: dict, md: dict) -> str:
+    """Epoch labels and BIDS tasks name the state; behaviour-found windows take the session's definition."""
+    if cand.get("evidence") == "behavior" and md.get("state_definition"):
+        return str(md["state_definition"])
+    return str(cand.get("state") or md.get("state_definition") or "rest")
+
+
 def build_card(session: Any, seg: Any, *, stream: str, cand: dict, min_duration: float, target_s: float,
                quality: dict, arousal: dict, inferred: str | None, state_detail: dict,
                notes: list[str]) -> dict[str, Any]:
@@ -80,7 +87,7 @@ def build_card(session: Any, seg: Any, *, stream: str, cand: dict, min_duration:
     fs = seg.attrs.get("fs", info.fs)
     return new_card(
         start=float(cand["start"]), stop=float(cand["stop"]), modality=info.modality, source=str(session.uri),
-        state=str(md.get("state_definition") or cand.get("state") or "rest"), evidence=str(cand["evidence"]),
+        state=_state(cand, md), evidence=str(cand["evidence"]),
         target_s=target_s,
         state_details={"inferred": inferred, "details": {"label": cand.get("label"), **state_detail,
                                                           "candidate": detail}},

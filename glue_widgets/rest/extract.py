@@ -65,7 +65,9 @@ def annotate_segment(session: Any, seg: xr.DataArray, cand: dict, *, stream: str
         vals = vals[:, ~all_nan]
         notes.append(f"dropped {len(bad)} all-NaN channels: {bad[:10]}")
     traces = behavior_traces(session)
-    masks = {tr.stream: stillness(tr) for tr in traces if tr.role in ("speed", "movement")}
+    # running vs still is judged from locomotion (speed, wheel, position), not from a task velocity readout
+    masks = {tr.stream: stillness(tr) for tr in traces
+             if tr.role in ("speed", "movement") and tr.detail.get("source_role") != "velocity"}
     arousal = arousal_summary(traces, float(cand["start"]), float(cand["stop"]), masks)
     modality = seg.attrs.get("modality", session.stream_info(stream).modality)
     quality = {"stationarity": stationarity(vals), "artifact_fraction": artifact_fraction(vals, modality),

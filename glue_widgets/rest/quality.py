@@ -140,7 +140,7 @@ def occipital_alpha_ratio(x: np.ndarray, fs: float, channels: list[str]) -> tupl
 
 
 def infer_state(x: np.ndarray, *, modality: str, fs: float | None, channels: list[str],
-                arousal: dict[str, Any], alpha_threshold: float = 2.0,
+                arousal: dict[str, Any], alpha_threshold: float = 8.0,
                 still_threshold: float = 0.8) -> tuple[str | None, dict[str, Any]]:
     """The state the data tell: eyes closed/open from occipital alpha (EEG/MEG), still/running from speed."""
     detail: dict[str, Any] = {}
