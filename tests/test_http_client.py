@@ -161,3 +161,16 @@ def test_rangefile_exact_large_reads_and_repeat_from_cache(blob, tmp_path):
         o = int(rng.integers(0, len(DATA)))
         n = int(rng.integers(1, 40_000))
         assert rf2.read_at(o, n) == DATA[o:o + n]
+
+
+def test_dripping_body_hits_the_body_deadline(blob):
+    import time
+
+    srv, url = blob
+    srv.faults.rate, srv.faults.kinds = 1.0, ("drip",)  # 512 B per 50 ms: 64 KB would take ~6 s
+    c = _client(retries=1, timeout=(1.0, 0.2))
+    t = time.monotonic()
+    with pytest.raises(NetworkError) as info:
+        c.read_range(url, 0, 65536)
+    assert "too slow" in str(info.value)
+    assert time.monotonic() - t < 2 * 2 * 0.2 * 4.1 + 2  # two attempts, each cut at its deadline

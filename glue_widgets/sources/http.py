@@ -8,7 +8,9 @@ have exactly that length) and counts bytes and requests in a :class:`Meter`.
 
 Wrong data is never returned: an answer that does not match the request is retried, and after the
 allowed retries a :class:`~glue_widgets.errors.NetworkError` is raised. The worst-case wait of one
-call is bounded: ``(retries + 1) * (connect + read timeout per stalled socket operation) + backoff``.
+call is bounded: each attempt waits at most the connect timeout, then the read timeout per stalled
+socket read and ``read_timeout * (4 + MB requested)`` for the whole body (a server dripping bytes
+never trips a socket timeout), and there are ``retries + 1`` attempts plus backoff.
 
 Secrets (``Authorization`` headers) live only in the session headers of the client they belong to;
 they never appear in reprs, log lines or exception messages, and they are not sent to a redirect
@@ -330,8 +332,13 @@ class HttpClient:
                     )
                 want = end - pos + 1
                 got = 0
+                # a server dripping bytes never trips the socket timeout: bound the whole body too
+                deadline = time.monotonic() + self.timeout[1] * (4.0 + want / 1e6)
                 while got < want:
-                    chunk = resp.raw.read(min(1 << 20, want - got), decode_content=False)
+                    if time.monotonic() > deadline:
+                        raise _Transient(f"body too slow ({got} of {want} bytes by the deadline)")
+                    # read1: whatever has arrived (read(n) would block until n bytes came)
+                    chunk = resp.raw.read1(min(1 << 20, want - got), decode_content=False)
                     if not chunk:
                         break
                     buf.extend(chunk)

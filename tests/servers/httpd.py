@@ -19,6 +19,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 FAULT_KINDS = ("drop", "503", "slow", "stall", "truncate", "bad_range", "short_length")
+# "drip" (opt-in, not in the default mix): the body trickles out in small pieces, each gap shorter
+# than a socket read timeout, so only a whole-body deadline catches it
 
 
 @dataclass
@@ -213,5 +215,11 @@ def serve_file(h: Handler, f: Path, etag: str | None = None) -> None:
             h.wfile.flush()
             time.sleep(h.server.faults.slow_s)
         h.kill_connection()
+        return
+    if fault == "drip":
+        for i in range(0, len(body), 512):
+            h.wfile.write(body[i:i + 512])
+            h.wfile.flush()
+            time.sleep(0.05)
         return
     h.wfile.write(body)
