@@ -58,7 +58,7 @@ def _fa_em(S: np.ndarray, U: np.ndarray, evals: np.ndarray, n_iter: int = 200, t
     n, k = U.shape
     sigma2 = max((np.trace(S) - evals[:k].sum()) / max(n - k, 1), 1e-6)
     W = U * np.sqrt(np.maximum(evals[:k] - sigma2, 1e-6))
-    psi = np.maximum(np.diag(S) - np.sum(W**2, 1), 1e-3 * np.diag(S))
+    psi = np.maximum(np.diag(S) - np.sum(W**2, 1), 0.05 * np.diag(S))
     prev = np.inf
     for _ in range(n_iter):
         Wp = W / psi[:, None]
@@ -67,7 +67,7 @@ def _fa_em(S: np.ndarray, U: np.ndarray, evals: np.ndarray, n_iter: int = 200, t
         SB = S @ beta.T
         Ezz = M + beta @ SB
         W = SB @ np.linalg.inv(Ezz)
-        psi = np.maximum(np.diag(S) - np.sum(W * SB, 1), 1e-3 * np.diag(S))
+        psi = np.maximum(np.diag(S) - np.sum(W * SB, 1), 0.05 * np.diag(S))
         ch = float(np.sum(psi))
         if abs(prev - ch) < tol * ch:
             break
@@ -127,7 +127,8 @@ class SessionReducer:
         self.keep_ = keep
         self.n_channels_ = c
         self.mean_ = mean[keep]
-        self.scale_ = std[keep] if self.standardize else np.ones(nk)
+        # floor the scale: a channel nearly silent in this segment must not blow up other data
+        self.scale_ = np.maximum(std[keep], 0.1 * np.median(std[keep])) if self.standardize else np.ones(nk)
         cov = cov_all[np.ix_(keep, keep)] / np.outer(self.scale_, self.scale_)
         # only the top k eigenpairs are needed (much cheaper than a full eigh for many channels)
         evals, evecs = scipy.linalg.eigh(cov, subset_by_index=[nk - self.k, nk - 1])

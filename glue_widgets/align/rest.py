@@ -178,7 +178,6 @@ class RestAligner:
         reports: list[dict[str, Any]] = [{"session": i, "notes": [], "anchored": [], "unresolved_by_rest": []}
                                          for i in range(n)]
         # 1) signs of the fixed blocks from third-order cumulants, relative to the template
-        sign_blocks = [s for s in subs if not s.free]
         # in group mode the statistics template is the group's; the choices rest leaves open (signs,
         # free rotations) are still keyed to one session (the first) so that they are consistent
         kap_ref = _third_cumulant(zs[ref])
@@ -367,8 +366,6 @@ class RestAligner:
     def transform(self, x: Any, session: int) -> Any:
         """Map data of fitted session ``session`` (rest or task, same channels) into the shared frame."""
         if not hasattr(self, "transforms_"):
-            from ..errors import GlueError
-
             raise InvalidInputError("RestAligner is not fitted; call fit(rest_list) first.")
         i = check_session_index(session, self.n_sessions_)
         arr = as_time_by_channel(x, name="x")

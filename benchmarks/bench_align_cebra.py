@@ -1,0 +1,139 @@
+"""CEBRA comparison: multi-session consistency on the Aplysia recordings.
+
+CEBRA (Schneider, Lee & Mathis 2023) is not a dependency of glue_widgets (it needs torch). This
+benchmark runs it in a separate interpreter: ``$CEBRA_PYTHON`` (default ``/tmp/cebra-venv/bin/python``,
+made with ``uv venv /tmp/cebra-venv && uv pip install torch==2.13.0 cebra``); when that interpreter is
+missing the section records why.
+
+Data as in ``bench_align_aplysia`` (100 ms bins, Gaussian sigma 200 ms, neuron order shuffled per
+session). CEBRA: multi-session model, 3-D output, trained on the evoked period 32.5-122 s of all
+three sessions with the time since stimulation as the continuous auxiliary label (so it uses the
+stimulus-locked evoked data and a label, which RestAligner does not), offset10-model, 1500
+iterations, CPU. Consistency (same metric for every method): for the session pairs (da01, da02) and
+(da01, da03), R² of a linear map from one session's 3-D trajectory to the other's over 60-122 s,
+time-matched by time since stimulation; for aligners also the R² with the identity map (same frame,
+nothing fitted).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+CEBRA_PY = os.environ.get("CEBRA_PYTHON", "/tmp/cebra-venv/bin/python")
+PREPS = ("Jun0214", "May2214", "Jun0414B")
+ITER = 1500
+
+
+def worker(inp: str, out: str) -> None:
+    import cebra
+
+    d = np.load(inp)
+    res = {}
+    for prep in PREPS:
+        xs = [d[f"{prep}_{s}"].astype(np.float32) for s in range(3)]
+        ys = [d[f"{prep}_label"].astype(np.float32)[:, None] for _ in range(3)]
+        m = cebra.CEBRA(model_architecture="offset10-model", batch_size=256, learning_rate=3e-4,
+                        temperature=1.0, output_dimension=3, max_iterations=ITER, distance="cosine",
+                        conditional="time_delta", device="cpu", verbose=False, time_offsets=10)
+        m.fit(xs, ys)
+        for s in range(3):
+            res[f"{prep}_{s}"] = m.transform(xs[s], session_id=s)
+    np.savez(out, **res)
+
+
+def lin_r2(a: np.ndarray, b: np.ndarray) -> float:
+    A = np.column_stack([a, np.ones(len(a))])
+    beta = np.linalg.lstsq(A, b, rcond=None)[0]
+    return float(1 - np.sum((b - A @ beta) ** 2) / np.sum((b - b.mean(0)) ** 2))
+
+
+def id_r2(a: np.ndarray, b: np.ndarray) -> float:
+    return float(1 - np.sum((b - a) ** 2) / np.sum((b - b.mean(0)) ** 2))
+
+
+def main() -> None:
+    sys.path.insert(0, str(HERE))
+    sys.path.insert(0, str(HERE.parent))
+    from _record import record
+    import bench_align_aplysia as ap
+
+    from glue_widgets.align import RestAligner
+
+    rng = np.random.default_rng(0)
+    arrays, ours = {}, {}
+    i0, i1 = int(round(32.5 / ap.BIN)), int(round(60 / ap.BIN))
+    for prep in PREPS:
+        xs = [ap.load(prep, s) for s in (1, 2, 3)]
+        n = min(x.shape[1] for x in xs)
+        sh = [x[:, :n][:, rng.permutation(n)] for x in xs]
+        ev = [ap.window(x, 32.5, ap.T_END) for x in sh]
+        for s in range(3):
+            arrays[f"{prep}_{s}"] = ev[s]
+        arrays[f"{prep}_label"] = np.arange(len(ev[0])) * ap.BIN
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rest = [ap.window(x, 0, 30) for x in sh]
+            al = RestAligner(3, lags=(1, 2, 4, 8), n_chunks=4).fit(rest, anchors=[ap.window(x, 30, 35) for x in sh])
+            ours[prep] = [al.transform(e, session=s)[i1 - i0:] for s, e in enumerate(ev)]
+    rows = []
+    for prep in PREPS:
+        for j in (1, 2):
+            a, b = ours[prep][0], ours[prep][j]
+            rows.append({"method": "RestAligner (rest + stimulus anchor)", "prep": prep, "pair": f"da01-da0{j + 1}",
+                         "linear_r2": lin_r2(a, b), "identity_r2": id_r2(a, b)})
+    note, cebra_time = "", None
+    if not Path(CEBRA_PY).exists():
+        note = (f"CEBRA not run: no interpreter at {CEBRA_PY}. It installs in a throwaway venv "
+                f"(`uv venv /tmp/cebra-venv && uv pip install --python /tmp/cebra-venv/bin/python torch==2.13.0 cebra`); "
+                f"set CEBRA_PYTHON to point at it.")
+    else:
+        with tempfile.TemporaryDirectory() as td:
+            inp, out = Path(td) / "in.npz", Path(td) / "out.npz"
+            np.savez(inp, **arrays)
+            t0 = time.perf_counter()
+            try:
+                subprocess.run([CEBRA_PY, __file__, "--worker", str(inp), str(out)], check=True, timeout=900,
+                               capture_output=True, text=True)
+                cebra_time = time.perf_counter() - t0
+                emb = dict(np.load(out))
+                for prep in PREPS:
+                    e = [emb[f"{prep}_{s}"][i1 - i0:] for s in range(3)]
+                    for j in (1, 2):
+                        rows.append({"method": "CEBRA multi-session (time label, evoked data)", "prep": prep,
+                                     "pair": f"da01-da0{j + 1}", "linear_r2": lin_r2(e[0], e[j]),
+                                     "identity_r2": id_r2(e[0], e[j])})
+            except subprocess.CalledProcessError as exc:
+                note = "CEBRA failed: " + (exc.stderr or "")[-800:]
+            except subprocess.TimeoutExpired:
+                note = "CEBRA did not finish within 900 s on this machine."
+    import pandas as pd
+
+    df = pd.DataFrame(rows)
+    summ = df.groupby("method")[["linear_r2", "identity_r2"]].median()
+    lines = ["| method | median linear-map R² | median identity-map R² |", "|---|---|---|"]
+    lines += [f"| {m} | {r.linear_r2:.3f} | {r.identity_r2:.3f} |" for m, r in summ.iterrows()]
+    per = ["| method | prep | pair | linear R² | identity R² |", "|---|---|---|---|---|"]
+    per += [f"| {r.method} | {r.prep} | {r.pair} | {r.linear_r2:.3f} | {r.identity_r2:.3f} |" for r in df.itertuples()]
+    md = [__doc__.split("\n\n", 1)[1].strip(), "", f"Preparations: {', '.join(PREPS)}.", "", *lines, "", *per, ""]
+    if cebra_time is not None:
+        md.append(f"CEBRA training + transform, 3 preparations: {cebra_time:.0f} s wall (shared 2-core machine).")
+    if note:
+        md.append(note)
+    record("align_cebra", "\n".join(md), {"rows": rows, "note": note, "cebra_s": cebra_time,
+                                          "settings": {"iterations": ITER, "output_dim": 3, "preps": PREPS}})
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--worker":
+        worker(sys.argv[2], sys.argv[3])
+    else:
+        main()
