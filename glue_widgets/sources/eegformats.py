@@ -439,8 +439,8 @@ def parse_vmrk(text: bytes | str, fs: float) -> pd.DataFrame:
         mtype, desc = parts[0], parts[1].replace(r"\1", ",")
         try:
             pos = int(parts[2])
-            size = int(parts[3]) if len(parts) > 3 and parts[3] else 1
         except ValueError:
             continue
-        rows.append(((pos - 1) / fs, max(size - 1, 0) / fs if size > 1 else 0.0, f"{mtype}/{desc}"))
+        size = int(parts[3]) if len(parts) > 3 and parts[3].strip().isdigit() else 0
+        rows.append(((pos - 1) / fs, size / fs, f"{mtype}/{desc}"))  # as MNE: duration = size / fs
     return pd.DataFrame(rows, columns=["onset", "duration", "description"])
