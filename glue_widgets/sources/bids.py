@@ -131,6 +131,13 @@ def find_local_root(path: Path) -> tuple[Path, bool]:
     return path.parent, False
 
 
+def _records(df: pd.DataFrame | None) -> list[dict[str, Any]] | None:
+    if df is None:
+        return None
+    return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+            for row in df.to_dict("records")]
+
+
 def _read_tsv(raw: bytes) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(raw), sep="\t", na_values=["n/a"], keep_default_na=False, dtype=str)
 
@@ -413,8 +420,9 @@ class BidsSession(Session):
             "dataset_doi": desc.get("DatasetDOI"),
             "bids": is_bids,
             "format": os.path.splitext(rel)[1].lower().lstrip("."),
-            "channels": channels,
-            "electrodes": electrodes,
+            # plain lists of row dicts (JSON-friendly); pandas.DataFrame(s.metadata["channels"]) for a table
+            "channels": _records(channels),
+            "electrodes": _records(electrodes),
             "sex": participant.get("sex"),
             "age": participant.get("age"),
         }
