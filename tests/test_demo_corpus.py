@@ -206,3 +206,30 @@ def test_long_stream_and_chunking(corpus):
     with h5py.File(p, "r") as f:
         ds = f["processing/ecephys/LFP/LFP/data"]
         assert ds.chunks is not None and ds.chunks[0] == int(s.streams["LFP"].fs)
+
+
+def test_other_labs_rest_labels(corpus):
+    with gw.open("demo://cedar/k01/s1") as s:
+        assert "rest eyes-open fixation" in set(s.epochs.label)
+        assert demo.truth("demo://cedar/k01/s1")["communication"]["rank"] == 3
+    with gw.open("demo://elm/r01/long") as s:
+        ep = s.epochs
+        rest = ep[ep.label == "rest home cage"].iloc[0]
+        assert rest.stop - rest.start == pytest.approx(2400.0)
+    with gw.open("demo://delta/sub-03/checkerboard/eeg") as s:
+        stim = s.epochs[s.epochs.label == "checkerboard"]
+        np.testing.assert_allclose(stim.start.values, demo.truth("demo://delta/sub-03/checkerboard/eeg")["anchor_times"],
+                                   atol=1e-6)
+
+
+def test_real_sessions_delegate():
+    real = pytest.importorskip("glue_widgets.sources.real")
+    names = real.list_real()
+    if not names:
+        pytest.skip("no bundled real data in this checkout")
+    uri = next(u for u in demo.list() if u.startswith("demo://real/"))
+    with gw.open(uri) as s:
+        name, info = next(iter(s.streams.items()))
+        x = s.read(name, info.start_s, info.start_s + 2.0)
+        assert x.sizes["time"] > 0
+    assert isinstance(demo.truth(uri), dict)
