@@ -66,6 +66,24 @@ def _is_rest_label(label: object) -> bool:
     return any(w in s for w in REST_LABEL_WORDS)
 
 
+def detect_rest_cached(catalog, uri: str) -> dict:
+    """``rest_window_of`` with ``gw.extract_rest`` on a Session of its own, cached per catalog and URI.
+
+    The result (a plain dict) is shared read-only between pages through ``pn.state.as_cached``,
+    so the second visitor of a session does not wait for the detection again.
+    """
+    import panel as pn
+
+    def compute():
+        s = catalog.open(uri)
+        try:
+            return rest_window_of(s, None, use_analysis=True)
+        finally:
+            s.close()
+
+    return pn.state.as_cached(f"gw-rest:{type(catalog).__name__}:{id(catalog) if type(catalog).__name__ == 'MappingCatalog' else ''}:{uri}", compute)
+
+
 def rest_window_of(session, stream: str | None = None, *, use_analysis: bool = True) -> dict:
     """Where the session's rest window is, and how that was decided.
 

@@ -8,12 +8,18 @@ import panel as pn
 
 from .deeplink import build_query, parse_query
 
-__all__ = ["page", "apply_deeplink", "session_args"]
+__all__ = ["page", "apply_deeplink", "session_args", "in_server"]
 
 _CSS = """
 .gw-header { background: #1f3b57; color: white; padding: 4px 16px; border-radius: 4px; }
 .gw-header a { color: #cfe3ff; }
 """
+
+
+def in_server() -> bool:
+    """True while building a page for a server session (``pn.state.served`` only detects scripts)."""
+    doc = pn.state.curdoc
+    return doc is not None and getattr(doc, "session_context", None) is not None
 
 
 def session_args() -> dict:
@@ -75,15 +81,14 @@ def _sync_url(model) -> None:
 def page(title: str, view: Any, model: Any = None, notices: list[str] | None = None,
          closers: list | None = None) -> pn.viewable.Viewable:
     """Wrap a dashboard view in a small, offline-safe page and register its clean-up."""
-    pn.extension(raw_css=[_CSS]) if not pn.state.served else None
     header = pn.pane.HTML(f'<h2 style="margin:6px 0">glue_widgets · {title}</h2>'
                           '<a href="./">all dashboards</a>', css_classes=["gw-header"],
                           stylesheets=[_CSS], sizing_mode="stretch_width")
     closers = list(closers or [])
     if model is not None and hasattr(model, "close"):
         closers.append(model.close)
-    if pn.state.curdoc is not None and pn.state.served:
-        if model is not None and hasattr(model, "catalog"):
+    if in_server():
+        if model is not None and "uri" in getattr(model, "param", {}):
             _sync_url(model)
 
         def _release(session_context, closers=closers):

@@ -16,7 +16,7 @@ import panel as pn
 import param
 
 from ..errors import GlueError
-from ._common import rest_window_of, timed
+from ._common import detect_rest_cached, find_analysis, rest_window_of, timed
 from .catalog import SOURCE_LABELS, Catalog, DefaultCatalog
 
 __all__ = ["BrowserModel", "Browser", "create_app"]
@@ -47,9 +47,13 @@ class BrowserModel(param.Parameterized):
     rest = param.Dict(default={}, doc="Rest window: start, stop, method, card, note.")
     message = param.String(default="", doc="Errors and notices shown on the page.")
     busy = param.Boolean(default=False)
+    loaded = param.Event(doc="Fires when a new session/stream has been opened and its first window read.")
+    rest_busy = param.Boolean(default=False, doc="True while gw.extract_rest runs in the background.")
 
-    def __init__(self, catalog: Catalog | None = None, *, use_rest_analysis: bool = True, **params: Any):
+    def __init__(self, catalog: Catalog | None = None, *, use_rest_analysis: bool = True,
+                 background: bool = False, **params: Any):
         self.catalog = catalog if catalog is not None else DefaultCatalog()
+        self.background = background
         self.session = None
         self.use_rest_analysis = use_rest_analysis
         self.timings: list[tuple[str, float]] = []
@@ -105,6 +109,20 @@ class BrowserModel(param.Parameterized):
         self.data = None
         self.spikes = None
 
+    async def _detect_rest_async(self):
+        import asyncio
+        uri = self.uri
+        self.rest_busy = True
+        try:
+            with timed("rest_window", self.timings, uri=uri):
+                res = await asyncio.to_thread(detect_rest_cached, self.catalog, uri)
+        except Exception as exc:  # shown, never raised into the event loop
+            res = dict(self.rest, note=f"gw.extract_rest failed: {exc}")
+        finally:
+            self.rest_busy = False
+        if self.uri == uri:
+            self.rest = res
+
     # -- watchers ------------------------------------------------------------------------------
     def _on_source(self, *_):
         self._extra_uris = []
@@ -130,8 +148,14 @@ class BrowserModel(param.Parameterized):
             # prefer a continuous multichannel stream for the first view
             order = sorted(names, key=lambda n: (self.session.streams[n].kind == "events",
                                                   self.session.streams[n].modality == "behavior"))
-            with timed("rest_window", self.timings, uri=self.uri):
-                self.rest = rest_window_of(self.session, None, use_analysis=self.use_rest_analysis)
+            # epochs first (instant); gw.extract_rest replaces it when it is done (it can take seconds)
+            self.rest = rest_window_of(self.session, None, use_analysis=False)
+            if self.use_rest_analysis and find_analysis("glue_widgets.rest:extract_rest")[0] is not None:
+                if self.background:
+                    pn.state.execute(self._detect_rest_async)
+                else:
+                    with timed("rest_window", self.timings, uri=self.uri):
+                        self.rest = detect_rest_cached(self.catalog, self.uri)
             self.message = ""
         except (GlueError, OSError, ValueError) as exc:
             self.session = None
@@ -163,6 +187,7 @@ class BrowserModel(param.Parameterized):
             if self.window > t1 - t0:
                 self.window = float(t1 - t0)
         self._read()
+        self.param.trigger("loaded")
 
     def _on_window(self, *_):
         self._read()
@@ -257,15 +282,18 @@ class Browser(pn.viewable.Viewer):
         self._progress = pn.indicators.Progress(active=False, bar_color="primary", sizing_mode="stretch_width",
                                                 visible=False)
         m.param.watch(self._busy, "busy")
+        self._rest_progress = pn.Row(pn.indicators.LoadingSpinner(value=True, size=20),
+                                     pn.pane.Markdown("detecting the rest window with `gw.extract_rest`…"),
+                                     visible=False, css_classes=["gw-rest-progress"])
+        m.param.watch(lambda e: setattr(self._rest_progress, "visible", e.new), "rest_busy")
         self._message = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["gw-message"],
                                       sizing_mode="stretch_width")
         self._rest_md = pn.pane.Markdown("", css_classes=["gw-rest"], sizing_mode="stretch_width")
         self._plot = pn.pane.HoloViews(None, sizing_mode="stretch_width", min_height=520,
                                        css_classes=["gw-plot"], linked_axes=False)
         m.param.watch(self._on_message, "message")
-        m.param.watch(self._rebuild, ["uri", "stream", "rest"])
+        m.param.watch(self._rebuild, ["loaded", "rest"])
         m.param.watch(self._on_data, ["data", "spikes"])
-        self._range_stream = None
         self._rebuild()
         self._on_message()
 
@@ -291,23 +319,19 @@ class Browser(pn.viewable.Viewer):
             m = self.model
             with timed("redraw", m.timings, uri=m.uri):
                 # move the downsampler's x-range with the data, or it would slice the old window
-                rx = [s for s in self._ds.streams if isinstance(s, hv.streams.RangeX) and s is not self._range_stream]
+                rx = [s for s in self._ds.streams if isinstance(s, hv.streams.RangeX)]
                 for s in rx:
                     s.update(x_range=(float(m.start), float(m.start + m.window)))
                 self._pipe.update(data=(m.data, m.spikes))
                 hv.streams.Stream.trigger([self._pipe, *rx])
 
-    def _on_range(self, x_range=None, **_):
-        """Panning/zooming the minimap's range tool past the loaded data loads the new window."""
-        if not x_range or None in x_range:
+    def _on_tap(self, x=None, **_):
+        """A click on the minimap centres the window there (reads that window)."""
+        if x is None:
             return
-        x0, x1 = float(x_range[0]), float(x_range[1])
         m = self.model
-        lo, hi = m.start, m.start + m.window
-        if x0 < lo - 1e-6 or x1 > hi + 1e-6:
-            t0, t1 = m.span
-            w = float(min(max(x1 - x0, 0.01), MAX_WINDOW_S))
-            m.param.update(window=w, start=float(min(max(x0, t0), max(t0, t1 - w))))
+        t0, t1 = m.span
+        m.start = float(min(max(float(x) - m.window / 2, t0), max(t0, t1 - m.window)))
 
     def _rebuild(self, *_):
         m = self.model
@@ -319,6 +343,8 @@ class Browser(pn.viewable.Viewer):
         if m.session is None or m.stream is None:
             self._plot.object = None
             return
+        if m.data is None and m.spikes is None:
+            return  # mid-switch (old session closed, new window not read yet): wait for `loaded`
         info = m.info
         epochs = m.session.epochs
         self._pipe = hv.streams.Pipe(data=(m.data, m.spikes))
@@ -352,8 +378,8 @@ class Browser(pn.viewable.Viewer):
         src = mini if not isinstance(mini, hv.Overlay) else mini.get(0)
         from holoviews.plotting.links import RangeToolLink
         RangeToolLink(src, main, axes=["x"], boundsx=(m.start, m.start + m.window))
-        self._range_stream = hv.streams.RangeX(source=main)
-        self._range_stream.add_subscriber(self._on_range)
+        tap = hv.streams.Tap(source=src)
+        tap.add_subscriber(self._on_tap)
         self._dmap = main
         self._plot.object = (main + mini).cols(1).opts(shared_axes=False)
 
@@ -377,13 +403,14 @@ class Browser(pn.viewable.Viewer):
             "### Window", self._start, self._window, self._to_rest, self._progress,
             width=320,
         )
-        main = pn.Column(self._message, self._rest_md, self._plot, sizing_mode="stretch_width")
+        main = pn.Column(self._message, self._rest_md, self._rest_progress, self._plot, sizing_mode="stretch_width")
         return pn.Row(side, main, sizing_mode="stretch_width")
 
 
 def create_app(catalog: Catalog | None = None, query: dict | None = None, **params) -> pn.viewable.Viewable:
     """Build one page of the Browser (one model per page: sessions never share state)."""
-    from ._page import apply_deeplink, page
+    from ._page import apply_deeplink, in_server, page
+    params.setdefault("background", in_server())
     model = BrowserModel(catalog=catalog, **params)
     view = Browser(model)
     notices = apply_deeplink(model, query)

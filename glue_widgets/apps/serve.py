@@ -65,7 +65,10 @@ def serve_all(port: int = 5006, address: str = "localhost", allow_websocket_orig
         allow_websocket_origin = [allow_websocket_origin]
     titles = {slug: f"glue_widgets · {slug}" for slug in routes}
     opts = dict(port=port, address=address, websocket_origin=list(allow_websocket_origin), show=show,
-                title=titles, threaded=threaded, index=str(write_index()), liveness=True)
+                title=titles, threaded=threaded, index=str(write_index()), liveness=True,
+                # build every app once at start-up: imports, caches and the first session are warm,
+                # so the first visitor does not pay for them (first render < 2 s)
+                warm=True)
     if prefix:
         opts["prefix"] = prefix
     if num_procs != 1:

@@ -1,0 +1,239 @@
+"""Shared machinery of the analysis dashboards: pick sessions, press Run, see progress, see results.
+
+Each dashboard subclasses :class:`AnalysisModel` (``compute`` calls the analysis layer; no science
+here) and :class:`AnalysisView` (``render`` draws a result). Runs happen in a worker thread when
+served (the page stays responsive and shows a progress bar), synchronously in tests and notebooks.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+import numpy as np
+import panel as pn
+import param
+import xarray as xr
+
+from ._common import detect_rest_cached, find_analysis, timed, unavailable
+from .catalog import Catalog, DefaultCatalog
+
+__all__ = ["AnalysisModel", "AnalysisView", "rest_segment", "neural_streams"]
+
+MAX_FS = 50.0  # rest segments are block-averaged to at most this rate for the dashboards
+
+
+def neural_streams(session) -> list[str]:
+    return [n for n, s in session.streams.items() if s.modality not in ("behavior",)]
+
+
+def _decimate(x: xr.DataArray, max_fs: float) -> xr.DataArray:
+    fs = float(x.attrs.get("fs") or 0)
+    if not fs or fs <= max_fs:
+        return x
+    q = int(np.ceil(fs / max_fs))
+    n = (x.sizes["time"] // q) * q
+    v = x.values[:n].reshape(-1, q, x.sizes["channel"]).mean(1)
+    t = x.time.values[:n].reshape(-1, q).mean(1)
+    out = xr.DataArray(v, dims=("time", "channel"), coords={"time": t, "channel": x.channel.values},
+                       attrs=dict(x.attrs, fs=fs / q, decimated_from_fs=fs, decimation="block mean"))
+    return out
+
+
+def rest_segment(catalog: Catalog, uri: str, stream: str | None = None, max_fs: float = MAX_FS,
+                 window: tuple[float, float] | None = None) -> xr.DataArray:
+    """The rest window of ``uri`` (detected or from epochs) as a DataArray at ≤ ``max_fs`` Hz.
+
+    Spike streams are binned at 40 ms (25 Hz). Cached per catalog/URI/stream/window (read-only result).
+    """
+    def compute():
+        rest = detect_rest_cached(catalog, uri)
+        s = catalog.open(uri)
+        try:
+            names = neural_streams(s)
+            card = rest.get("card") or {}
+            st = stream or (card.get("stream") if card.get("stream") in names else None) or (names[0] if names else None)
+            if st is None:
+                raise ValueError(f"{uri} has no neural stream")
+            info = s.stream_info(st)
+            if window is not None:
+                a, b = window
+            elif rest.get("start") is not None:
+                a, b = rest["start"], rest["stop"]
+            else:
+                a, b = info.start_s, info.stop_s
+            a, b = max(a, info.start_s), min(b, info.stop_s)
+            kw = {"bin_width": 0.04} if info.kind == "events" else {}
+            x = s.read(st, a, b, **kw)
+            x = _decimate(x, max_fs)
+            x.attrs.update(rest_method=rest.get("method"), uri=uri)
+            return x
+        finally:
+            s.close()
+
+    key = f"gw-seg:{type(catalog).__name__}:{id(catalog) if type(catalog).__name__ == 'MappingCatalog' else ''}:{uri}:{stream}:{max_fs}:{window}"
+    return pn.state.as_cached(key, compute)
+
+
+class AnalysisModel(param.Parameterized):
+    """Sessions to analyse, a Run event, and the result (or the error) of the last run."""
+
+    source = param.Selector(objects=[])
+    sessions = param.ListSelector(default=[], objects=[])
+    run = param.Event(doc="Run the analysis on the chosen sessions.")
+    running = param.Boolean(default=False)
+    progress = param.Integer(default=0, bounds=(0, 100))
+    status = param.String(default="")
+    result = param.Parameter(default=None)
+    error = param.String(default="")
+
+    analysis_target: str = ""  # "module:attr" of the analysis this dashboard needs
+    min_sessions: int = 1
+    max_sessions: int = 8
+
+    def __init__(self, catalog: Catalog | None = None, background: bool = False, **params):
+        self.catalog = catalog if catalog is not None else DefaultCatalog()
+        self.background = background
+        self.timings: list[tuple[str, float]] = []
+        super().__init__()
+        self.analysis, self.unavailable_reason = find_analysis(self.analysis_target) if self.analysis_target else (None, "")
+        self.param.source.objects = self.catalog.sources()
+        self.param.watch(self._on_source, "source")
+        self.param.watch(self._on_run, "run")
+        self.source = params.pop("source", self.param.source.objects[0] if self.param.source.objects else None)
+        self._on_source()
+        self.param.update(**params)
+
+    def default_sessions(self, uris: list[str]) -> list[str]:
+        return uris[: self.min_sessions]
+
+    def _on_source(self, *_):
+        uris = self.catalog.list(self.source) if self.source else []
+        self.param.sessions.objects = uris
+        self.sessions = self.default_sessions(uris)
+
+    def set_progress(self, pct: int, status: str = "") -> None:
+        self.progress = int(max(0, min(100, pct)))
+        if status:
+            self.status = status
+
+    def compute(self, sessions: list[str]) -> Any:
+        raise NotImplementedError
+
+    def _check(self) -> str:
+        if self.analysis is None and self.analysis_target:
+            return self.unavailable_reason
+        n = len(self.sessions)
+        if n < self.min_sessions or n > self.max_sessions:
+            return f"choose {self.min_sessions}–{self.max_sessions} sessions (now {n})."
+        return ""
+
+    def _on_run(self, *_):
+        problem = self._check()
+        if problem:
+            self.error = problem
+            return
+        if self.running:
+            return
+        if self.background:
+            pn.state.execute(self._run_async)
+        else:
+            self._run_sync()
+
+    def _run_sync(self):
+        self.running, self.error, self.progress = True, "", 0
+        try:
+            with timed(f"{type(self).__name__}.compute", self.timings):
+                self.result = self.compute(list(self.sessions))
+            self.set_progress(100, "done")
+        except Exception as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.status = "failed"
+            traceback.print_exc()
+        finally:
+            self.running = False
+
+    async def _run_async(self):
+        import asyncio
+        self.running, self.error, self.progress = True, "", 0
+        sessions = list(self.sessions)
+        try:
+            with timed(f"{type(self).__name__}.compute", self.timings):
+                res = await asyncio.to_thread(self.compute, sessions)
+            self.result = res
+            self.set_progress(100, "done")
+        except Exception as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.status = "failed"
+        finally:
+            self.running = False
+
+
+class AnalysisView(pn.viewable.Viewer):
+    """Controls (source, sessions, Run), a progress bar, the error line, and ``render(result)``."""
+
+    model = param.ClassSelector(class_=AnalysisModel)
+    title = "Analysis"
+    intro = ""
+
+    def __init__(self, model: AnalysisModel, **params):
+        super().__init__(model=model, **params)
+        m = model
+        self._controls = [pn.widgets.Select.from_param(m.param.source, name="Source"),
+                          pn.widgets.MultiSelect.from_param(m.param.sessions, name="Sessions", size=10)]
+        self._controls += self.extra_controls()
+        self._run = pn.widgets.Button(name="Run", button_type="primary", css_classes=["gw-run"])
+        self._run.on_click(lambda e: m.param.trigger("run"))
+        self._progress = pn.indicators.Progress(value=0, max=100, visible=False, sizing_mode="stretch_width",
+                                                css_classes=["gw-progress"])
+        self._status = pn.pane.Markdown("", css_classes=["gw-status"])
+        self._error = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["gw-message"],
+                                    sizing_mode="stretch_width")
+        self._out = pn.Column(sizing_mode="stretch_width", css_classes=["gw-result"])
+        m.param.watch(self._on_state, ["running", "progress", "status", "error"])
+        m.param.watch(self._on_result, "result")
+        if m.analysis is None and m.analysis_target:
+            self._out[:] = [unavailable(self.title, m.unavailable_reason)]
+            self._run.disabled = True
+        else:
+            self._out[:] = [pn.pane.Markdown("Choose sessions and press **Run**.", css_classes=["gw-empty"])]
+
+    def extra_controls(self) -> list:
+        return []
+
+    def _on_state(self, *_):
+        m = self.model
+        self._progress.visible = m.running
+        self._progress.value = m.progress if m.progress else -1 if m.running else 0
+        self._progress.active = m.running and not m.progress
+        self._run.disabled = m.running
+        self._status.object = ("running… " if m.running else "") + (m.status or "")
+        self._error.object = m.error
+        self._error.visible = bool(m.error)
+
+    def _on_result(self, *_):
+        if self.model.result is None:
+            return
+        try:
+            with timed(f"{type(self).__name__}.render", self.model.timings):
+                self._out[:] = [self.render(self.model.result)]
+        except Exception as exc:
+            self.model.error = f"could not draw the result: {type(exc).__name__}: {exc}"
+
+    def render(self, result: Any):
+        return pn.pane.JSON(result)
+
+    def __panel__(self):
+        side = pn.Column(*self._controls, self._run, self._progress, self._status, width=340)
+        main = pn.Column(pn.pane.Markdown(self.intro), self._error, self._out, sizing_mode="stretch_width")
+        return pn.Row(side, main, sizing_mode="stretch_width")
+
+
+def make_create_app(model_cls, view_cls, title):
+    def create_app(catalog: Catalog | None = None, **params):
+        from ._page import in_server, page
+        params.setdefault("background", in_server())
+        model = model_cls(catalog=catalog, **params)
+        return page(title, view_cls(model), model)
+    create_app.__doc__ = f"Build one page of the {title} dashboard (fresh state per page)."
+    return create_app
