@@ -133,8 +133,8 @@ def test_nwbinspector_finds_nothing_critical(corpus):
     nwbinspector = pytest.importorskip("nwbinspector")
     from nwbinspector import Importance
 
-    for rel in ("nwb/arbor/m02/arbor_m02_day0.nwb", "nwb/birch/b02/birch_b02_s1.nwb", "nwb/cedar/k01/cedar_k01_s1.nwb",
-                "nwb/elm/r01/elm_r01_long.nwb"):
+    # one file of each kind: spikes + LFP + behaviour, calcium imaging, the 1-hour session
+    for rel in ("nwb/arbor/m02/arbor_m02_day0.nwb", "nwb/birch/b02/birch_b02_s1.nwb", "nwb/elm/r01/elm_r01_long.nwb"):
         msgs = [m for m in nwbinspector.inspect_nwbfile(nwbfile_path=str(corpus / rel)) if m is not None]
         bad = [(m.check_function_name, m.message) for m in msgs if m.importance.value >= Importance.CRITICAL.value]
         assert not bad, (rel, bad)
