@@ -1,0 +1,90 @@
+"""Error map: cross-prediction error between fragments (rest windows), heatmap + embedding; click a cell.
+
+Calls ``gw.error_map`` on the chosen sessions' rest windows; clicking a heatmap cell shows that
+(source, target) pair with links that open both sessions in the Browser.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import panel as pn
+import param
+
+from ._analysis import AnalysisModel, AnalysisView, make_create_app, rest_segment
+from .deeplink import build_query
+
+__all__ = ["ErrorMapModel", "ErrorMap", "create_app"]
+
+
+class ErrorMapModel(AnalysisModel):
+    analysis_target = "glue_widgets.errormap:error_map"
+    min_sessions = 2
+    max_sessions = 10
+    n_components = param.Integer(default=3, bounds=(2, 8))
+    selected = param.Tuple(default=None, allow_None=True, length=2, doc="(source, target) of the clicked cell.")
+
+    def default_sessions(self, uris):
+        return uris[:4]
+
+    def compute(self, sessions):
+        frags = {}
+        for i, u in enumerate(sessions):
+            self.set_progress(5 + 50 * i // len(sessions), f"reading rest window of {u}")
+            frags[u.split("://", 1)[-1]] = rest_segment(self.catalog, u)
+        n = min(x.sizes["time"] for x in frags.values())
+        frags = {k: np.asarray(v.values[:n], float) for k, v in frags.items()}
+        self.set_progress(60, "computing the error map (ridge, 3-fold CV)")
+        E = self.analysis(frags, cv=3, n_boot=20, n_components=self.n_components)
+        return {"E": E, "uris": dict(zip(frags, sessions)),
+                "settings": f"gw.error_map(model='ridge', cv=3, n_boot=20, n_components={self.n_components}) "
+                            f"on rest windows ({n} samples each, ≤ 50 Hz; spikes binned 40 ms)"}
+
+
+class ErrorMap(AnalysisView):
+    title = "Error map"
+    intro = ("**Error map** — how well each fragment predicts each other one through the shared frame "
+             "(lower = closer). Click a cell to open that pair.")
+
+    def extra_controls(self):
+        return [pn.widgets.IntSlider.from_param(self.model.param.n_components, name="Latent dimensions")]
+
+    def render(self, r):
+        import holoviews as hv
+        hv.extension("bokeh", logo=False)
+        E = r["E"]
+        dims = list(E.dims)
+        src, tgt = E.coords[dims[0]].values.tolist(), E.coords[dims[1]].values.tolist()
+        vals = np.asarray(E.values, float)
+        rows = [(str(s), str(t), vals[i, j]) for i, s in enumerate(src) for j, t in enumerate(tgt)]
+        heat = hv.HeatMap(rows, [dims[0], dims[1]], "error").opts(
+            cmap="viridis", colorbar=True, tools=["hover", "tap"], xrotation=45, responsive=True, height=420,
+            title="cross-prediction error (row predicts column)")
+        # 2-D embedding of fragments from the symmetrised error (classical MDS)
+        D = np.nan_to_num((vals + vals.T) / 2)
+        n = len(D)
+        J = np.eye(n) - 1 / n
+        B = -0.5 * J @ (D ** 2) @ J
+        w, V = np.linalg.eigh(B)
+        Y = V[:, ::-1][:, :2] * np.sqrt(np.maximum(w[::-1][:2], 0))
+        emb = hv.Labels((Y[:, 0], Y[:, 1], [str(s) for s in src]), ["x", "y"], "name") * hv.Points(Y).opts(size=10)
+        emb = emb.opts(hv.opts.Points(responsive=True, height=420, title="embedding (MDS of symmetrised error)"),
+                       hv.opts.Labels(text_font_size="9pt", yoffset=0.02))
+        pair = pn.pane.Markdown("Click a cell of the heatmap to open that pair.", css_classes=["gw-pair"])
+        tap = hv.streams.Tap(source=heat)
+
+        def on_tap(x=None, y=None, **_):
+            if x is None or y is None:
+                return
+            a, b = str(x), str(y)
+            self.model.selected = (a, b)
+            ua, ub = r["uris"].get(a, a), r["uris"].get(b, b)
+            pair.object = (f"**Pair:** `{a}` → `{b}`, error {float(E.sel({dims[0]: a, dims[1]: b})):.3f}. "
+                           f"[open {a}](./browser{build_query(session=ua)}) · [open {b}](./browser{build_query(session=ub)})")
+
+        tap.add_subscriber(on_tap)
+        return pn.Column(pn.pane.HoloViews((heat + emb).opts(shared_axes=False), sizing_mode="stretch_width",
+                                           css_classes=["gw-plot"]), pair,
+                         pn.pane.Markdown(f"*Settings:* {r['settings']}"), sizing_mode="stretch_width")
+
+
+create_app = make_create_app(ErrorMapModel, ErrorMap, "Error map")

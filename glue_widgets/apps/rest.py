@@ -1,0 +1,196 @@
+"""Rest: the detected rest window on the session timeline; adjust it, read its card, quality, broaden it.
+
+Detection is ``gw.extract_rest`` (cached per session); the adjusted window is the user's choice,
+compared with the detection and the 10-minute target; "Broaden" calls ``gw.broaden_rest``.
+"""
+
+from __future__ import annotations
+
+import panel as pn
+import param
+
+from ._common import detect_rest_cached, find_analysis, timed, unavailable
+from .catalog import SOURCE_LABELS, Catalog, DefaultCatalog
+
+__all__ = ["RestModel", "RestView", "create_app"]
+
+TARGET_S = 600.0
+
+
+class RestModel(param.Parameterized):
+    source = param.Selector(objects=[])
+    uri = param.Selector(default=None, objects=[], allow_None=True)
+    rest = param.Dict(default={})
+    window = param.Range(default=(0.0, 1.0), doc="The adjusted rest window (s).")
+    span = param.Range(default=(0.0, 1.0), doc="Extent of the session (s).")
+    broadened = param.Range(default=None, allow_None=True)
+    broaden = param.Event()
+    busy = param.Boolean(default=False)
+    message = param.String(default="")
+
+    def __init__(self, catalog: Catalog | None = None, background: bool = False, **params):
+        self.catalog = catalog if catalog is not None else DefaultCatalog()
+        self.background = background
+        self.timings: list = []
+        self.epochs = None
+        super().__init__()
+        self.extract, self.reason = find_analysis("glue_widgets.rest:extract_rest")
+        self.param.source.objects = self.catalog.sources()
+        self.param.watch(self._on_source, "source")
+        self.param.watch(self._on_uri, "uri")
+        self.param.watch(self._on_broaden, "broaden")
+        self.source = params.pop("source", self.param.source.objects[0])
+        self._on_source()
+        self.param.update(**params)
+
+    def _on_source(self, *_):
+        uris = self.catalog.list(self.source)
+        self.param.uri.objects = uris
+        if uris and self.uri != uris[0]:
+            self.uri = uris[0]
+        elif uris:
+            self._on_uri()
+
+    def _on_uri(self, *_):
+        if self.uri is None:
+            return
+        self.broadened = None
+        s = self.catalog.open(self.uri)
+        try:
+            self.epochs = s.epochs
+            infos = [i for i in s.streams.values() if i.modality != "behavior"] or list(s.streams.values())
+            self.span = (min(i.start_s for i in infos), max(i.stop_s for i in infos))
+        finally:
+            s.close()
+        if self.extract is None:
+            self.message = self.reason
+            return
+        if self.background:
+            pn.state.execute(self._detect_async)
+        else:
+            with timed("rest_detect", self.timings):
+                self._set_rest(detect_rest_cached(self.catalog, self.uri))
+
+    async def _detect_async(self):
+        import asyncio
+        uri = self.uri
+        self.busy = True
+        try:
+            res = await asyncio.to_thread(detect_rest_cached, self.catalog, uri)
+        finally:
+            self.busy = False
+        if uri == self.uri:
+            self._set_rest(res)
+
+    def _set_rest(self, res):
+        self.rest = res
+        if res.get("start") is not None:
+            self.window = (float(res["start"]), float(res["stop"]))
+        self.message = res.get("note", "") if res.get("method") != "gw.extract_rest" else ""
+
+    def _on_broaden(self, *_):
+        fn, why = find_analysis("glue_widgets.rest:broaden_rest")
+        if fn is None:
+            self.message = why
+            return
+        self.busy = True
+        s = self.catalog.open(self.uri)
+        try:
+            with timed("rest_broaden", self.timings):
+                seg = self.extract(s)
+                out = fn(s, seg)
+            t = out.time.values
+            card = out.attrs.get("card") or {}
+            self.broadened = (float(card.get("start", t[0])), float(card.get("stop", t[-1])))
+        except Exception as exc:
+            self.message = f"broaden_rest failed: {type(exc).__name__}: {exc}"
+        finally:
+            s.close()
+            self.busy = False
+
+    def summary(self) -> dict:
+        a, b = self.window
+        det = (self.rest.get("start"), self.rest.get("stop"))
+        ov = 0.0
+        if det[0] is not None:
+            ov = max(0.0, min(b, det[1]) - max(a, det[0]))
+        return {"duration_s": b - a, "target_s": TARGET_S, "coverage": (b - a) / TARGET_S,
+                "overlap_with_detected_s": ov}
+
+
+class RestView(pn.viewable.Viewer):
+    model = param.ClassSelector(class_=RestModel)
+
+    def __init__(self, model: RestModel, **params):
+        super().__init__(model=model, **params)
+        m = model
+        self._source = pn.widgets.Select.from_param(m.param.source, name="Source",
+                                                    options={SOURCE_LABELS.get(s, s): s for s in m.param.source.objects})
+        self._uri = pn.widgets.Select.from_param(m.param.uri, name="Session", size=8)
+        self._slider = pn.widgets.RangeSlider(name="Adjust the rest window (s)", start=0.0, end=1.0, step=1.0,
+                                              value=(0.0, 1.0), css_classes=["gw-window"], sizing_mode="stretch_width")
+        self._slider.param.watch(lambda e: setattr(m, "window", tuple(map(float, e.new))), "value_throttled")
+        self._broaden = pn.widgets.Button(name="Broaden (gw.broaden_rest)", css_classes=["gw-broaden"])
+        self._broaden.on_click(lambda e: m.param.trigger("broaden"))
+        self._spinner = pn.indicators.LoadingSpinner(value=False, size=24, visible=False)
+        self._msg = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width")
+        self._head = pn.pane.Markdown("", css_classes=["gw-rest"])
+        self._plot = pn.pane.HoloViews(None, sizing_mode="stretch_width", css_classes=["gw-plot"])
+        self._card = pn.pane.JSON({}, depth=2, name="card", css_classes=["gw-card"], sizing_mode="stretch_width")
+        m.param.watch(self._sync_slider, ["span", "rest"])
+        m.param.watch(self._draw, ["window", "rest", "broadened", "span"])
+        m.param.watch(lambda e: (setattr(self._spinner, "value", e.new), setattr(self._spinner, "visible", e.new)), "busy")
+        m.param.watch(lambda e: (setattr(self._msg, "object", e.new), setattr(self._msg, "visible", bool(e.new))), "message")
+        if m.extract is None:
+            self._msg.object, self._msg.visible = m.reason, True
+        self._sync_slider()
+        self._draw()
+
+    def _sync_slider(self, *_):
+        m = self.model
+        a, b = m.span
+        self._slider.param.update(start=float(a), end=float(max(b, a + 1)), value=tuple(map(float, m.window)))
+
+    def _draw(self, *_):
+        import holoviews as hv
+        hv.extension("bokeh", logo=False)
+        m = self.model
+        with timed("rest_redraw", m.timings):
+            ep = m.epochs
+            rows = [(float(r.start), 0, float(r.stop), 1, str(r.label)) for r in ep.itertuples()] if ep is not None else []
+            el = hv.Rectangles(rows, vdims=["label"]).opts(color="label", cmap="Category10", alpha=0.5, line_alpha=0,
+                                                          show_legend=True, legend_position="right")
+            r = m.rest or {}
+            if r.get("start") is not None:
+                el = el * hv.Rectangles([(r["start"], 1.05, r["stop"], 1.3)]).opts(color="#2ca02c", alpha=0.9)
+            a, b = m.window
+            el = el * hv.Rectangles([(a, -0.1, b, 1.4)]).opts(fill_alpha=0, line_color="black", line_width=2,
+                                                              line_dash="dashed")
+            if m.broadened is not None:
+                el = el * hv.Rectangles([(m.broadened[0], 1.32, m.broadened[1], 1.45)]).opts(color="#9467bd")
+            self._plot.object = el.opts(responsive=True, height=260, yaxis=None, xlabel="session time (s)",
+                                        xlim=m.span, ylim=(-0.15, 1.5),
+                                        title="epochs · green: detected rest · dashed: your window · purple: broadened")
+            s = m.summary()
+            how = r.get("method", "none")
+            self._head.object = (f"**Detected** ({how}): "
+                                 + (f"{r['start']:.1f}–{r['stop']:.1f} s" if r.get("start") is not None else "none")
+                                 + f" · **your window** {a:.1f}–{b:.1f} s = {s['duration_s'] / 60:.1f} min "
+                                 f"({100 * s['coverage']:.0f} % of the 10-min target), "
+                                 f"{s['overlap_with_detected_s']:.0f} s overlap with the detection"
+                                 + (f" · **broadened** {m.broadened[0]:.1f}–{m.broadened[1]:.1f} s" if m.broadened else ""))
+            self._card.object = r.get("card") or {"card": "no RestCard (gw.extract_rest not run or failed)"}
+
+    def __panel__(self):
+        side = pn.Column(self._source, self._uri, self._broaden, self._spinner, width=320)
+        main = pn.Column(self._msg, self._head, self._plot, self._slider, "#### RestCard (quality, arousal, provenance)",
+                         self._card, sizing_mode="stretch_width")
+        return pn.Row(side, main, sizing_mode="stretch_width")
+
+
+def create_app(catalog: Catalog | None = None, **params):
+    """Build one page of the Rest dashboard (fresh state per page)."""
+    from ._page import in_server, page
+    params.setdefault("background", in_server())
+    model = RestModel(catalog=catalog, **params)
+    return page("Rest", RestView(model), model)
