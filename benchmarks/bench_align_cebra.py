@@ -8,7 +8,7 @@ missing the section records why.
 Data as in ``bench_align_aplysia`` (100 ms bins, Gaussian sigma 200 ms, neuron order shuffled per
 session). CEBRA: multi-session model, 3-D output, trained on the evoked period 32.5-122 s of all
 three sessions with the time since stimulation as the continuous auxiliary label (so it uses the
-stimulus-locked evoked data and a label, which RestAligner does not), offset10-model, 1500
+stimulus-locked evoked data and a label, which RestAligner does not), offset10-model, 800
 iterations, CPU. Consistency (same metric for every method): for the session pairs (da01, da02) and
 (da01, da03), R² of a linear map from one session's 3-D trajectory to the other's over 60-122 s,
 time-matched by time since stimulation; for aligners also the R² with the identity map (same frame,
@@ -30,7 +30,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 CEBRA_PY = os.environ.get("CEBRA_PYTHON", "/tmp/cebra-venv/bin/python")
 PREPS = ("Jun0214", "May2214", "Jun0414B")
-ITER = 1500
+ITER = 800
 
 
 def worker(inp: str, out: str) -> None:
