@@ -84,11 +84,19 @@ def _meta_from_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
                 meta[key] = val
     arousal = card.get("arousal") or attrs.get("arousal")
     if isinstance(arousal, Mapping):
-        nums = {k: float(v) for k, v in arousal.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        nums: dict[str, float] = {}
+        for k, v in arousal.items():  # flat numbers, or one level of per-covariate summaries
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                nums[str(k)] = float(v)
+            elif isinstance(v, Mapping):
+                for kk in ("mean", "sd"):
+                    if isinstance(v.get(kk), (int, float)) and not isinstance(v.get(kk), bool):
+                        nums[f"{v.get('role') or k}_{kk}"] = float(v[kk])
         for k, v in nums.items():
-            meta[f"arousal_{k}"] = v
+            meta.setdefault(f"arousal_{k}", v)
         if nums:
-            meta["arousal"] = next(iter(nums.values()))
+            pick = next((k for k in nums if k.startswith("pupil") and k.endswith("_sd")), next(iter(nums)))
+            meta["arousal"] = nums[pick]
     elif isinstance(arousal, (int, float)):
         meta["arousal"] = float(arousal)
     return meta

@@ -412,7 +412,8 @@ class CouplingLoop:
             if name == "arousal":
                 cols = [c for c in meta.columns if str(c).startswith("arousal")
                         and pd.api.types.is_numeric_dtype(meta[c])]
-                cols = ["arousal"] if "arousal" in cols else cols[:1]
+                # every numeric arousal summary of the cards (pupil mean/sd, speed mean/sd...), at most 3
+                cols = [c for c in cols if c != "arousal"][:3] or (["arousal"] if "arousal" in cols else [])
                 if cols and meta[cols].notna().any().any():
                     blocks["arousal"] = meta[cols]
             elif name in meta.columns and meta[name].nunique() > 1:

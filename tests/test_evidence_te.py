@@ -91,3 +91,14 @@ def test_dataarray_and_bad_input():
         transfer_entropy(x[:100, 0], x[:, 1])
     with pytest.raises(InvalidInputError, match="history"):
         transfer_entropy(x[:, 0], x[:, 1], history=0)
+
+
+def test_surrogate_choices():
+    x = simulate_var1(A2, 3000, seed=4)
+    loc = transfer_entropy(x[:, 1], x[:, 0], n_permutations=19, surrogate="local", seed=0)
+    assert loc.settings["surrogate"].startswith("local") and loc.p_value > 0.05
+    fwd = transfer_entropy(x[:, 0], x[:, 1], n_permutations=19, surrogate="local", seed=0)
+    assert fwd.p_value == pytest.approx(0.05)
+    assert transfer_entropy(x[:, 0], x[:, 1], estimator="ksg", n_permutations=0).settings["k"] == 4
+    with pytest.raises(InvalidInputError, match="surrogate"):
+        transfer_entropy(x[:, 0], x[:, 1], surrogate="bogus", n_permutations=2)

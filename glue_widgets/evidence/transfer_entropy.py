@@ -6,8 +6,13 @@ variables it equals half the log-ratio of conditional (co)variances, which is Gr
 log-ratio / 2 (Barnett, Barrett & Seth 2009). The KSG estimator is the Kraskov-Stögbauer-Grassberger
 algorithm 1 in its conditional form (Frenzel & Pompe 2007), max-norm, k neighbours.
 
-Significance: surrogates circularly shift the source against the target (keeping the source's own
-autocorrelation), the null is the TE of each surrogate.
+Significance: the null is the TE of surrogates that break the source -> target link. ``"shift"``
+circularly shifts the source against the target (keeps the source's own autocorrelation; calibrated
+for the Gaussian estimator). ``"local"`` is Runge's (2018) local permutation: each sample's source past
+is swapped with that of one of its ``k_perm`` nearest neighbours in the conditioning space, which keeps
+the source's dependence on the target's past. KSG's bias grows with that dependence, so a shift null
+under-estimates it (the reverse direction of a coupled VAR then looks significant); ``"auto"`` uses
+"local" for KSG and "shift" for the Gaussian estimator.
 """
 
 from __future__ import annotations
@@ -87,6 +92,25 @@ def ksg_cmi(a: np.ndarray, b: np.ndarray, c: np.ndarray | None = None, k: int = 
 
 # ---------------------------------------------------------------- public API
 
+def _local_permutation(cond: np.ndarray, k_perm: int, rng: np.random.Generator,
+                       nbrs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Runge (2018) local permutation of rows: each row takes an unused neighbour's index in ``cond``."""
+    n = cond.shape[0]
+    if nbrs is None:
+        _, nbrs = cKDTree(cond).query(cond, k=k_perm, p=np.inf)
+        nbrs = np.asarray(nbrs).reshape(n, -1)
+    perm = np.empty(n, dtype=np.int64)
+    used = np.zeros(n, dtype=bool)
+    shuffled = np.take_along_axis(nbrs, rng.random(nbrs.shape).argsort(axis=1), axis=1)
+    for i in rng.permutation(n):
+        row = shuffled[i]
+        free = row[~used[row]]
+        j = free[0] if free.size else row[0]
+        perm[i] = j
+        used[j] = True
+    return perm, nbrs
+
+
 def _standardize(x: np.ndarray, jitter: float, rng: np.random.Generator) -> np.ndarray:
     sd = x.std(axis=0)
     if np.any(sd == 0):
@@ -106,6 +130,8 @@ def transfer_entropy(
     condition: Any = None,
     k: int = 4,
     min_shift: int | None = None,
+    surrogate: str = "auto",
+    k_perm: int = 5,
     seed: int | None = 0,
     jitter: float = 1e-10,
     workers: int = 1,
@@ -123,8 +149,12 @@ def transfer_entropy(
         Gaussian processes; equals half the Granger log-ratio). ``"ksg"``: Kraskov-Stögbauer-
         Grassberger conditional MI with ``k`` neighbours (max-norm), model-free.
     n_permutations : int
-        Surrogates for the null (0 skips it). Each surrogate circularly shifts the source by at least
-        ``min_shift`` samples (default ``max(10 * history, N // 20)``).
+        Surrogates for the null (0 skips it).
+    surrogate : {"auto", "shift", "local"}
+        ``"shift"``: circular shift of the source by at least ``min_shift`` samples (default
+        ``max(10 * history, N // 20)``); ``"local"``: local permutation of the source past among the
+        ``k_perm`` nearest neighbours in the conditioning space (Runge 2018). ``"auto"``: local for
+        KSG, shift for Gaussian (see the module notes).
     condition : array (time, channels), optional
         Further series whose past is conditioned on (conditional TE).
     k : int
@@ -174,16 +204,35 @@ def transfer_entropy(
         return ksg_cmi(fut, past, cond, k=k, workers=workers)
 
     value = te_of(x)
+    if surrogate == "auto":
+        surrogate = "local" if estimator == "ksg" else "shift"
+    if surrogate not in ("shift", "local"):
+        raise InvalidInputError(f"surrogate={surrogate!r}; use 'auto', 'shift' or 'local'.")
     if min_shift is None:
         min_shift = max(10 * history, n // 20)
-    if n_permutations and n - 2 * min_shift < 1:
-        raise InvalidInputError(f"series of {n} samples is too short for min_shift={min_shift}.")
-    shifts = rng.integers(min_shift, n - min_shift + 1, size=n_permutations) if n_permutations else []
-    null = np.array([te_of(np.roll(x, int(s), axis=0)) for s in shifts], dtype=float)
+    null_vals = []
+    if surrogate == "shift":
+        if n_permutations and n - 2 * min_shift < 1:
+            raise InvalidInputError(f"series of {n} samples is too short for min_shift={min_shift}.")
+        shifts = rng.integers(min_shift, n - min_shift + 1, size=n_permutations) if n_permutations else []
+        null_vals = [te_of(np.roll(x, int(s), axis=0)) for s in shifts]
+    else:
+        k_perm = check_positive_int(k_perm, name="k_perm")
+        past = embed_past(x, history)
+        nbrs = None
+        for _ in range(n_permutations):
+            perm, nbrs = _local_permutation(cond, k_perm, rng, nbrs)
+            if estimator == "gaussian":
+                null_vals.append(gaussian_cmi(fut, past[perm], cond))
+            else:  # a neighbour reused by the permutation would be an exact tie: jitter it away
+                xs = past[perm] + jitter * rng.standard_normal(past.shape) if jitter else past[perm]
+                null_vals.append(ksg_cmi(fut, xs, cond, k=k, workers=workers))
+    null = np.array(null_vals, dtype=float)
     settings = {
         "estimator": estimator, "history": history, "n_samples": int(n), "units": "nats",
-        "n_permutations": int(n_permutations), "surrogate": "circular shift of source",
-        "min_shift": int(min_shift), "seed": seed, "conditioned": z is not None,
+        "n_permutations": int(n_permutations),
+        "surrogate": "circular shift of source" if surrogate == "shift" else f"local permutation (k_perm={k_perm})",
+        "min_shift": int(min_shift) if surrogate == "shift" else None, "seed": seed, "conditioned": z is not None,
         "source_channels": int(x.shape[1]), "target_channels": int(y.shape[1]),
     }
     if estimator == "ksg":
