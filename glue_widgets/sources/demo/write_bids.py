@@ -71,7 +71,24 @@ def write_run(run: dict[str, Any], lf: dict[str, Any], root: str | Path) -> list
             write_raw_bids(raw, bp, format="EDF", allow_preload=True, overwrite=True, verbose=False,
                            acpc_aligned=datatype == "ieeg")
         out.append(Path(root) / bids_relpath(h.subject, run["task"], datatype))
+    _ieeg_electrodes(h.subject, lf, root)
     return out
+
+
+def _ieeg_electrodes(subject: str, lf: dict[str, Any], root: str | Path) -> None:
+    """ECoG contact positions (mne-bids writes iEEG coordinates only in an MRI space; ours is the sphere's)."""
+    import json
+
+    d = Path(root) / f"sub-{subject}" / "ieeg"
+    d.mkdir(parents=True, exist_ok=True)
+    rows = ["name\tx\ty\tz\tsize"] + [f"{n}\t{x:.5f}\t{y:.5f}\t{z:.5f}\t4.2"
+                                      for n, (x, y, z) in zip(lf["ieeg_channels"], lf["ieeg_pos"])]
+    (d / f"sub-{subject}_space-Other_electrodes.tsv").write_text("\n".join(rows) + "\n")
+    (d / f"sub-{subject}_space-Other_coordsystem.json").write_text(json.dumps({
+        "iEEGCoordinateSystem": "Other", "iEEGCoordinateUnits": "m",
+        "iEEGCoordinateSystemDescription": "head frame of the spherical head model (x right, y anterior, z up); "
+                                           "synthetic subdural grid, 4 x 8 contacts",
+    }, indent=2))
 
 
 def finish_dataset(root: str | Path) -> None:
