@@ -80,7 +80,7 @@ class Translation(AnalysisView):
             inf = hv.Curve((t, np.asarray(r)[:, j]), "time", "spikes/frame", label="inferred").opts(color="#d62728")
             plots.append((dff + inf).opts(shared_axes=True))
         lay = hv.Layout([p for pair in plots for p in pair]).cols(2).opts(
-            hv.opts.Curve(responsive=True, height=150, title=""), shared_axes=True)
+            hv.opts.Curve(responsive=True, height=150), hv.opts.Layout(shared_axes=True))
         note = ("True spikes: available in `gw.demo.truth` (not drawn per cell in this view yet)."
                 if res["truth"] is not None else "True spikes: not available for this session.")
         return pn.Column(pn.pane.HoloViews(lay, sizing_mode="stretch_width", css_classes=["gw-plot"]),
