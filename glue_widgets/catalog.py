@@ -78,6 +78,10 @@ def segment_to_nwb(seg: xr.DataArray, path: str | os.PathLike, *, card: dict | N
     species = LATIN.get(str(species).lower(), species) if species else None
     subj = {"subject_id": card.get("subject") or "unknown", "species": species, "sex": "U",
             "description": f"subject of {card['provenance']['source']}"}
+    if card.get("subject_sex") in ("M", "F", "O", "U"):
+        subj["sex"] = card["subject_sex"]
+    if card.get("subject_age"):
+        subj["age"] = card["subject_age"]
     subj.update({k: v for k, v in (subject or {}).items() if v is not None})
     subj = {k: v for k, v in subj.items() if v is not None}
     state = card["state"]["definition"]

@@ -56,6 +56,26 @@ def _str_or_none(v: Any) -> str | None:
     return None if v is None else str(v)
 
 
+def _iso_age(v: Any) -> str:
+    """Ages as ISO 8601 durations (DANDI): a bare number is taken as years ("34" -> "P34Y")."""
+    s = str(v).strip()
+    try:
+        return f"P{int(float(s))}Y"
+    except ValueError:
+        return s
+
+
+def _illumination(state: str) -> str | None:
+    s = state.lower()
+    if "dark" in s:
+        return "dark"
+    if "gray" in s or "grey" in s:
+        return "gray screen (mean luminance)"
+    if "blank" in s:
+        return "blank screen"
+    return None
+
+
 def _state(cand: dict, md: dict) -> str:
     """Epoch labels and BIDS tasks name the state; behaviour-found windows take the session's definition."""
     if cand.get("evidence") == "behavior" and md.get("state_definition"):
@@ -83,6 +103,12 @@ def build_card(session: Any, seg: Any, *, stream: str, cand: dict, min_duration:
     if md.get("experimenter"):
         e = md["experimenter"]
         extra["experimenter"] = [str(v) for v in e] if isinstance(e, (list, tuple)) else [str(e)]
+    for key, names in (("subject_age", ("age", "subject_age")), ("subject_sex", ("sex", "subject_sex"))):
+        for n in names:
+            v = md.get(n)
+            if v not in (None, "", "None", "n/a", "U", "unknown"):
+                extra[key] = _iso_age(v) if key == "subject_age" else str(v)
+                break
     species = md.get("species")
     fs = seg.attrs.get("fs", info.fs)
     return new_card(
@@ -96,7 +122,8 @@ def build_card(session: Any, seg: Any, *, stream: str, cand: dict, min_duration:
         lab=_str_or_none(md.get("lab")), regions=_regions(seg, md), stream=stream,
         fs=float(fs) if fs else None, n_channels=int(seg.sizes["channel"]),
         bin_width_s=float(seg.attrs["bin_width"]) if seg.attrs.get("bin_width") else None,
-        arousal=arousal, illumination=_str_or_none(detail.get("illumination", md.get("illumination"))),
+        arousal=arousal, illumination=_str_or_none(detail.get("illumination", md.get("illumination"))
+                                                   or _illumination(_state(cand, md))),
         apparatus=_str_or_none(detail.get("apparatus", md.get("apparatus"))), quality=quality,
         min_duration_s=float(min_duration), provenance=_prov(session, md), notes=notes, **extra,
     )
