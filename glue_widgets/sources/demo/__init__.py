@@ -20,7 +20,6 @@ import importlib
 import json
 import os
 import shutil
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ import pandas as pd
 
 from ...errors import InvalidInputError, NotFoundError
 from . import simulate
-from .corpus import CORPUS_VERSION, LABS, SIZES, bids_entries, human_subjects, nwb_sessions
+from .corpus import CORPUS_VERSION, LABS, SIZES, bids_entries, nwb_sessions
 
 __all__ = ["list", "describe", "build", "truth", "open_demo", "path", "corpus_dir", "simulate",
            "SIZES", "CORPUS_VERSION"]

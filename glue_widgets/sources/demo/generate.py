@@ -38,7 +38,7 @@ def generator_params(spec: SessionSpec) -> dict[str, Any]:
     rng = rng_for(g, "params")
     lat = sim.latent_params(spec.family, spec.k, rng)
     pools: dict[str, dict[str, np.ndarray]] = {}
-    comm_src, comm_tgt, comm_rank = spec.comm if spec.comm else (None, None, 0)
+    _, comm_tgt, comm_rank = spec.comm if spec.comm else (None, None, 0)
     for ri, (region, n) in enumerate(spec.regions):
         pool = int(np.ceil(n * 2.5))
         r = rng_for(g, "pool", region)
@@ -141,7 +141,7 @@ def generate_session(spec: SessionSpec) -> dict[str, Any]:
 
     # ---- neurons
     regions: dict[str, dict[str, Any]] = {}
-    comm_src, comm_tgt, _ = spec.comm if spec.comm else (None, None, 0)
+    comm_tgt = spec.comm[1] if spec.comm else None
     z_priv = None
     if spec.comm:
         z_priv = sim.simulate_latents(gp["private_latent"], n, fs, rng=rng)
@@ -154,14 +154,15 @@ def generate_session(spec: SessionSpec) -> dict[str, Any]:
         if spec.gain_sd:
             gains = day_gain * np.exp(rng_for(spec.generator, "gains", region, spec.day).normal(0, spec.gain_sd, idx.size))
         if region == comm_tgt:
-            drive_full = np.vstack([np.repeat(z[:1], 2, 0), z[:-2]]) @ gp["comm"]["B"]
+            # the target area: private latents + the source latents through the rank-r map, 2 samples late
+            lag = int(gp["comm"]["lag"])
+            drive = np.vstack([np.repeat(z[:1], lag, 0), z[:-lag]]) @ gp["comm"]["B"][:, idx]
             counts = sim.spikes_from_latents(z_priv, C, b, fs, rng, gains=gains, arousal=ar["arousal"],
-                                             arousal_coupling=a, extra_drive=drive_full[:, idx])
-            loadings = C
+                                             arousal_coupling=a, extra_drive=drive)
         else:
             counts = sim.spikes_from_latents(z, C, b, fs, rng, gains=gains, arousal=ar["arousal"],
                                              arousal_coupling=a)
-            loadings = C
+        loadings = C
         times = sim.spike_times_from_counts(counts, fs, rng)
         regions[region] = {"ids": pool["ids"][idx], "pool_index": idx, "loadings": loadings, "baseline": b,
                            "gains": gains, "arousal_coupling": a, "counts": counts, "times": times}

@@ -163,12 +163,10 @@ def write_nwb(data: dict[str, Any], path: str | Path) -> Path:
         seg = ImageSegmentation()
         ps = seg.create_plane_segmentation(name="PlaneSegmentation", description="ROIs (synthetic)",
                                            imaging_plane=plane)
-        pr = np.random.default_rng(len(r["ids"]))  # ROI shapes are cosmetic; fixed seed keeps files identical
         for uid in r["ids"]:
             cx, cy = (int(uid) * 37) % 500 + 6, (int(uid) * 91) % 500 + 6
             pix = [(cx + dx, cy + dy, 1.0) for dx in range(-2, 3) for dy in range(-2, 3) if dx * dx + dy * dy <= 5]
             ps.add_roi(pixel_mask=pix, id=int(uid))
-        del pr
         oph.add(seg)
         rt = ps.create_roi_table_region(region=list(range(len(r["ids"]))), description="all ROIs")
         dff = DfOverF()
