@@ -38,6 +38,16 @@ BINS = {"25 Hz (40 ms)": 0.04, "12.5 Hz (80 ms)": 0.08, "6.25 Hz (160 ms)": 0.16
 NOISE = [None, 2.0, 4.0]  # native, then degraded to ν
 
 
+def md_table(df) -> str:
+    """A DataFrame as a markdown table (no tabulate dependency)."""
+    df = df.reset_index()
+    cols = [str(c) if not isinstance(c, tuple) else " ".join(map(str, c)) for c in df.columns]
+    fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines)
+
+
 def main() -> None:
     segs = load_cascade_gt(GT)
     datasets = sorted({s.dataset for s in segs})
@@ -102,9 +112,9 @@ def main() -> None:
         "traces. Pearson r per neuron (segments concatenated, bins touching NaN gaps dropped), **median over "
         f"neurons**. LODO training settings: `{LODO}` (the shipped model uses 40 000 windows/dataset, 40 "
         f"epochs, all 6 datasets). Mean LODO training time {np.mean(train_s):.0f} CPU s per fold.",
-        "", "### Per dataset, native noise", "", per_ds.to_markdown(), "",
+        "", "### Per dataset, native noise", "", md_table(per_ds), "",
         "### By noise level (held-out traces degraded with white noise to ν), r at 25 Hz (40-ms bins)", "",
-        by_noise.to_markdown(), "",
+        md_table(by_noise), "",
         "### Speed (inference only, 1 thread, CPU process time)", "",
         "| method | frames / CPU s | × real time |", "|---|---|---|",
         *[f"| {m} | {v['frames_per_cpu_s']:.0f} | {v['x_real_time']:.0f} |" for m, v in speed.items()],
