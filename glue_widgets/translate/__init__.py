@@ -3,15 +3,23 @@
 - :func:`infer_spikes` — calcium ΔF/F → expected spikes per frame (supervised model trained on the
   CASCADE ground truth, or OASIS); :func:`simulate_calcium` the reverse, for simulation.
 - :class:`Translator`, :class:`ReducedRankRegression` — learned linear mappings X → Y with
-  cross-validated regularization / rank; :func:`transfer_table` trains on one fragment, tests on others.
-- :class:`EcogToEeg`, :func:`forward_baseline` — learned ECoG → EEG with prediction intervals, and
-  the physics baseline (minimum-norm inverse of ECoG, MNE spherical-head forward to EEG).
-- :class:`LatentDynamicsTranslator` — unpaired: a VAR learned in one fragment's aligned latents
-  predicts another fragment through its readout.
+  blocked-CV regularization / rank and prediction intervals; :func:`transfer_table` trains on one
+  fragment and tests on others.
+- :class:`EcogToEeg`, :func:`forward_baseline` — learned ECoG → EEG, and the physics baseline
+  (minimum-norm inverse of ECoG, MNE spherical-head forward to EEG).
+- :class:`LatentVAR`, :class:`LatentDynamicsTranslator` — unpaired: a VAR learned in one fragment's
+  aligned latents predicts another fragment through its readout.
 """
 
+from .ecog_eeg import EcogToEeg, forward_baseline, physics_operator
 from .reverse import INDICATORS, simulate_calcium
+from .rrr import ReducedRankRegression
 from .spikes import infer_spikes, load_spike_model
 from .supervised import SpikeModel
+from .transfer import transfer_table
+from .translator import Translator
+from .unpaired import LatentDynamicsTranslator, LatentVAR
 
-__all__ = ["infer_spikes", "load_spike_model", "SpikeModel", "simulate_calcium", "INDICATORS"]
+__all__ = ["infer_spikes", "load_spike_model", "SpikeModel", "simulate_calcium", "INDICATORS",
+           "Translator", "ReducedRankRegression", "transfer_table", "EcogToEeg", "forward_baseline",
+           "physics_operator", "LatentVAR", "LatentDynamicsTranslator"]
