@@ -9,7 +9,7 @@ from DANDI / OpenNeuro. Measured with ``s.stats`` (the HTTP layer's meter), fres
   bytes of the HDF5 chunks holding the window (``dataset.id.get_chunk_info``).
 - EDF and BrainVision (BIDS runs written with mne-bids, 11.7 min, 7 channels at 250 Hz): the same,
   relative to the bytes of the data records / sample frames holding the window.
-- Demo NWB files, if a built demo corpus is found (not built here).
+- Demo NWB files and demo BIDS rest runs (EDF), if a built demo corpus is found (not built here).
 
 Run: ``PYTHONPATH=. .venv/bin/python benchmarks/bench_streaming.py``
 """
@@ -149,7 +149,10 @@ def measure_eeg(uri: str, local: Path, windows: dict, cache_root: Path) -> list[
         s = gw.open(uri)
         opened = dict(s.stats)
         before = dict(s.stats)
-        s.read("eeg", a, b)
+        stream = next(iter(s.streams))
+        info = s.streams[stream]
+        a, b = max(a, info.start_s), min(b, info.stop_s)  # clip to the run
+        s.read(stream, a, b)
         moved = s.stats["bytes"] - before["bytes"]
         if local.suffix == ".edf":
             h = EDFHeader.parse(src, str(local))
@@ -159,7 +162,7 @@ def measure_eeg(uri: str, local: Path, windows: dict, cache_root: Path) -> list[
             h = BrainVisionHeader.parse(local.read_bytes(), str(local))
             h.data_size = (local.with_suffix(".eeg")).stat().st_size
             need = h.window(a, b)["length"]
-        rows.append({"file": local.name, "stream": "eeg", "window": wname, "block": 65536,
+        rows.append({"file": local.name, "stream": stream, "window": wname, "block": 16384,
                      "open_bytes": opened["bytes"],
                      "open_requests": opened["requests"], "bytes": moved,
                      "requests": s.stats["requests"] - before["requests"], "chunk_bytes": need,
@@ -203,6 +206,24 @@ def main() -> None:
                     rows += measure_nwb(f"{dsrv.url}/demo/{rel}", p, WINDOWS, tmp / "cache", BLOCKS[0])
             finally:
                 dsrv.stop()
+        # demo BIDS EEG/iEEG runs (EDF), served as an OpenNeuro dataset, if the corpus is built
+        demo_bids = demo_dir / "v1-default" / "bids"
+        if not demo_bids.is_dir():
+            demo_bids = next((p for p in demo_dir.glob("*/bids") if p.is_dir()), demo_bids)
+        if demo_bids.is_dir():
+            droot = tmp / "demo-s3"
+            droot.mkdir()
+            (droot / "ds000002").symlink_to(demo_bids, target_is_directory=True)
+            dsrv = LocalServer([S3Bucket(droot, "openneuro.org")]).start()
+            os.environ["GLUE_OPENNEURO_URL"] = f"{dsrv.url}/openneuro.org"
+            try:
+                runs = sorted(demo_bids.rglob("*task-rest*_*eeg.edf"))[:2]
+                for p in runs:
+                    rel = p.relative_to(demo_bids).as_posix()
+                    rows += [dict(r, stream=r["stream"] + " (demo)")
+                             for r in measure_eeg(f"openneuro://ds000002/{rel}", p, WINDOWS, tmp / "cache")]
+            finally:
+                dsrv.stop()
     finally:
         for srv in (api, blobs, s3):
             srv.stop()
@@ -225,11 +246,15 @@ def main() -> None:
     summary = "\n".join(
         f"- block {b // 1024} KiB, fixtures: worst ratio 10 min {worst(b, '10 min', fixture_names):.3f}, "
         f"10 s {worst(b, '10 s', fixture_names):.3f}" for b in BLOCKS)
+    def eeg_w(window):
+        return max((r["ratio"] for r in rows if not r["file"].endswith(".nwb") and r["window"] == window),
+                   default=float("nan"))
+
     demo_w = worst(BLOCKS[0], "10 min", {r["file"] for r in nwb_rows} - fixture_names)
     md = f"""
 Settings: local DANDI-compatible API + range server and S3-compatible bucket (`tests/servers`), loopback,
 fresh session and cache for every (file, stream, window) row; NWB read through `RangeFile` + h5py + the
-local NWB reader; EDF/BrainVision through `RangeFile` (64 KiB blocks) + header-driven byte ranges.
+local NWB reader; EDF/BrainVision through `RangeFile` (16 KiB blocks) + header-driven byte ranges.
 `RangeFile` fetches reads of at least one block exactly (edge pieces kept), smaller (metadata) reads as
 whole blocks; adjacent missing blocks are coalesced into one request. "bytes holding window" = stored HDF5 chunks overlapping the window (`dataset.id.get_chunk_info`;
 for units, the spike_times chunks holding the window's spikes), or the EDF data records / BrainVision
@@ -243,6 +268,7 @@ Fixtures: ecephys 16 ch int16 500 Hz 660 s, chunks (2000, 16) = 64 KB; ophys 30 
 
 {summary}
 - demo files (if present), block {BLOCKS[0] // 1024} KiB: worst 10-min ratio {demo_w:.3f}
+- EDF/BrainVision (fixtures and demo runs), block 16 KiB: worst ratio 10 min {eeg_w('10 min'):.3f}, 10 s {eeg_w('10 s'):.3f}
 
 Units open cost: the NWB reader reads every unit's first and
 last spike time at open; with 40 units these points touch every spike_times chunk, so opening the units

@@ -465,7 +465,7 @@ def open_bids_file(path: str | os.PathLike, *, uri: str | None = None, **kw: Any
     >>> x = s.read("eeg", 0, 10)                                     # doctest: +SKIP
     """
     if kw:
-        unknown = sorted(set(kw) - {"cache_dir", "timeout", "retries"})
+        unknown = sorted(set(kw) - {"cache_dir", "timeout", "retries", "bin_width", "keep_alive"})
         if unknown:
             raise InvalidInputError(f"open_bids_file got unexpected keyword(s) {unknown}.")
     p = Path(path).expanduser()

@@ -136,7 +136,7 @@ class _Bucket:
 class S3Tree:
     """The :class:`~glue_widgets.sources.bids.Tree` interface over an OpenNeuro dataset in S3."""
 
-    def __init__(self, bucket: _Bucket, objects: list[dict[str, Any]], *, block_size: int = 64 * 1024,
+    def __init__(self, bucket: _Bucket, objects: list[dict[str, Any]], *, block_size: int = 16 * 1024,
                  memory_bytes: int = 64 << 20, progress: Any = False) -> None:
         self.b = bucket
         self.progress = progress
@@ -145,7 +145,7 @@ class S3Tree:
         self._obj: dict[str, dict[str, Any]] = {o["key"]: o for o in objects}
 
     @classmethod
-    def for_run(cls, bucket: _Bucket, rel: str, *, block_size: int = 64 * 1024,
+    def for_run(cls, bucket: _Bucket, rel: str, *, block_size: int = 16 * 1024,
                 memory_bytes: int = 64 << 20) -> "S3Tree":
         """List what sidecar lookup needs: the dataset root (one level) and the run's subject folder."""
         objs, _ = bucket.list("", "/")
@@ -224,7 +224,7 @@ def open_openneuro(uri: str, **kw: Any) -> BidsSession:
     cache_max_bytes : int, optional
         Size cap of the disk cache (default ``$GLUE_CACHE_MAX_BYTES`` or 2 GiB).
     block_size, memory_bytes : int, optional
-        Range-read granularity (default 64 KiB) and in-memory block cache bound (default 64 MiB).
+        Range-read granularity (default 16 KiB) and in-memory block cache bound (default 64 MiB).
     progress : bool or callable, optional
         Progress of whole-run downloads (EEGLAB): ``True`` for a tqdm bar, or ``f(done, total)``.
 
@@ -239,7 +239,7 @@ def open_openneuro(uri: str, **kw: Any) -> BidsSession:
                                 f"openneuro://{ds}/sub-01/eeg/sub-01_task-rest_eeg.edf (see list_files).")
     if os.path.splitext(rel)[1].lower() not in DATA_EXTENSIONS:
         raise InvalidInputError(f"{uri!r}: {rel!r} is not an EEG/iEEG data file ({DATA_EXTENSIONS}).")
-    block_size = kw.pop("block_size", 64 * 1024)
+    block_size = kw.pop("block_size", 16 * 1024)
     memory_bytes = kw.pop("memory_bytes", 64 << 20)
     progress = kw.pop("progress", False)
     client, cache = _client(kw)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -24,7 +25,10 @@ class S3Bucket:
         self.page_size = page_size
 
     def keys(self) -> list[str]:
-        return sorted(p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file())
+        out = []
+        for dirpath, _, files in os.walk(self.root, followlinks=True):  # a dataset may be a symlink
+            out += [(Path(dirpath) / f).relative_to(self.root).as_posix() for f in files]
+        return sorted(out)
 
     def __call__(self, h: Handler, path: str, query: dict) -> bool:
         base = f"/{self.bucket}"
