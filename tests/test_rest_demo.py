@@ -93,3 +93,18 @@ def test_compare_baselines_on_demo_eeg(corpus):
     assert 0.8 < same["covariance"]["ratio"] < 1.25
     assert diff["covariance"]["ratio"] > 2 * same["covariance"]["ratio"]
     assert diff["covariance"]["p_value"] < 0.05 and diff["spectral"]["ratio"] > 1.5
+
+
+def test_eyes_open_and_closed_inferred_on_demo_eeg(corpus):
+    for uri in [u for u in corpus if u.endswith("/rest/eeg")]:
+        s = gw.open(uri)
+        cands = gw.find_rest_candidates(s)
+        cands = cands[cands.state.isin(["eyes-open fixation", "eyes-closed rest"])].reset_index(drop=True)
+        assert len(cands) == 2
+        for i in range(2):
+            order = [i, 1 - i]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                st = gw.extract_rest(s, candidates=cands.iloc[order].reset_index(drop=True)).attrs["card"]["state"]
+            want = "eyes closed" if "closed" in st["definition"] else "eyes open"
+            assert st["inferred"].startswith(want), (uri, st)

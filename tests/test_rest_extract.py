@@ -215,3 +215,22 @@ def test_wrong_kind_of_stream():
     s2 = ArraySession("mem://beh", signals={"running_speed": speed_trace(100, [(0, 50)])})
     with pytest.raises(InvalidInputError, match="no neural stream"):
         gw.extract_rest(s2)
+
+
+def test_eyes_open_closed_relative_to_other_rest_window():
+    # both states have an alpha peak (open one above the absolute threshold): the comparison decides
+    fs = 200.0
+    t = np.arange(int(200 * fs)) / fs
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(t.size, 3))
+    amp = np.where(t < 100, 2.0, 5.0)
+    x[:, 1:] += (amp * np.sin(2 * np.pi * 10 * t))[:, None]
+    eeg = make_timeseries(x, t, ["Cz", "O1", "O2"], modality="eeg", fs=fs)
+    ep = pd.DataFrame({"start": [0.0, 100.0], "stop": [100.0, 200.0], "label": ["eyes open", "eyes closed"]})
+    s = ArraySession("mem://eo", signals={"eeg": eeg}, epochs=ep)
+    cands = gw.find_rest_candidates(s)
+    for order, want in (([0, 1], "eyes open"), ([1, 0], "eyes closed")):
+        seg = gw.extract_rest(s, min_duration=60, candidates=cands.iloc[order].reset_index(drop=True))
+        st = seg.attrs["card"]["state"]
+        assert st["inferred"].startswith(want) and st["details"]["alpha_basis"].startswith("relative")
+        assert st["details"]["alpha_ratio"] > 8.0  # the absolute threshold alone would call both closed

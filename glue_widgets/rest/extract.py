@@ -43,8 +43,30 @@ def _read(session: Any, stream: str, start: float, stop: float, bin_width: float
     return session.read(stream, start, stop, **kw)
 
 
+def _alpha_refs(session: Any, stream: str, others: pd.DataFrame | None, seg: xr.DataArray) -> list[dict]:
+    """Occipital alpha ratio of up to 3 other rest windows (≤ 60 s from each middle), for EEG/MEG only."""
+    from .quality import occipital_alpha_ratio
+
+    info = session.stream_info(stream)
+    if others is None or len(others) == 0 or info.modality not in ("eeg", "meg") or not info.fs:
+        return []
+    refs = []
+    for r in others.head(3).itertuples():
+        mid = (r.start + r.stop) / 2
+        half = min(30.0, (r.stop - r.start) / 2)
+        if half < 4:
+            continue
+        x = session.read(stream, mid - half, mid + half)
+        x = x.sel(channel=[c for c in seg.channel.values if c in set(x.channel.values)])
+        ratio, _ = occipital_alpha_ratio(np.asarray(x.values, float), info.fs, [str(c) for c in x.channel.values])
+        if ratio is not None:
+            refs.append({"label": str(r.label), "start": float(r.start), "stop": float(r.stop), "alpha_ratio": ratio})
+    return refs
+
+
 def annotate_segment(session: Any, seg: xr.DataArray, cand: dict, *, stream: str, min_duration: float,
-                     target_s: float = REST_TARGET_S, nan_channels: str = "raise") -> xr.DataArray:
+                     target_s: float = REST_TARGET_S, nan_channels: str = "raise",
+                     others: pd.DataFrame | None = None) -> xr.DataArray:
     """Check ``seg``, compute its quality and attach the RestCard (``seg.attrs["card"]``)."""
     notes: list[str] = []
     vals = np.asarray(seg.values, float)
@@ -75,7 +97,7 @@ def annotate_segment(session: Any, seg: xr.DataArray, cand: dict, *, stream: str
                "artifact_method": "any channel > 8 robust SD (1.4826 MAD) from its median"}
     fs = seg.attrs.get("fs") or session.stream_info(stream).fs
     inferred, sdet = infer_state(vals, modality=modality, fs=fs, channels=[str(c) for c in seg.channel.values],
-                                 arousal=arousal)
+                                 arousal=arousal, alpha_refs=_alpha_refs(session, stream, others, seg))
     card = build_card(session, seg, stream=stream, cand=cand, min_duration=min_duration, target_s=target_s,
                       quality=quality, arousal=arousal, inferred=inferred, state_detail=sdet, notes=notes)
     seg = seg.copy()
@@ -158,8 +180,11 @@ def extract_rest(
     if seg.sizes["time"] < 2:
         raise WindowError(f"the rest window [{cand['start']:.3f}, {cand['stop']:.3f}) s of stream {stream!r} "
                           f"holds {seg.sizes['time']} samples; it is too short to characterise.")
+    # other rest windows of a different state serve as references for the eyes open/closed call
+    others = candidates.iloc[1:]
+    others = others[(others["state"] != cand.get("state")) & (others["evidence"] != "bids-task")]
     seg = annotate_segment(session, seg, cand, stream=stream, min_duration=min_duration, target_s=target_s,
-                           nan_channels=nan_channels)
+                           nan_channels=nan_channels, others=others)
     if duration < min_duration:
         warnings.warn(
             f"rest window of {session.uri} is {duration:.1f} s, shorter than min_duration={min_duration:.0f} s "

@@ -140,15 +140,35 @@ def occipital_alpha_ratio(x: np.ndarray, fs: float, channels: list[str]) -> tupl
 
 
 def infer_state(x: np.ndarray, *, modality: str, fs: float | None, channels: list[str],
-                arousal: dict[str, Any], alpha_threshold: float = 8.0,
+                arousal: dict[str, Any], alpha_threshold: float = 8.0, alpha_refs: list[dict] | None = None,
+                relative_factor: float = 1.5,
                 still_threshold: float = 0.8) -> tuple[str | None, dict[str, Any]]:
-    """The state the data tell: eyes closed/open from occipital alpha (EEG/MEG), still/running from speed."""
+    """The state the data tell: eyes closed/open from occipital alpha (EEG/MEG), still/running from speed.
+
+    Alpha ratios differ a lot between people and montages (eyes-open 3-8, eyes-closed 8-16 on the
+    demo and EEGMAT), so when other rest windows of the same session are known (``alpha_refs``:
+    dicts with ``label`` and ``alpha_ratio``) the window is compared with them: ≥ ``relative_factor``
+    times the lowest → eyes closed; the highest ≥ ``relative_factor`` times this one → eyes open.
+    Otherwise the absolute ``alpha_threshold`` decides (less reliable; ``alpha_basis`` says which).
+    """
     detail: dict[str, Any] = {}
     if modality in ("eeg", "meg") and fs:
         ratio, used = occipital_alpha_ratio(x, fs, channels)
         if ratio is not None:
             detail.update(alpha_ratio=ratio, alpha_channels=used, alpha_threshold=alpha_threshold,
                           alpha_method="Welch 2 s; 8-12 Hz / mean(4-7, 14-20 Hz)")
+            refs = [r for r in (alpha_refs or []) if r.get("alpha_ratio")]
+            if refs:
+                lo = min(r["alpha_ratio"] for r in refs)
+                hi = max(r["alpha_ratio"] for r in refs)
+                detail.update(alpha_refs=refs, relative_factor=relative_factor)
+                if ratio >= relative_factor * lo:
+                    detail["alpha_basis"] = "relative to other rest windows of the session"
+                    return "eyes closed (occipital alpha)", detail
+                if hi >= relative_factor * ratio:
+                    detail["alpha_basis"] = "relative to other rest windows of the session"
+                    return "eyes open (no occipital alpha peak)", detail
+            detail["alpha_basis"] = "absolute threshold"
             state = "eyes closed (occipital alpha)" if ratio >= alpha_threshold else "eyes open (no occipital alpha peak)"
             return state, detail
     fracs = [v["still_fraction"] for v in arousal.values() if isinstance(v, dict) and "still_fraction" in v
