@@ -16,6 +16,7 @@ __all__ = [
     "CorruptFileError",
     "WindowError",
     "NetworkError",
+    "AccessDeniedError",
     "UnsupportedError",
 ]
 
@@ -53,6 +54,10 @@ class WindowError(BadDataError, IndexError):
 
 class NetworkError(GlueError, ConnectionError):
     """A remote read failed (timeout, refused, dropped, bad status) after the allowed retries."""
+
+
+class AccessDeniedError(NotFoundError, PermissionError):
+    """A resource exists but needs credentials (e.g. an embargoed dandiset without ``DANDI_API_KEY``)."""
 
 
 class UnsupportedError(GlueError, NotImplementedError):

@@ -26,6 +26,7 @@ MODALITIES = (
     "meg",
     "fmri",
     "behavior",
+    "physio",  # non-neural body signals: ECG, EOG, EMG, respiration
 )
 
 

@@ -68,7 +68,7 @@ def channel_modality(bids_type: str | None, label: str = "", datatype: str = "ee
         lab = label.strip().upper()
         if first in _MISC_TYPES or first in {"RESP", "STATUS"} or lab.startswith(("ECG", "EKG", "EOG", "EMG")) \
                 or lab in {"STATUS", "STI 014", "TRIGGER"}:
-            return "misc", "behavior"
+            return "misc", "physio"
         if first == "EEG":
             return "eeg", "eeg"
         if first == "ECOG":
@@ -82,7 +82,7 @@ def channel_modality(bids_type: str | None, label: str = "", datatype: str = "ee
         return "ecog", "ecog"
     if t in ("SEEG", "DBS"):
         return "seeg", "ieeg"
-    return "misc", "behavior"
+    return "misc", "physio"
 
 
 # -- where files live ---------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from ..errors import GlueError, InvalidInputError, NetworkError, NotFoundError
+from ..errors import AccessDeniedError, GlueError, InvalidInputError, NetworkError, NotFoundError
 
 __all__ = ["HttpClient", "Meter", "AccessDeniedError", "DEFAULT_TIMEOUT", "DEFAULT_RETRIES", "RemoteInfo"]
 
@@ -39,14 +39,6 @@ DEFAULT_RETRIES = 3
 _USER_AGENT = "glue_widgets (+https://github.com/glue-widgets)"
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 _RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
-
-
-class AccessDeniedError(NotFoundError, PermissionError):
-    """The resource exists but needs credentials we do not have (embargoed dandiset, private bucket).
-
-    Defined here until ``glue_widgets.errors`` hosts it; it is a :class:`NotFoundError`, so code that
-    catches "cannot get it" keeps working.
-    """
 
 
 class Meter(dict):
