@@ -1,0 +1,88 @@
+"""ECoG → EEG: learned mapping vs the physics (MNE spherical head) baseline on a small simulation."""
+
+import numpy as np
+import pytest
+
+from glue_widgets.errors import InvalidInputError
+from glue_widgets.translate import EcogToEeg, forward_baseline, physics_operator
+
+mne = pytest.importorskip("mne")
+
+
+@pytest.fixture(scope="module")
+def geometry():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mont = mne.channels.make_standard_montage("standard_1020")
+    names = ["Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T7", "C3", "Cz", "C4", "T8", "P7", "P3", "Pz", "P4",
+             "P8", "O1", "Oz", "O2"]
+    pos = mont.get_positions()["ch_pos"]
+    eeg_pos = np.array([pos[n] for n in names])
+    # 4 x 6 subdural grid over the left hemisphere, 1 cm spacing, on a 72-mm shell
+    r0 = np.array([0.0, 0.0, 0.04])
+    ecog = []
+    for i in range(4):
+        for j in range(6):
+            el, az = np.deg2rad(10 + 8 * i), np.deg2rad(-25 + 8 * j)
+            ecog.append(r0 + 0.072 * np.array([-np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)]))
+    op = physics_operator(np.array(ecog), eeg_pos, names, n_sources=200)
+    return names, eeg_pos, np.array(ecog), op
+
+
+def _simulate(op, n=6000, seed=0, n_src=8):
+    from scipy.signal import lfilter
+
+    rng = np.random.default_rng(seed)
+    idx = np.random.default_rng(99).choice(op["G_eeg"].shape[1], n_src, replace=False)  # same sources every run
+    S = lfilter([1], [1, -0.95], rng.standard_normal((n, n_src)), axis=0) * 1e-8  # A·m
+    eeg = S @ op["G_eeg"][:, idx].T
+    ecog = S @ op["G_ecog"][:, idx].T
+    eeg += 0.05 * eeg.std() * rng.standard_normal(eeg.shape)
+    ecog += 0.05 * ecog.std() * rng.standard_normal(ecog.shape)
+    return ecog, eeg
+
+
+def _r2(y, p):
+    return float(np.mean(1 - ((y - p) ** 2).sum(0) / ((y - y.mean(0)) ** 2).sum(0)))
+
+
+def test_physics_baseline_is_physical(geometry):
+    names, eeg_pos, ecog_pos, op = geometry
+    assert op["M"].shape == (24, 20) and np.isfinite(op["M"]).all()
+    ecog, eeg = _simulate(op)
+    pred = forward_baseline(ecog, ecog_pos, eeg_pos, names, n_sources=200)
+    corr = np.mean([np.corrcoef(a, b)[0, 1] for a, b in zip(pred.T, eeg.T)])
+    assert corr > 0.2  # the sources seen by the grid reach the scalp with the right sign
+
+
+def test_learned_beats_forward_baseline_on_held_out_data(geometry):
+    names, eeg_pos, ecog_pos, op = geometry
+    ecog, eeg = _simulate(op, seed=1)
+    test_ecog, test_eeg = _simulate(op, seed=2)  # another recording of the same head
+    m = EcogToEeg().fit(ecog, eeg)
+    learned = m.score(test_ecog, test_eeg)
+    base = _r2(test_eeg, test_ecog @ op["M"])
+    assert learned > 0.3 and learned > base + 0.1, (learned, base)
+    eeg_hat, lo, hi = m.predict(test_ecog, return_interval=True)
+    assert (lo <= eeg_hat).all() and (eeg_hat <= hi).all()
+    assert 0.8 < m.coverage(test_ecog, test_eeg, 0.9) < 0.97
+
+
+def test_dataarray_io_and_errors(geometry):
+    import xarray as xr
+
+    names, eeg_pos, ecog_pos, op = geometry
+    ecog, eeg = _simulate(op, n=2000, seed=3)
+    X = xr.DataArray(ecog, dims=("time", "channel"), coords={"time": np.arange(2000) / 200.0},
+                     attrs={"fs": 200.0, "modality": "ecog"})
+    Y = xr.DataArray(eeg, dims=("time", "channel"), coords={"channel": names}, attrs={"fs": 200.0})
+    out = EcogToEeg().fit(X, Y).predict(X)
+    assert isinstance(out, xr.DataArray) and list(out.channel.values) == names
+    with pytest.raises(InvalidInputError, match="fs"):
+        EcogToEeg().fit(X, Y.assign_attrs(fs=250.0))
+    with pytest.raises(InvalidInputError, match="positions"):
+        forward_baseline(ecog, ecog_pos[:5], eeg_pos, names, n_sources=50)
+    with pytest.raises(InvalidInputError):
+        physics_operator(np.full((3, 3), np.nan), eeg_pos)
