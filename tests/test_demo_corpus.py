@@ -234,3 +234,12 @@ def test_real_sessions_delegate():
         x = s.read(name, info.start_s, info.start_s + 2.0)
         assert x.sizes["time"] > 0
     assert isinstance(demo.truth(uri), dict)
+
+
+def test_api_names_are_not_shadowed_by_submodules(corpus):
+    # submodules imported lazily inside build()/truth() must not replace the functions of the same name
+    demo.truth("demo://arbor/m01/day0")
+    demo.build()
+    for name in ("list", "describe", "build", "truth", "open_demo", "path"):
+        assert callable(getattr(gw.demo, name)), name
+    assert gw.demo is demo
