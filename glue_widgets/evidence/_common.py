@@ -67,6 +67,25 @@ class TestResult:
     def __float__(self) -> float:
         return float(self.value)
 
+    # behave like the number it reports in comparisons and formatting (``te > 0.1``, ``f"{te:.3f}"``)
+    def __lt__(self, other: Any) -> bool:
+        return self.value < float(other)
+
+    def __le__(self, other: Any) -> bool:
+        return self.value <= float(other)
+
+    def __gt__(self, other: Any) -> bool:
+        return self.value > float(other)
+
+    def __ge__(self, other: Any) -> bool:
+        return self.value >= float(other)
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec) if spec else repr(self)
+
+    def __round__(self, ndigits: int | None = None) -> float:
+        return round(self.value, ndigits)
+
     def significant(self, alpha: float = 0.05) -> bool:
         """True when the permutation p-value is below ``alpha``."""
         if self.p_value is None:
