@@ -110,6 +110,7 @@ def compare_baselines(
     seg_b: Any,
     *,
     projection: np.ndarray | Callable[[np.ndarray], np.ndarray] | None = None,
+    n_components: int | None = None,
     covariates_a: Any = None,
     covariates_b: Any = None,
     n_blocks: int = 4,
@@ -132,6 +133,11 @@ def compare_baselines(
         Rest segments. DataArrays are matched on shared channel ids.
     projection : array (channels × k) or callable, optional
         Map both segments into a shared latent space first (e.g. an aligner's loading matrix).
+    n_components : int, optional
+        Compare in a shared latent space of this many principal components, fitted on both segments
+        pooled (each channel z-scored with pooled statistics). For spike counts this keeps the
+        population's shared fluctuations and drops most of the private Poisson noise that otherwise
+        dominates the channel covariance. Ignored when ``projection`` is given.
     covariates_a, covariates_b : array (time × m), optional
         Arousal covariates (pupil, speed) on each segment's time axis; regressed out (pooled OLS).
     n_blocks : int
@@ -192,6 +198,17 @@ def compare_baselines(
             if W.shape[0] != xa.shape[1]:
                 raise InvalidInputError(f"projection has {W.shape[0]} rows but the segments have {xa.shape[1]} channels.")
             xa, xb = xa @ W, xb @ W
+    elif n_components is not None:
+        k = int(n_components)
+        if k < 1 or k > xa.shape[1]:
+            raise InvalidInputError(f"n_components={n_components!r} must be between 1 and the {xa.shape[1]} shared channels.")
+        pooled = np.vstack([xa, xb])
+        mu, sd = pooled.mean(0), pooled.std(0)
+        sd[sd == 0] = 1.0
+        _, _, vt = np.linalg.svd((pooled - mu) / sd, full_matrices=False)
+        W = vt[:k].T
+        xa, xb = ((xa - mu) / sd) @ W, ((xb - mu) / sd) @ W
+        settings["projection"] = f"top {k} principal components of both segments pooled (z-scored)"
     length = min(xa.shape[0], xb.shape[0]) // n_blocks
     if length < max(10, xa.shape[1] // 4):
         raise InvalidInputError(

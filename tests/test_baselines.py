@@ -118,3 +118,20 @@ def test_baseline_corrected_effects():
     r2 = baseline_corrected_effects(task_a, rest_a, task_b, rest_b2)
     assert not r2["interpretable"] and "differ" in r2["reason"]
     assert r2["baselines"]["covariance"]["ratio"] > 2
+
+
+def test_shared_pca_space_separates_states_hidden_in_noise():
+    # latents weak against large private noise: the top-k PC space still tells the states apart
+    rng = np.random.default_rng(3)
+    mix = rng.normal(size=(3, 30)) * 0.4
+    mix2 = mix.copy()
+    mix2[0] *= 2.0
+    a, _ = state(seed=20, mix=mix, n_ch=30)
+    b, _ = state(seed=21, mix=mix, n_ch=30)
+    c, _ = state(seed=22, mix=mix2, n_ch=30)
+    same = compare_baselines(a, b, n_components=3)
+    diff = compare_baselines(a, c, n_components=3)
+    assert same["n_channels"] == 3 and "principal components" in same["settings"]["projection"]
+    assert 0.8 < same["covariance"]["ratio"] < 1.25 and diff["covariance"]["ratio"] > 1.5
+    with pytest.raises(InvalidInputError, match="n_components"):
+        compare_baselines(a, b, n_components=99)
