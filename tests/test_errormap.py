@@ -107,3 +107,39 @@ def test_mds_and_bad_input():
         error_map([np.random.rand(500, 5), np.random.rand(500, 5)], scheduler="gpu")
     with pytest.raises(InvalidInputError, match="same number of samples"):
         error_map([np.random.rand(500, 5), np.random.rand(400, 5)], paired=True)
+
+
+def test_public_names_resolve():
+    import glue_widgets as gw
+
+    from glue_widgets.loop import CouplingLoop
+
+    assert gw.error_map is error_map and gw.CouplingLoop is CouplingLoop
+    assert callable(gw.evidence.transfer_entropy)
+
+
+def test_demo_uris_open_read_close_through_gw_open(monkeypatch):
+    """Lazy demo:// fragments (small corpus) go through gw.open in each task; regions as paired fragments."""
+    import os
+
+    demo = pytest.importorskip("glue_widgets.sources.demo")
+    if not all(hasattr(demo, n) for n in ("list", "build", "describe")):
+        pytest.skip("gw.demo is not complete yet")
+    monkeypatch.setenv("GLUE_DEMO_SIZE", os.environ.get("GLUE_DEMO_SIZE", "small"))
+    demo.build(size=os.environ["GLUE_DEMO_SIZE"])
+    uris = ["demo://arbor/m01/day0", "demo://arbor/m01/day1", "demo://arbor/m02/day0", "demo://arbor/m02/day1"]
+    frags = [Fragment(u.replace("demo://", ""), uri=u, stream="units", start=0.0, stop=80.0,
+                      meta={"subject": u.split("/")[3]}) for u in uris]
+    E = error_map(frags, n_boot=20, aligner="canonical")
+    assert E.shape == (4, 4) and np.isfinite(E.values).all() and E.attrs["paired"] is False
+    assert E.attrs["meta"]["arbor/m01/day0"]["subject"] == "m01"
+    # the two recorded regions of one session are simultaneous fragments: V1 predicts V2 (shared latents)
+    import glue_widgets as gw
+
+    with gw.open(uris[0]) as s:
+        x = s.read("units", 0.0, 80.0)
+    regions = {r: x.isel(channel=np.flatnonzero(x.region.values == r)) for r in ("V1", "V2")}
+    shuffled = regions["V2"].copy(data=np.random.default_rng(0).permutation(regions["V2"].values))
+    P = error_map({"V1": regions["V1"], "V2": regions["V2"], "V2 shuffled": shuffled}, paired=True, n_boot=20)
+    assert float(P.sel(source="V1", target="V2")) < float(P.sel(source="V1", target="V2 shuffled"))
+    assert float(P.sel(source="V1", target="V2 shuffled")) > 0.97
