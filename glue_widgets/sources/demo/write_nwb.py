@@ -19,10 +19,17 @@ AGES = {"mouse": "P90D", "rat": "P120D", "macaque": "P7Y"}
 _SEX = {"m01": "M", "m02": "F", "b01": "F", "b02": "M", "k01": "M", "r01": "M"}
 
 
+# Chunks of at least ~1 s and ~16 KiB: much smaller ones (a 1-s chunk of one 50-Hz behaviour trace is
+# 200 bytes) make the B-tree index dominate what a streamed window reads.
+_MIN_CHUNK_BYTES = 16 * 1024
+_SPIKE_CHUNK = 4096  # spike_times elements per chunk (32 KiB): a window reads a slice of each unit
+
+
 def _chunked(data: np.ndarray, fs: float):
     from hdmf.backends.hdf5 import H5DataIO
 
-    rows = max(1, min(int(round(fs)), data.shape[0]))
+    row_bytes = data.dtype.itemsize * (1 if data.ndim == 1 else data.shape[1])
+    rows = max(1, min(max(int(round(fs)), -(-_MIN_CHUNK_BYTES // row_bytes)), data.shape[0]))
     chunks = (rows,) if data.ndim == 1 else (rows, data.shape[1])
     return H5DataIO(data=data, chunks=chunks)
 
@@ -40,7 +47,11 @@ def _units_table(nwb, data: dict[str, Any], site_index: dict[str, int], n_sites:
             elec.append(site_index[region] + int(uid) % n_sites)
             loc.append(region)
     n = len(ids)
-    st = VectorData(name="spike_times", description="spike times (s)", data=np.concatenate(trains))
+    from hdmf.backends.hdf5 import H5DataIO
+
+    all_times = np.concatenate(trains)
+    st = VectorData(name="spike_times", description="spike times (s)",
+                    data=H5DataIO(all_times, chunks=(max(1, min(_SPIKE_CHUNK, all_times.size)),)))
     sti = VectorIndex(name="spike_times_index", data=np.cumsum([t.size for t in trains]).astype(np.int64), target=st)
     ev = DynamicTableRegion(name="electrodes", description="peak electrode of each unit",
                             data=np.asarray(elec, np.int64), table=nwb.electrodes)
