@@ -65,6 +65,10 @@ class Fragment:
     def is_lazy(self) -> bool:
         return self.data is None
 
+    def load(self, opener: Callable[..., Any] | None = None) -> Any:
+        """The samples (see :func:`load_fragment`)."""
+        return load_fragment(self, opener)
+
     def without_data(self) -> "Fragment":
         """A copy that keeps only where to read (cheap to ship to a worker)."""
         return Fragment(self.name, None, self.uri, self.stream, self.start, self.stop, dict(self.meta),
