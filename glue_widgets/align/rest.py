@@ -217,18 +217,20 @@ class RestAligner:
                 ref_anchor = za[ref]
                 Ab, Bb = za[i][:, idx], ref_anchor[:, idx]
                 if s.free:
-                    U, _, Wt = np.linalg.svd((Ab - Ab.mean(0)).T @ (Bb - Bb.mean(0)))
+                    U, _, Wt = np.linalg.svd(Ab.T @ Bb)
                     Dfix = np.eye(len(idx))
                     if len(idx) % 2 == 0:  # stay in SO(d): rest statistics fix the handedness
                         Dfix[-1, -1] = np.sign(np.linalg.det(U @ Wt))
                     O = U @ Dfix @ Wt
                 else:
-                    O = np.eye(len(idx)) * (1.0 if np.sum((Ab - Ab.mean(0)) * (Bb - Bb.mean(0))) >= 0 else -1.0)
+                    # latents are centred on the rest mean, so an event response is a deviation from 0:
+                    # no re-centring (a monophasic response would lose most of its signal)
+                    O = np.eye(len(idx)) * (1.0 if np.sum(Ab * Bb) >= 0 else -1.0)
                 Ti[:, idx] = Ti[:, idx] @ O
                 za[i][:, idx] = za[i][:, idx] @ O
                 # agreement of the anchor responses after the fix: near 0 means the anchors hardly
                 # drive this subspace and the fix is a guess
-                a_c, b_c = za[i][:, idx] - za[i][:, idx].mean(0), Bb - Bb.mean(0)
+                a_c, b_c = za[i][:, idx], Bb
                 r = float(np.sum(a_c * b_c) / max(np.linalg.norm(a_c) * np.linalg.norm(b_c), 1e-300))
                 reports[i]["anchored"].append(what)
                 reports[i].setdefault("anchor_agreement", {})[str(idx)] = r
