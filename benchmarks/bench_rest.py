@@ -27,6 +27,7 @@ import glue_widgets as gw  # noqa: E402
 from glue_widgets.errors import NotFoundError  # noqa: E402
 
 BIN = 0.1  # s, spike binning for the baseline comparison
+K = 5      # shared latent space: top-K principal components of both segments pooled
 warnings.simplefilter("ignore")
 
 
@@ -126,12 +127,14 @@ def baseline_pairs():
         for kind, (w1, w2) in (("same", same), ("different", diff)):
             x1, x2 = _segment(s, stream, *w1), _segment(s, stream, *w2)
             r = gw.compare_baselines(x1, x2)
+            rp = gw.compare_baselines(x1, x2, n_components=K)
             c1, c2 = _covariates(s, x1), _covariates(s, x2)
             rr = gw.compare_baselines(x1, x2, covariates_a=c1, covariates_b=c2) if c1 is not None else None
             pairs.append({"kind": kind, "uri": uri, "stream": stream, "windows": (w1, w2), "states":
                           (sa, sa) if kind == "same" else (sa, sb), "cov_ratio": r["covariance"]["ratio"],
                           "cov_p": r["covariance"]["p_value"], "spec_ratio": r.get("spectral", {}).get("ratio"),
                           "cov_ratio_regressed": rr["covariance"]["ratio"] if rr else None,
+                          "cov_ratio_pca": rp["covariance"]["ratio"], "cov_p_pca": rp["covariance"]["p_value"],
                           "block_s": r["settings"].get("block_s")})
     return pairs
 
@@ -178,21 +181,26 @@ def main():
            "block distances; exact permutation p over 35 labellings); OAS covariance, affine-invariant Riemannian "
            "distance; spectral = RMS log10 Welch PSD difference. Same-state pair = two non-overlapping windows of one "
            "rest epoch, same length as the different-state pair.\n",
-           "| pair | session | stream | states | covariance ratio | p | spectral ratio | ratio after arousal regression |",
-           "|---|---|---|---|---|---|---|---|"]
+           f"| pair | session | stream | states | covariance ratio | p | spectral ratio | ratio after arousal regression | ratio in top-{K} PCs | p (PCs) |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
     for q in pairs:
         f = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
         md.append(f"| {q['kind']} | {q['uri']} | {q['stream']} | {q['states'][0]} / {q['states'][1]} | "
-                  f"{q['cov_ratio']:.2f} | {q['cov_p']:.3f} | {f(q['spec_ratio'])} | {f(q['cov_ratio_regressed'])} |")
+                  f"{q['cov_ratio']:.2f} | {q['cov_p']:.3f} | {f(q['spec_ratio'])} | {f(q['cov_ratio_regressed'])} | "
+                  f"{q['cov_ratio_pca']:.2f} | {q['cov_p_pca']:.3f} |")
     a_cov, a_spec, a_reg = auc(pairs, "cov_ratio"), auc(pairs, "spec_ratio"), auc(pairs, "cov_ratio_regressed")
+    a_pca = auc(pairs, "cov_ratio_pca")
+    same_pca = [q["cov_ratio_pca"] for q in pairs if q["kind"] == "same"]
     same = [q["cov_ratio"] for q in pairs if q["kind"] == "same"]
     md.append(f"\nROC AUC (different vs same): covariance ratio **{a_cov:.3f}**, spectral ratio "
               f"{'-' if a_spec is None else f'{a_spec:.3f}'}, covariance ratio after arousal regression "
               f"{'-' if a_reg is None else f'{a_reg:.3f}'} ({sum(q['kind'] == 'different' for q in pairs)} different, "
               f"{len(same)} same pairs). Same-state covariance ratio median {np.median(same):.2f} "
-              f"(range {min(same):.2f}-{max(same):.2f}).\n")
+              f"(range {min(same):.2f}-{max(same):.2f}). In the shared top-{K}-PC space: ROC AUC **{a_pca:.3f}**, "
+              f"same-state ratio median {np.median(same_pca):.2f} (range {min(same_pca):.2f}-{max(same_pca):.2f}).\n")
     record("rest", "\n".join(md), {"size": size, "rest": rows, "pairs": pairs, "auc_cov": a_cov, "auc_spec": a_spec,
-                                   "auc_cov_regressed": a_reg, "same_ratio_median": float(np.median(same))})
+                                   "auc_cov_regressed": a_reg, "same_ratio_median": float(np.median(same)),
+                                   "auc_cov_pca": a_pca, "n_components": K})
 
 
 if __name__ == "__main__":
