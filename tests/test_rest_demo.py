@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import warnings
 
-import numpy as np
 import pytest
 
 import glue_widgets as gw
