@@ -19,11 +19,7 @@ if not all(hasattr(demo, n) for n in ("list", "truth", "build")):
     pytest.skip("gw.demo is not complete yet (needs list, truth, build)", allow_module_level=True)
 
 SIZE = os.environ.get("GLUE_DEMO_SIZE", "small")
-# In the small corpus, birch/b01/s1 opens with a 20-s "active" block in which that mouse happened not to
-# run (speed < 0.5 cm/s, pupil below its session split): no behavioural method can tell it from rest,
-# so its window starts at 0 s instead of 20 s (IoU 0.81). The default corpus (60-s block) gives 0.989
-# (benchmarks/results/rest.md).
-KNOWN_SMALL = {"demo://birch/b01/s1": 0.8}
+KNOWN_SMALL: dict[str, float] = {}  # every session must reach IoU >= 0.9 in both sizes
 
 
 def iou(a, b):

@@ -13,7 +13,7 @@ __all__ = ["SIZES", "LABS", "Block", "SessionSpec", "HumanSpec", "nwb_sessions",
            "bids_entries", "CORPUS_VERSION"]
 
 # bump when the generated content changes: the cache directory is keyed on it
-CORPUS_VERSION = "4"
+CORPUS_VERSION = "5"
 SIZES = ("default", "small")
 
 
@@ -137,7 +137,9 @@ def nwb_sessions(size: str = "default") -> list[SessionSpec]:
     for subj, family, days in (("b01", "timescales", 2), ("b02", "rotational", 1)):
         for d in range(days):
             blocks = (
-                Block("active", S(60, 20), None, "running bouts", 1.6),
+                # 60 s in both sizes: a 20-s opening block could pass without a single running bout,
+                # and then no behavioural rule can tell it from the rest that follows
+                Block("active", 60.0, None, "running bouts", 1.6),
                 Block("rest", S(600, 90), None, "quiet wakefulness, dark", -0.6, (1.0,)),
                 Block("anchors", S(60, 30), None, "anchor flashes", 0.1),
                 Block("task", S(300, 60), "task", "2-D ball steering", 0.8),
