@@ -91,7 +91,10 @@ def main():
         r = [x for x in te_rows if x["estimator"] == est]
         err = np.array([x["error"] for x in r])
         md.append(f"| {est} | {err.mean():+.4f} | {np.abs(err).max():.4f} | {np.mean([x['seconds'] for x in r]):.2f} |")
-    md += ["", "Reverse direction (x1 -> x0, true TE 0) against its circular-shift permutation null:", "",
+    md += ["", "Reverse direction (x1 -> x0, true TE 0) against its permutation null (Gaussian: circular shifts "
+           "of the source; KSG: Runge's local permutation, k_perm = 5, the default for KSG, because a shift null "
+           "ignores KSG's small positive bias when the source depends on the conditioning past: with shifts, seed 0 "
+           "gave reverse TE 0.0049 vs null q95 0.0011, p = 0.05 of 19):", "",
            "| seed | estimator | reverse TE | null q95 | p | permutations | time (s) |", "|---|---|---|---|---|---|---|"]
     for x in nulls:
         md.append(f"| {x['seed']} | {x['estimator']} | {x['reverse_te']:.4f} | {x['null_q95']:.4f} | "
