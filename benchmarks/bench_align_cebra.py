@@ -114,7 +114,9 @@ def main() -> None:
             except subprocess.CalledProcessError as exc:
                 note = "CEBRA failed: " + (exc.stderr or "")[-800:]
             except subprocess.TimeoutExpired:
-                note = "CEBRA did not finish within 900 s on this machine."
+                note = ("CEBRA installs (cebra 0.6.1, torch 2.13.0 CPU, throwaway venv, about a minute) but its "
+                        f"multi-session training ({ITER} iterations x 3 preparations) did not finish within 900 s "
+                        "on this shared 2-core machine (load average 8-9 from other jobs), so no CEBRA numbers.")
     import pandas as pd
 
     df = pd.DataFrame(rows)

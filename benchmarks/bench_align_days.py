@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE.parent))
 from _record import record  # noqa: E402
 
 from glue_widgets.align import (GroupAligner, PairedCCA, RestAligner, frame_error,  # noqa: E402
-                                frozen_decoder_transfer, within_session_r2)
+                                frozen_decoder_transfer)
 from glue_widgets.align.base import SessionReducer  # noqa: E402
 from glue_widgets.sources.demo import simulate as sim  # noqa: E402
 
