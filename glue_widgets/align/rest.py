@@ -226,6 +226,10 @@ class RestAligner:
                     # latents are centred on the rest mean, so an event response is a deviation from 0:
                     # no re-centring (a monophasic response would lose most of its signal)
                     O = np.eye(len(idx)) * (1.0 if np.sum(Ab * Bb) >= 0 else -1.0)
+                    # the shape of the response alone (re-centred) should agree; if not, say so
+                    if np.sum((Ab - Ab.mean(0)) * (Bb - Bb.mean(0))) * np.sum(Ab * Bb) < 0:
+                        reports[i]["notes"].append(f"{what}: anchor offset and anchor shape disagree "
+                                                   f"(sign uncertain)")
                 Ti[:, idx] = Ti[:, idx] @ O
                 za[i][:, idx] = za[i][:, idx] @ O
                 # agreement of the anchor responses after the fix: near 0 means the anchors hardly
