@@ -127,13 +127,13 @@ def _make_predictor(model: Any, alpha: float, X: np.ndarray, Y: np.ndarray, w: n
     if model == "ridge":
         return _ridge_fit(X, Y, alpha, w)
     if model == "rrr":
-        rank = max(1, min(X.shape[1], Y.shape[1]) // 2)
-        try:
-            from .translate import ReducedRankRegression  # sibling module
+        try:  # gw.translate's RRR: rank chosen by its own blocked CV on the training data
+            from .translate import ReducedRankRegression
 
-            est = ReducedRankRegression(rank=rank).fit(X, Y)
+            est = ReducedRankRegression().fit(X, Y)
             return est.predict
-        except Exception:  # noqa: BLE001 - fallback: ridge followed by a rank cut of the fitted values
+        except ImportError:  # fallback while gw.translate is absent: ridge, then a rank cut of the fit
+            rank = max(1, min(X.shape[1], Y.shape[1]) // 2)
             f = _ridge_fit(X, Y, alpha, w)
             _, _, Vt = np.linalg.svd(f(X) - Y.mean(0), full_matrices=False)
             P = Vt[:rank].T @ Vt[:rank]

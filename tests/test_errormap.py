@@ -143,3 +143,18 @@ def test_demo_uris_open_read_close_through_gw_open(monkeypatch):
     P = error_map({"V1": regions["V1"], "V2": regions["V2"], "V2 shuffled": shuffled}, paired=True, n_boot=20)
     assert float(P.sel(source="V1", target="V2")) < float(P.sel(source="V1", target="V2 shuffled"))
     assert float(P.sel(source="V1", target="V2 shuffled")) > 0.97
+
+
+def test_translators_from_gw_translate():
+    translate = pytest.importorskip("glue_widgets.translate")
+    if not hasattr(translate, "Translator"):
+        pytest.skip("gw.translate.Translator not there yet")
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((2000, 2))
+    frags = {"a": z @ rng.standard_normal((2, 8)) + 0.3 * rng.standard_normal((2000, 8)),
+             "b": z @ rng.standard_normal((2, 6)) + 0.3 * rng.standard_normal((2000, 6)),
+             "c": rng.standard_normal((2000, 5))}
+    ridge = error_map(frags, paired=True, n_boot=0)
+    for model in ("rrr", translate.Translator("ridge")):
+        E = error_map(frags, paired=True, n_boot=0, model=model)
+        np.testing.assert_allclose(E.values, ridge.values, atol=0.02)
