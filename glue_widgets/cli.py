@@ -1,6 +1,6 @@
 """The ``glue-widgets`` command: what ``make`` wraps.
 
-    glue-widgets serve [--port 5006] [--address localhost] [--allow-websocket-origin HOST] [--show]
+    glue-widgets serve [--port 5006] [--address localhost] [--allow-websocket-origin HOST] [--prefix P] [--show]
     glue-widgets demo build [--size default|small] [--force]
     glue-widgets demo list
     glue-widgets info URI [--json]
@@ -26,6 +26,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         address=args.address,
         allow_websocket_origin=args.allow_websocket_origin or None,
         show=args.show,
+        prefix=args.prefix,
     )
     return 0
 
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--address", default="localhost", help="interface to bind (default: localhost only)")
     s.add_argument("--allow-websocket-origin", action="append", default=[],
                    help="host[:port] allowed to open the websocket (behind a proxy, hub or Binder)")
+    s.add_argument("--prefix", default="", help="URL prefix when served behind a proxy, e.g. /panel")
     s.add_argument("--show", action="store_true", help="open a browser tab")
     s.set_defaults(func=_cmd_serve)
 
