@@ -102,3 +102,26 @@ def test_group_reference_mode(rotational_days):
                                                              anchors=[d.anchors for d in rotational_days])
     res = _retained(al, rotational_days)
     assert (res["retained"] >= 0.85).all(), res
+
+
+def test_anchor_baseline_removes_state_offset(timescales_days):
+    """Anchors given in another behavioural state (an offset on every channel, as a change of arousal)
+    must not set the signs: with ``anchor_baseline`` each event's pre-event baseline is subtracted."""
+    rng = np.random.default_rng(0)
+    nb, events = 10, []
+    for d in timescales_days:
+        n_a = d.anchors.shape[0] // 8
+        ev = d.anchors.reshape(8, n_a, -1)
+        offset = rng.uniform(0.5, 1.5, ev.shape[2])  # state shift, different every day
+        pre = np.stack([d.rest[s:s + nb] for s in rng.integers(0, len(d.rest) - nb, 8)])
+        events.append(np.concatenate([pre, ev], axis=1) + offset)
+    al = RestAligner(n_components=3, anchor_baseline=nb, input_transform="sqrt").fit(
+        [d.rest for d in timescales_days], anchors=events)
+    res = _retained(al, timescales_days)
+    assert res["retained"].iloc[1] > 0.9
+    rep = al.identifiability_.sessions[1]
+    # per-event sign significance is reported for every anchored sign
+    assert set(rep["anchor_sign_t"]) == {str([j]) for j in range(3)}
+    assert max(rep["anchor_sign_t"].values()) > al.sign_z
+    with pytest.raises(Exception, match="anchor_baseline"):
+        RestAligner(3, anchor_baseline=500).fit([d.rest for d in timescales_days], anchors=events)

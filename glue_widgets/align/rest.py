@@ -97,6 +97,20 @@ class RestAligner:
         Third-order sign decisions need a z above this (from chunk-to-chunk variability).
     constant_channels : {"drop", "raise"}
         What to do with channels that never change.
+    anchor_baseline : int
+        Number of leading samples of every anchor snippet that precede the event. Their mean is
+        subtracted from the snippet (per event and channel) and they are then dropped, so the anchor
+        response is an evoked deviation, not an offset of the state the anchors were given in (e.g. a
+        different arousal level than rest, which otherwise dominates the sign decision). 0 (default):
+        the snippet is taken as a deviation from the rest mean.
+    sign_z : float
+        A sign fixed by anchors counts as significant when the per-event agreement with the
+        reference's mean anchor response has a t statistic above this (needs anchors passed as
+        ``(events, time, channels)``); weaker decisions are applied but reported as uncertain.
+    input_transform : {None, "sqrt"}
+        Applied to every input (rest, anchors and later ``transform`` data) before reduction:
+        ``"sqrt"`` is the variance-stabilising transform for spike counts (Poisson noise becomes
+        nearly homoscedastic, so factor analysis sees the latent signal rather than the high rates).
 
     Examples
     --------
@@ -111,7 +125,8 @@ class RestAligner:
                  reference: int | str = 0, standardize: bool = True, higher_order: bool = False,
                  gap_threshold: float = 4.0, sign_threshold: float = 3.0,
                  constant_channels: str = "drop", n_chunks: int = 8, n_splits: int = 10,
-                 reduction: str = "fa") -> None:
+                 reduction: str = "fa", anchor_baseline: int = 0, sign_z: float = 2.0,
+                 input_transform: str | None = None) -> None:
         self.n_components = n_components
         self.lags = lags
         self.reference = reference
@@ -123,12 +138,15 @@ class RestAligner:
         self.n_chunks = n_chunks
         self.n_splits = n_splits
         self.reduction = reduction
+        self.anchor_baseline = anchor_baseline
+        self.sign_z = sign_z
+        self.input_transform = input_transform
 
     # ------------------------------------------------------------------ fitting
     def fit(self, rest_list: Sequence[Any], anchors: Sequence[Any] | None = None) -> "RestAligner":
         """Fit on one rest segment per session; ``anchors`` optional (one time-matched array per session)."""
         k = check_positive_int(self.n_components, name="n_components")
-        xs = check_session_list(rest_list, name="rest_list")
+        xs = [self._pre(x, f"rest_list[{i}]") for i, x in enumerate(check_session_list(rest_list, name="rest_list"))]
         if self.lags is None:
             n_min = min(x.shape[0] for x in xs)
             top = max(1, min(64, n_min // (4 * self.n_chunks)))
@@ -151,9 +169,9 @@ class RestAligner:
                     f"rest_list[{i}] has {x.shape[0]} samples; with lags up to {max(lags)} at least {need} "
                     f"are needed. Pass a longer rest segment or smaller lags."
                 )
-        anc = None
+        anc = anc_ev = None
         if anchors is not None:
-            anc = self._check_anchors(anchors, xs)
+            anc, anc_ev = self._check_anchors(anchors, xs)
         self.reducers_ = [SessionReducer(k, standardize=self.standardize, constant=self.constant_channels,
                                          method=self.reduction)
                           .fit(x, index=i) for i, x in enumerate(xs)]
@@ -174,7 +192,12 @@ class RestAligner:
         V, subs = analyse_statistics(Ms, se, self.gap_threshold)
         T = [Ri @ V for Ri in R]
         zs = [y @ Ti for y, Ti in zip(ys, T)]
-        za = [r.transform(a) @ Ti for r, a, Ti in zip(self.reducers_, anc, T)] if anc is not None else None
+        # anchor responses in the frame: baseline-subtracted snippets are deviations (linear part of the
+        # map only); raw snippets are centred on the rest mean
+        za = [self._project(r, a) @ Ti for r, a, Ti in zip(self.reducers_, anc, T)] if anc is not None else None
+        # per-event anchor responses (events, time, k) in the same coordinates, for significance
+        zev = ([None if e is None else self._project(r, e) @ Ti
+                for r, e, Ti in zip(self.reducers_, anc_ev, T)] if anc is not None else None)
         reports: list[dict[str, Any]] = [{"session": i, "notes": [], "anchored": [], "unresolved_by_rest": []}
                                          for i in range(n)]
         # 1) signs of the fixed blocks from third-order cumulants, relative to the template
@@ -202,6 +225,8 @@ class RestAligner:
             zs[i] = zs[i] * D
             if za is not None:
                 za[i] = za[i] * D
+                if zev[i] is not None:
+                    zev[i] = zev[i] * D
         # 2) anchors fix only what is still free: rotation-free blocks and unresolved signs
         for i in range(n):
             Ti = T[i]
@@ -230,6 +255,17 @@ class RestAligner:
                     if np.sum((Ab - Ab.mean(0)) * (Bb - Bb.mean(0))) * np.sum(Ab * Bb) < 0:
                         reports[i]["notes"].append(f"{what}: anchor offset and anchor shape disagree "
                                                    f"(sign uncertain)")
+                    if zev[i] is not None and zev[i].shape[0] >= 3:
+                        # each event's agreement with the reference's mean response: is the sign
+                        # decision better than a coin flip? (t over events)
+                        per = np.einsum("etk,tk->e", zev[i][:, :, idx], Bb) * O[0, 0]
+                        tval = float(per.mean() / max(per.std(ddof=1) / np.sqrt(len(per)), 1e-300))
+                        reports[i].setdefault("anchor_sign_t", {})[str(idx)] = tval
+                        if tval < self.sign_z:
+                            reports[i]["notes"].append(
+                                f"{what}: sign from anchors NOT significant (t={tval:.1f} over "
+                                f"{len(per)} events < {self.sign_z:g}): anchors barely drive it, the sign is a guess")
+                            reports[i].setdefault("uncertain", []).append(what)
                 Ti[:, idx] = Ti[:, idx] @ O
                 za[i][:, idx] = za[i][:, idx] @ O
                 # agreement of the anchor responses after the fix: near 0 means the anchors hardly
@@ -260,8 +296,25 @@ class RestAligner:
                                                 anchors_used=anc is not None, sessions=reports)
         return self
 
-    @staticmethod
-    def _check_anchors(anchors: Sequence[Any], xs: list[np.ndarray]) -> list[np.ndarray]:
+    def _project(self, red: SessionReducer, a: np.ndarray) -> np.ndarray:
+        """Anchor snippet(s) ``(..., time, channels)`` -> latents of one session's reducer."""
+        a = a[..., red.keep_] if not red.keep_.all() else a
+        w = red.components_ / red.scale_[:, None]
+        return a @ w if self.anchor_baseline else a @ w - red.mean_ @ w
+
+    def _pre(self, x: np.ndarray, name: str) -> np.ndarray:
+        """Input transform (``transform="sqrt"`` for counts)."""
+        if self.input_transform is None:
+            return x
+        if self.input_transform != "sqrt":
+            raise InvalidInputError(f"input_transform={self.input_transform!r}; use None or 'sqrt'.")
+        if np.nanmin(x) < 0:
+            raise InvalidInputError(f"{name} has negative values; transform='sqrt' is for counts/rates. "
+                                    f"Use input_transform=None.")
+        return np.sqrt(x)
+
+    def _check_anchors(self, anchors: Sequence[Any], xs: list[np.ndarray]
+                       ) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
         """Anchors: one (time, channels) array, or (events, time, channels) repeats, per session.
 
         Repeats are averaged (the anchor's response is the same on every repeat), which is what
@@ -271,15 +324,26 @@ class RestAligner:
             raise InvalidInputError("anchors must be a list with one array per session.")
         if len(anchors) != len(xs):
             raise InvalidInputError(f"anchors holds {len(anchors)} arrays for {len(xs)} sessions; pass one per session.")
-        out = []
+        out, events = [], []
+        nb = int(self.anchor_baseline)
+        if nb < 0:
+            raise InvalidInputError(f"anchor_baseline={self.anchor_baseline!r} must be >= 0 samples.")
         for i, a in enumerate(anchors):
             arr = np.asarray(a.values if hasattr(a, "values") and not isinstance(a, np.ndarray) else a, float)
             if arr.ndim == 3:
                 if not np.isfinite(arr).all():
                     raise BadDataError(f"anchors[{i}] contains NaN/inf values.")
-                arr = arr.mean(axis=0)
+                ev = self._pre(arr, f"anchors[{i}]")
             else:
-                arr = as_time_by_channel(a, name=f"anchors[{i}]")
+                ev = self._pre(as_time_by_channel(a, name=f"anchors[{i}]"), f"anchors[{i}]")[None]
+            if nb:
+                if ev.shape[1] <= nb:
+                    raise InvalidInputError(f"anchors[{i}] has {ev.shape[1]} samples, not more than "
+                                            f"anchor_baseline={nb}; pass snippets with the event after the baseline.")
+                # per event and channel: evoked deviation from the pre-event baseline
+                ev = ev[:, nb:] - ev[:, :nb].mean(axis=1, keepdims=True)
+            events.append(ev if ev.shape[0] > 1 else None)
+            arr = ev.mean(axis=0)
             if arr.shape[1] != xs[i].shape[1]:
                 raise InvalidInputError(f"anchors[{i}] has {arr.shape[1]} channels, rest_list[{i}] {xs[i].shape[1]}.")
             out.append(arr)
@@ -287,7 +351,7 @@ class RestAligner:
             raise InvalidInputError(
                 f"anchor arrays must be time-matched (same length); got lengths {[a.shape[0] for a in out]}."
             )
-        return out
+        return out, events
 
     def _match(self, Ls: np.ndarray, Ms: np.ndarray, w: np.ndarray) -> np.ndarray:
         """Orthogonal R with R^T L R ~ M: eigen-basis initialisations, then gradient refinement."""
@@ -374,7 +438,7 @@ class RestAligner:
         if not hasattr(self, "transforms_"):
             raise InvalidInputError("RestAligner is not fitted; call fit(rest_list) first.")
         i = check_session_index(session, self.n_sessions_)
-        arr = as_time_by_channel(x, name="x")
+        arr = self._pre(as_time_by_channel(x, name="x"), "x")
         z = self.reducers_[i].transform(arr) @ self.transforms_[i]
         return wrap_latents(z, x, extra_attrs={"aligner": "RestAligner", "aligned_session": i})
 
