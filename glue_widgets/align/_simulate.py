@@ -77,6 +77,9 @@ def simulate_days(
     n_anchor: int = 8,
     anchor_s: float = 0.4,
     seed: int = 0,
+    anchor_kind: str = "sweep",
+    anchor_pre_s: float = 0.5,
+    anchor_offset: float = 0.0,
 ) -> list[Day]:
     """Simulate one subject over days with neuron turnover relative to day 0.
 
@@ -85,6 +88,11 @@ def simulate_days(
     neuron's gain changes by day (log-normal, 20 %). During the task a 2-D behavioural variable is a
     fixed linear readout of the latents. Anchor events: ``n_anchor`` repeats of the same latent
     trajectory (a fixed ``anchor_s`` s pulse response), concatenated.
+
+    ``anchor_kind="evoked"`` is closer to real (and demo) anchors: one fixed random direction times an
+    alpha-function envelope, *added to the ongoing latent dynamics*, each event returned with
+    ``anchor_pre_s`` of pre-event baseline as ``(n_anchor, time, neurons)``; ``anchor_offset`` adds
+    a day-specific shift of every latent during the anchor block (a behavioural-state change).
     """
     rng = np.random.default_rng(seed)
     A, Q = latent_dynamics(family, k, dt)
@@ -116,8 +124,25 @@ def simulate_days(
         zr = _run_lds(A, Q, int(rest_s / dt), rng)
         zt = _run_lds(A, Q, int(task_s / dt), rng)
         beh = zt @ readout + 0.1 * rng.standard_normal((len(zt), 2))
-        za = np.vstack([anchor_lat] * n_anchor) + 0.05 * rng.standard_normal((n_a * n_anchor, k))
-        days.append(Day(rest=counts(zr), task=counts(zt), behavior=beh, anchors=counts(za),
+        if anchor_kind == "evoked":
+            ra = np.random.default_rng([seed, 7])  # the stimulus: same every day
+            direction = ra.standard_normal(k)
+            direction /= np.linalg.norm(direction)
+            env = (tt / 0.1) * np.exp(1 - tt / 0.1)
+            n_pre = int(round(anchor_pre_s / dt))
+            shift = anchor_offset * rng.standard_normal(k)
+            ev = []
+            for _ in range(n_anchor):
+                z_e = _run_lds(A, Q, n_pre + n_a, rng) + shift
+                z_e[n_pre:] += 2.0 * env[:, None] * direction[None, :]
+                ev.append(counts(z_e))
+            anchors = np.stack(ev)
+        elif anchor_kind == "sweep":
+            za = np.vstack([anchor_lat] * n_anchor) + 0.05 * rng.standard_normal((n_a * n_anchor, k))
+            anchors = counts(za)
+        else:
+            raise ValueError(f"anchor_kind={anchor_kind!r}; use 'sweep' or 'evoked'.")
+        days.append(Day(rest=counts(zr), task=counts(zt), behavior=beh, anchors=anchors,
                         unit_ids=ids, rest_latents=zr, task_latents=zt,
                         info={"turnover": frac, "family": family, "dt": dt, "n_anchor": n_anchor,
                               "anchor_samples": n_a}))

@@ -107,6 +107,10 @@ class RestAligner:
         A sign fixed by anchors counts as significant when the per-event agreement with the
         reference's mean anchor response has a t statistic above this (needs anchors passed as
         ``(events, time, channels)``); weaker decisions are applied but reported as uncertain.
+    anchor_rank : int
+        If > 0, signs are decided on the anchor responses projected onto their top ``anchor_rank``
+        time courses (shared by all latents, estimated from both sessions): a matched filter that
+        denoises weakly driven latents. 0 (default): the raw response time courses.
     input_transform : {None, "sqrt"}
         Applied to every input (rest, anchors and later ``transform`` data) before reduction:
         ``"sqrt"`` is the variance-stabilising transform for spike counts (Poisson noise becomes
@@ -126,7 +130,7 @@ class RestAligner:
                  gap_threshold: float = 4.0, sign_threshold: float = 3.0,
                  constant_channels: str = "drop", n_chunks: int = 8, n_splits: int = 10,
                  reduction: str = "fa", anchor_baseline: int = 0, sign_z: float = 2.0,
-                 input_transform: str | None = None) -> None:
+                 input_transform: str | None = None, anchor_rank: int = 0) -> None:
         self.n_components = n_components
         self.lags = lags
         self.reference = reference
@@ -141,6 +145,7 @@ class RestAligner:
         self.anchor_baseline = anchor_baseline
         self.sign_z = sign_z
         self.input_transform = input_transform
+        self.anchor_rank = anchor_rank
 
     # ------------------------------------------------------------------ fitting
     def fit(self, rest_list: Sequence[Any], anchors: Sequence[Any] | None = None) -> "RestAligner":
@@ -241,6 +246,12 @@ class RestAligner:
                     continue
                 ref_anchor = za[ref]
                 Ab, Bb = za[i][:, idx], ref_anchor[:, idx]
+                if not s.free and self.anchor_rank:
+                    # matched filter: the anchor response has few time courses shared by all latents
+                    # (e.g. one envelope along a direction); estimating them from every latent of both
+                    # sessions denoises the template of a weakly driven latent
+                    P = self._anchor_time_basis(za[i], ref_anchor)
+                    Ab, Bb = P @ Ab, P @ Bb
                 if s.free:
                     U, _, Wt = np.linalg.svd(Ab.T @ Bb)
                     Dfix = np.eye(len(idx))
@@ -258,7 +269,10 @@ class RestAligner:
                     if zev[i] is not None and zev[i].shape[0] >= 3:
                         # each event's agreement with the reference's mean response: is the sign
                         # decision better than a coin flip? (t over events)
-                        per = np.einsum("etk,tk->e", zev[i][:, :, idx], Bb) * O[0, 0]
+                        ev_i = zev[i][:, :, idx]
+                        if self.anchor_rank:
+                            ev_i = np.einsum("st,etk->esk", P, ev_i)
+                        per = np.einsum("etk,tk->e", ev_i, Bb) * O[0, 0]
                         tval = float(per.mean() / max(per.std(ddof=1) / np.sqrt(len(per)), 1e-300))
                         reports[i].setdefault("anchor_sign_t", {})[str(idx)] = tval
                         if tval < self.sign_z:
@@ -295,6 +309,12 @@ class RestAligner:
                                                 gap_threshold=self.gap_threshold,
                                                 anchors_used=anc is not None, sessions=reports)
         return self
+
+    def _anchor_time_basis(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Projector (time x time) on the top ``anchor_rank`` time courses of both sessions' responses."""
+        M = np.concatenate([a / max(np.linalg.norm(a), 1e-300), b / max(np.linalg.norm(b), 1e-300)], axis=1)
+        U = np.linalg.svd(M, full_matrices=False)[0][:, : int(self.anchor_rank)]
+        return U @ U.T
 
     def _project(self, red: SessionReducer, a: np.ndarray) -> np.ndarray:
         """Anchor snippet(s) ``(..., time, channels)`` -> latents of one session's reducer."""
