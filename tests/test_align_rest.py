@@ -125,3 +125,18 @@ def test_anchor_baseline_removes_state_offset(timescales_days):
     assert max(rep["anchor_sign_t"].values()) > al.sign_z
     with pytest.raises(Exception, match="anchor_baseline"):
         RestAligner(3, anchor_baseline=500).fit([d.rest for d in timescales_days], anchors=events)
+
+
+def test_joint_anchor_mode_keeps_decoder_and_reports(rotational_days):
+    """anchor_mode='joint' refines each frame on rest statistics and anchors together (noise-weighted)."""
+    rest = [d.rest for d in rotational_days]
+    al = RestAligner(n_components=4, anchor_mode="joint").fit(rest, anchors=[d.anchors for d in rotational_days])
+    assert _retained(al, rotational_days)["retained"].iloc[1] > 0.9
+    rep = al.identifiability_.sessions[1]
+    assert "joint_shift" in rep and any("joint rest+anchor" in n for n in rep["notes"])
+    # the reference frame is untouched and every map stays orthogonal
+    assert "joint_shift" not in al.identifiability_.sessions[0]
+    T = al.transforms_[1]
+    np.testing.assert_allclose(T.T @ T, np.eye(4), atol=1e-8)
+    with pytest.raises(Exception, match="anchor_mode"):
+        RestAligner(4, anchor_mode="bogus").fit(rest, anchors=[d.anchors for d in rotational_days])

@@ -29,8 +29,22 @@ def _cost_grad(R: np.ndarray, Ls: np.ndarray, Ms: np.ndarray, w: np.ndarray) -> 
     return f, 0.5 * (G - G.T)
 
 
-def _refine(R: np.ndarray, Ls: np.ndarray, Ms: np.ndarray, w: np.ndarray, iters: int = 100) -> tuple[np.ndarray, float]:
+def _joint_cost_grad(R: np.ndarray, Ls: np.ndarray, Ms: np.ndarray, w: np.ndarray,
+                     anchor: tuple[np.ndarray, np.ndarray, float] | None) -> tuple[float, np.ndarray]:
+    """Rest cost plus, if given, the anchor misfit ``||a R - b||^2 / s2`` (same Lie-algebra gradient)."""
+    f, G = _cost_grad(R, Ls, Ms, w)
+    if anchor is None:
+        return f, G
+    a, b, s2 = anchor
+    E = a @ R - b
+    S = R.T @ (2 * a.T @ E) / s2
+    return f + float(np.sum(E**2) / s2), G + 0.5 * (S - S.T)
+
+
+def _refine(R: np.ndarray, Ls: np.ndarray, Ms: np.ndarray, w: np.ndarray, iters: int = 100,
+            anchor: tuple[np.ndarray, np.ndarray, float] | None = None) -> tuple[np.ndarray, float]:
     """Riemannian gradient descent on O(k) (Cayley retraction, backtracking)."""
+    _cost_grad = lambda R_, L_, M_, w_: _joint_cost_grad(R_, L_, M_, w_, anchor)  # noqa: E731
     f, G = _cost_grad(R, Ls, Ms, w)
     t = 1.0 / max(np.linalg.norm(G), 1e-12) * 0.1
     for _ in range(iters):
@@ -111,6 +125,11 @@ class RestAligner:
         If > 0, signs are decided on the anchor responses projected onto their top ``anchor_rank``
         time courses (shared by all latents, estimated from both sessions): a matched filter that
         denoises weakly driven latents. 0 (default): the raw response time courses.
+    anchor_mode : {"free", "joint"}
+        "free" (default): anchors only fix the blocks rest leaves free (rotations, signs), exactly as
+        reported. "joint": afterwards, each session's frame is refined on rest statistics and anchors
+        together, each weighted by its noise, so anchors also settle directions that rest fixes only
+        weakly (close timescales, gap z near the threshold); where rest is precise it dominates.
     input_transform : {None, "sqrt"}
         Applied to every input (rest, anchors and later ``transform`` data) before reduction:
         ``"sqrt"`` is the variance-stabilising transform for spike counts (Poisson noise becomes
@@ -130,7 +149,8 @@ class RestAligner:
                  gap_threshold: float = 4.0, sign_threshold: float = 3.0,
                  constant_channels: str = "drop", n_chunks: int = 8, n_splits: int = 10,
                  reduction: str = "fa", anchor_baseline: int = 0, sign_z: float = 2.0,
-                 input_transform: str | None = None, anchor_rank: int = 0) -> None:
+                 input_transform: str | None = None, anchor_rank: int = 0,
+                 anchor_mode: str = "free") -> None:
         self.n_components = n_components
         self.lags = lags
         self.reference = reference
@@ -146,6 +166,7 @@ class RestAligner:
         self.sign_z = sign_z
         self.input_transform = input_transform
         self.anchor_rank = anchor_rank
+        self.anchor_mode = anchor_mode
 
     # ------------------------------------------------------------------ fitting
     def fit(self, rest_list: Sequence[Any], anchors: Sequence[Any] | None = None) -> "RestAligner":
@@ -232,6 +253,7 @@ class RestAligner:
                 za[i] = za[i] * D
                 if zev[i] is not None:
                     zev[i] = zev[i] * D
+        T_rest = [t.copy() for t in T]
         # 2) anchors fix only what is still free: rotation-free blocks and unresolved signs
         for i in range(n):
             Ti = T[i]
@@ -291,6 +313,10 @@ class RestAligner:
                 reports[i]["notes"].append(f"{what}: fixed by anchors (anchor agreement r={r:.2f}"
                                            + (", weak: anchors barely drive it)" if r < 0.3 else ")"))
             T[i] = Ti
+        if za is not None and self.anchor_mode == "joint":
+            self._joint(T, T_rest, stats, Ms, w, za, zev, ref, subs, reports)
+        elif self.anchor_mode not in ("free", "joint"):
+            raise InvalidInputError(f"anchor_mode={self.anchor_mode!r}; use 'free' or 'joint'.")
         for s in subs:
             if s.free:
                 s.fixed_by = "anchors" if anc is not None else "nothing (left free: pass anchors)"
@@ -309,6 +335,51 @@ class RestAligner:
                                                 gap_threshold=self.gap_threshold,
                                                 anchors_used=anc is not None, sessions=reports)
         return self
+
+    def _joint(self, T, T_rest, stats, Ms, w, za, zev, ref, subs, reports) -> None:
+        """Final fit of each session's frame to rest statistics AND anchors, each weighted by its noise.
+
+        Where the rest statistics are precise (large eigen gaps) they dominate; where they are flat
+        or nearly so (free planes, close timescales, signs) the anchors decide. Starts: the anchored
+        solution, the rest-only solution, and single sign flips of the fixed blocks.
+        """
+        k = T[ref].shape[0]
+        Mc = np.einsum("ia,tij,jb->tab", T[ref], Ms, T[ref])
+        b = za[ref]
+        for i in range(len(T)):
+            if i == ref:
+                continue
+            Lc = np.einsum("ia,tij,jb->tab", T[i], stats[i][0], T[i])
+            # matched filter (anchor_rank time courses) on both responses, as for the sign decisions
+            P = self._anchor_time_basis(za[i], za[ref]) if self.anchor_rank else np.eye(len(b))
+            a, bf = P @ za[i], P @ b
+            # noise variance of one entry of (a - b): per-event spread / n_events of both sessions
+            parts = [float(np.mean(np.var(np.einsum("st,etk->esk", P, e), axis=0, ddof=1)) / e.shape[0])
+                     for e in (zev[i], zev[ref]) if e is not None and e.shape[0] > 1]
+            s2 = sum(parts) * (2 / len(parts)) if parts else float(np.mean((a - bf) ** 2))
+            anchor = (a, bf, max(s2, 1e-12))
+            # signs are discrete: start from the anchored frame and from the rest-only frame with every
+            # sign pattern (k <= 8), then descend
+            Q_rest = T[i].T @ T_rest[i]
+            starts = [np.eye(k)]
+            if k <= 8:
+                for bits in range(2 ** k):
+                    starts.append(Q_rest * np.array([-1.0 if bits >> j & 1 else 1.0 for j in range(k)]))
+            else:
+                starts.append(Q_rest)
+            scored = sorted((_joint_cost_grad(Q, Lc, Mc, w, anchor)[0], j) for j, Q in enumerate(starts))
+            best, fbest = None, np.inf
+            for _, j in scored[:3]:
+                Q, f = _refine(starts[j], Lc, Mc, w, anchor=anchor)
+                if f < fbest:
+                    best, fbest = Q, f
+            ang = float(np.degrees(np.arccos(np.clip((np.trace(best) - (k - 2)) / 2, -1, 1)))) \
+                if np.linalg.det(best) > 0 else float("nan")
+            T[i] = T[i] @ best
+            reports[i]["notes"].append(
+                f"joint rest+anchor refinement moved the frame by {np.linalg.norm(best - np.eye(k)):.2f} "
+                f"(Frobenius; det {np.linalg.det(best):+.0f})")
+            reports[i]["joint_shift"] = float(np.linalg.norm(best - np.eye(k)))
 
     def _anchor_time_basis(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Projector (time x time) on the top ``anchor_rank`` time courses of both sessions' responses."""
