@@ -14,7 +14,12 @@ passed as (events, time, channels) with ``anchor_baseline`` = the 25 pre-onset b
 baseline subtraction (the anchor block runs at a higher arousal than rest, and that offset, not the
 evoked response, set the signs in the previous method). Counts are square-root transformed
 (``input_transform="sqrt"``) before factor analysis; signs are decided on the anchor responses
-projected onto their top ``anchor_rank`` = 2 time courses (a matched filter). The "previous" row is
+projected onto their top ``anchor_rank`` = 2 time courses (a matched filter). ``anchor_mode="joint"``
+rows: afterwards each frame is refined on rest statistics and anchors together (noise-weighted,
+multi-start over sign patterns), so anchors also settle weakly identified directions. PairedCCA (the
+reference, which needs paired task data): task trials binned into 8 target directions, sqrt counts
+averaged per direction time-locked to trial start (2 s), concatenated; PCA + CCA on those; it is then
+evaluated on the same task period (as in Gallego et al. 2020, where single trials are decoded). The "previous" row is
 the method before these changes (raw counts, first 8 anchors as raw snippets, all units, k = 6).
 Nothing reads ``gw.demo.truth`` to fit (truth only supplies the table headers). Decoder: ridge
 (alpha=1) on the k aligned latents, trained on day 0 task and frozen; within-day: retrained, 5
@@ -36,7 +41,7 @@ sys.path.insert(0, str(HERE.parent))
 from _record import record  # noqa: E402
 
 import glue_widgets as gw  # noqa: E402
-from glue_widgets.align import RestAligner, frozen_decoder_transfer  # noqa: E402
+from glue_widgets.align import PairedCCA, RestAligner, frozen_decoder_transfer  # noqa: E402
 from glue_widgets.align.base import SessionReducer  # noqa: E402
 
 K_ALL, K_V1, N_ANCHOR = 6, 5, 8
@@ -62,7 +67,18 @@ def load(uri: str) -> dict:
     L = min(len(v) for v in snips)
     Lr = min(len(v) for v in raw)
     v1 = np.asarray(x_rest.coords["region"].values) == "V1"
-    return {"v1": v1, "rest": x_rest, "task": x_task.values, "beh": beh, "anchors": np.stack([v[:L] for v in snips]),
+    # condition averages for PairedCCA (Gallego et al. 2020): trials binned into 8 target directions,
+    # sqrt counts averaged time-locked to trial start (2 s = 50 bins), conditions concatenated
+    tr = ep[ep["target_angle"].notna()] if "target_angle" in ep else ep.iloc[:0]
+    xt = np.sqrt(x_task.values)
+    tt = x_task["time"].values
+    sector = (np.asarray(tr["target_angle"], float) % (2 * np.pi) // (np.pi / 4)).astype(int)
+    cond = []
+    for c in range(8):
+        segs = [xt[j:j + 50] for j in np.searchsorted(tt, tr["start"].values[sector == c]) if j + 50 <= len(xt)]
+        cond.append(np.mean(segs, axis=0))
+    cond_avg = np.concatenate(cond)
+    return {"v1": v1, "cond": cond_avg, "rest": x_rest, "task": x_task.values, "beh": beh, "anchors": np.stack([v[:L] for v in snips]),
             "anchors_raw": np.stack([v[:Lr] for v in raw]),
             "turnover": s.metadata.get("turnover") if hasattr(s, "metadata") else None}
 
@@ -81,6 +97,10 @@ def _rows(days: list[dict], sel: str, k: int) -> dict:
         reds = [SessionReducer(k, method="fa").fit(np.sqrt(pick(d, "rest")), index=i) for i, d in enumerate(days)]
         zs = [r.transform(np.sqrt(pick(d, "task"))) for r, d in zip(reds, days)]
         out["no alignment (own FA per day)"] = frozen_decoder_transfer(zs[0], beh[0], zs, beh)
+        cca = PairedCCA(k).fit([pick(d, "cond") for d in days])
+        zs = [cca.transform(np.sqrt(pick(d, "task")), session=i) for i, d in enumerate(days)]
+        out["PairedCCA (Gallego 2020; 8-direction condition averages of the task)"] = frozen_decoder_transfer(
+            zs[0], beh[0], zs, beh)
         kw = {"input_transform": "sqrt", "anchor_baseline": NB, "anchor_rank": ANCHOR_RANK}
         al = RestAligner(k, **kw).fit([pick(d, "rest") for d in days])
         zs = [al.transform(pick(d, "task"), session=i) for i, d in enumerate(days)]
@@ -88,6 +108,11 @@ def _rows(days: list[dict], sel: str, k: int) -> dict:
         ala = RestAligner(k, **kw).fit([pick(d, "rest") for d in days], anchors=[pick(d, "anchors") for d in days])
         zs = [ala.transform(pick(d, "task"), session=i) for i, d in enumerate(days)]
         out[f"RestAligner, rest + {N_ANCHOR} anchors"] = frozen_decoder_transfer(zs[0], beh[0], zs, beh)
+        alj = RestAligner(k, anchor_mode="joint", **kw).fit([pick(d, "rest") for d in days],
+                                                           anchors=[pick(d, "anchors") for d in days])
+        zs = [alj.transform(pick(d, "task"), session=i) for i, d in enumerate(days)]
+        out[f"RestAligner, rest + {N_ANCHOR} anchors, anchor_mode='joint'"] = frozen_decoder_transfer(
+            zs[0], beh[0], zs, beh)
     return out, ala
 
 
