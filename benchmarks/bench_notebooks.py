@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,10 +26,23 @@ PEAK_CELL = (
 )
 
 
+def _kernel_manager(tag: str):
+    """A kernel talking over IPC sockets, not TCP: on a machine where many processes start kernels at once, the
+    TCP port chosen for a kernel can be taken by another process before it binds, and the client then waits
+    forever for a reply that went elsewhere (seen here twice with an idle kernel and a waiting client)."""
+    from jupyter_client import KernelManager
+
+    km = KernelManager(kernel_name="python3")
+    km.transport = "ipc"
+    km.ip = os.path.join(tempfile.mkdtemp(prefix="glue-nb-"), tag)
+    return km
+
+
 def run(path: Path) -> tuple[float, float]:
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(PEAK_CELL))
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(nb, km=_kernel_manager(path.stem[:2]), timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
     t0 = time.perf_counter()
     client.execute()
     wall = time.perf_counter() - t0
