@@ -39,9 +39,17 @@ WINDOWS = {"10 min": (30.0, 630.0), "10 s": (300.0, 310.0)}
 BLOCKS = (8192, 16384, 4096)  # RangeFile block sizes compared for NWB (the first is the default)
 
 
-def _pick_demo(demo_dir: Path) -> list[Path]:
+def _default_corpus() -> Path | None:
+    """The default-size demo corpus if it is built (the small one has runs shorter than the windows)."""
+    from glue_widgets.sources.demo import corpus_dir
+
+    d = corpus_dir("default")
+    return d if (d / "manifest.json").exists() else None
+
+
+def _pick_demo(demo_dir: Path | None) -> list[Path]:
     """Up to three demo NWB files of different labs (a built corpus only; nothing is built here)."""
-    if not demo_dir.is_dir():
+    if demo_dir is None or not demo_dir.is_dir():
         return []
     seen, out = set(), []
     for p in sorted(demo_dir.rglob("*.nwb")):
@@ -196,7 +204,7 @@ def main() -> None:
         for rel in ("sub-01/eeg/sub-01_task-rest_eeg.edf", "sub-01/eeg/sub-01_task-arithmetic_eeg.vhdr"):
             rows += measure_eeg(f"openneuro://ds000001/{rel}", bids / rel, WINDOWS, tmp / "cache")
         # demo NWB files, only if a corpus was already built
-        demo_dir = Path(os.environ.get("GLUE_DEMO_DIR", Path.home() / ".cache" / "glue_widgets" / "demo"))
+        demo_dir = _default_corpus()
         demo_files = _pick_demo(demo_dir)
         if demo_files:
             dsrv = LocalServer([StaticFiles(demo_dir, prefix="/demo/")]).start()
@@ -207,10 +215,8 @@ def main() -> None:
             finally:
                 dsrv.stop()
         # demo BIDS EEG/iEEG runs (EDF), served as an OpenNeuro dataset, if the corpus is built
-        demo_bids = demo_dir / "v1-default" / "bids"
-        if not demo_bids.is_dir():
-            demo_bids = next((p for p in demo_dir.glob("*/bids") if p.is_dir()), demo_bids)
-        if demo_bids.is_dir():
+        demo_bids = demo_dir / "bids" if demo_dir is not None else None
+        if demo_bids is not None and demo_bids.is_dir():
             droot = tmp / "demo-s3"
             droot.mkdir()
             (droot / "ds000002").symlink_to(demo_bids, target_is_directory=True)

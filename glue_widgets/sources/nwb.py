@@ -123,6 +123,18 @@ def open_nwb(source: str | os.PathLike | BinaryIO, *, uri: str | None = None, bi
         raise
 
 
+def _without_chunk_cache(group: h5py.Group, name: str) -> h5py.Dataset:
+    """``group[name]`` opened with HDF5's chunk cache off.
+
+    With the cache on, reading one element pulls its whole chunk into memory; over HTTP, reading the
+    first and last spike of every unit then moves every chunk of ``spike_times`` at open time. Without
+    it, HDF5 reads just the element's bytes.
+    """
+    dapl = h5py.h5p.create(h5py.h5p.DATASET_ACCESS)
+    dapl.set_chunk_cache(0, 0, 1.0)
+    return h5py.Dataset(h5py.h5d.open(group.id, name.encode(), dapl))
+
+
 class NWBSession(Session):
     """A lazily opened NWB file. Build it with :func:`open_nwb`.
 
@@ -320,7 +332,9 @@ class NWBSession(Session):
         return first, fs, duration, "irregular"
 
     def _describe_units(self, path: str, g: h5py.Group) -> dict:
-        st, idx = g["spike_times"], g["spike_times_index"]
+        # opened without HDF5's chunk cache (before any cached handle shares it): point reads below then
+        # move only their own bytes, not whole chunks
+        st, idx = _without_chunk_cache(g, "spike_times"), g["spike_times_index"]
         ends = np.asarray(idx[()], dtype=np.int64)
         ids = unit_ids(g)
         if ends.shape[0] != len(ids):
@@ -344,6 +358,8 @@ class NWBSession(Session):
         firsts = lasts = np.zeros(0)
         if not nonempty.any():
             pass
+        elif has_obs:
+            pass  # the file states when units were observed: no need to touch spike_times at open
         elif st.id.get_storage_size() <= _WHOLE_READ_BYTES:
             # small: read it all once (one request) and keep it for spike_times()
             allt = np.asarray(st[()], dtype=np.float64)
