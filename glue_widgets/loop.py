@@ -174,9 +174,12 @@ def variance_partition(y: Any, blocks: dict[str, Any], n_permutations: int = 500
     if not mats:
         return pd.DataFrame(columns=["unique", "alone", "n_columns", "p_value"])
     names = list(mats)
-    full_X = lambda skip=None, repl=None: np.concatenate(  # noqa: E731
-        [repl if (k == skip and repl is not None) else mats[k] for k in names if not (k == skip and repl is None)],
-        axis=1)
+
+    def full_X(skip: str | None = None, repl: np.ndarray | None = None) -> np.ndarray:
+        parts = [repl if (k == skip and repl is not None) else mats[k]
+                 for k in names if not (k == skip and repl is None)]
+        # one block left out of one: the reduced model is the intercept alone
+        return np.concatenate(parts, axis=1) if parts else np.zeros((len(y), 0))
     full = _r2(y, full_X())
     rng = np.random.default_rng(seed)
     rows = {}

@@ -64,3 +64,16 @@ def test_variance_partition_and_errors():
     assert vp.loc["lab", "p_value"] < 0.05 and vp.loc["noise", "p_value"] > 0.01
     with pytest.raises(InvalidInputError):
         CouplingLoop(max_iter=-1).run([np.random.rand(500, 10), np.random.rand(500, 10)])
+
+
+def test_variance_partition_with_a_single_block():
+    # one varying confound (e.g. one lab and one species in the data): its unique share is the whole fit
+    import numpy as np
+
+    from glue_widgets.loop import variance_partition
+
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(30)
+    vp = variance_partition(2 * a + 0.1 * rng.standard_normal(30), {"arousal": a}, n_permutations=50)
+    assert list(vp.index) == ["arousal"]
+    assert vp.loc["arousal", "unique"] > 0.9 and vp.loc["arousal", "p_value"] < 0.05
