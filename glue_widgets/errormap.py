@@ -28,7 +28,7 @@ from .errors import InvalidInputError
 from .model.validation import as_time_by_channel, check_positive_int
 
 __all__ = ["error_map", "reduce_fragment", "canonical_frame", "align_latents", "map_from_latents",
-           "cluster_map", "classical_mds", "dissimilarity"]
+           "cluster_map", "ci_clusters", "ci_excess", "classical_mds", "dissimilarity"]
 
 
 # ------------------------------------------------------------------ stage 1: per fragment (one task each)
@@ -257,15 +257,74 @@ def cluster_map(D: np.ndarray, n_clusters: int | None = None, max_clusters: int 
                  "silhouette_by_k": scores, "method": "average linkage, k by silhouette"}
 
 
+def ci_excess(E: np.ndarray, halfwidth: np.ndarray) -> np.ndarray:
+    """Cross-prediction excess error in units of the target's own bootstrap uncertainty.
+
+    ``X[s, t] = (E[s, t] - E[t, t]) / halfwidth[t]`` with ``halfwidth`` the 95 % CI half-width of each
+    target's own held-out error (``1.96 x`` its bootstrap SD): below 1, source ``s`` predicts target
+    ``t`` within the uncertainty of ``t``'s own error (s can stand in for t).
+    Dividing by each target's own uncertainty puts targets of different modality / predictability on
+    one scale (a calcium target's small own error and a spiking target's large one no longer dominate).
+    Returns the symmetrized (mean of X and X.T), non-negative, zero-diagonal matrix.
+    """
+    E = np.asarray(E, float)
+    own = np.diag(E)
+    half = np.asarray(halfwidth, float)
+    half = np.where(np.isfinite(half) & (half > 0), half, np.nan)
+    X = (E - own[None, :]) / half[None, :]
+    X = (X + X.T) / 2
+    X = np.nan_to_num(X, nan=np.nanmax(X) if np.isfinite(X).any() else 1.0)
+    np.fill_diagonal(X, 0.0)
+    return np.clip(X, 0.0, None)
+
+
+def ci_clusters(E: np.ndarray, halfwidth: np.ndarray, threshold: float = 1.0) -> tuple[np.ndarray, dict]:
+    """Average-linkage clusters of :func:`ci_excess`, cut where merging costs more than the bootstrap CI.
+
+    Two groups merge while their mean cross-prediction excess error is within ``threshold`` times the
+    targets' own-error CI half-width (95 % upper bound); the number of clusters follows from the data's
+    own uncertainty rather than from a score that favours few large clusters, and a fragment that no
+    other fragment predicts within its CI stays a singleton.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    X = ci_excess(E, halfwidth)
+    n = X.shape[0]
+    if n < 2:
+        lab = np.zeros(n, int)
+    else:
+        Z = linkage(squareform(X, checks=False), method="average")
+        lab = fcluster(Z, t=float(threshold), criterion="distance") - 1
+    lab = _relabel(lab)
+    return lab, {"n_clusters": int(len(set(lab))), "threshold": float(threshold),
+                 "method": "average linkage on the cross-prediction excess error over the target's own, in "
+                           "units of its 95 % CI half-width (1.96 bootstrap SD; symmetrized); cut at "
+                           f"{float(threshold):g} (merge while within the own-error 95 % CI)"}
+
+
+def _relabel(lab: np.ndarray) -> np.ndarray:
+    """Cluster ids 0, 1, ... in order of first appearance (deterministic)."""
+    _, first, inv = np.unique(lab, return_index=True, return_inverse=True)
+    order = np.argsort(np.argsort(first))
+    return order[inv].astype(int)
+
+
 def map_from_latents(names: Sequence[str], data: Sequence[np.ndarray], *, paired: bool = False,
                      model: Any = "ridge", alpha: float = 1.0, cv: int = 5, horizon: int = 5,
                      n_boot: int = 200, units_per_fold: int = 4, n_clusters: int | None = None,
                      weights: Sequence[np.ndarray] | None = None, scheduler: Any = None, progress: Any = None,
-                     seed: int = 0, meta: dict | None = None, extra_attrs: dict | None = None) -> xr.DataArray:
+                     seed: int = 0, meta: dict | None = None, extra_attrs: dict | None = None,
+                     clustering: str = "auto", ci_threshold: float = 1.0) -> xr.DataArray:
     """Error map of fragments already loaded (paired) or reduced and aligned (unpaired).
 
     ``weights`` (optional, one per fragment) weight the source model's training samples.
+    ``clustering``: "ci" (:func:`ci_clusters`, needs bootstrap CIs and own errors), "silhouette"
+    (:func:`cluster_map`), or "auto" (= "ci" for unpaired maps with ``n_boot > 0``, else "silhouette").
+    A given ``n_clusters`` always uses the silhouette route with that k.
     """
+    if clustering not in ("auto", "ci", "silhouette"):
+        raise InvalidInputError(f"clustering={clustering!r}: use 'auto', 'ci' or 'silhouette'.")
     import dask
 
     n = len(data)
@@ -298,7 +357,16 @@ def map_from_latents(names: Sequence[str], data: Sequence[np.ndarray], *, paired
         boot[:, np.arange(n), np.arange(n)] = 0.0
     lo, hi = np.nanquantile(boot, [0.025, 0.975], axis=0) if n_boot else (np.full_like(E, np.nan),) * 2
     D = dissimilarity(E, relative=not paired)
-    labels, cinfo = cluster_map(D, n_clusters)
+    rule = ("ci" if (not paired and n_boot > 0) else "silhouette") if clustering == "auto" else clustering
+    if rule == "ci" and (paired or n_boot == 0):
+        raise InvalidInputError("clustering='ci' needs an unpaired map (own errors on the diagonal) and n_boot > 0.")
+    if n_clusters is not None or rule == "silhouette":
+        labels, cinfo = cluster_map(D, n_clusters)
+    else:
+        # normal-approximation half-width: steadier than percentile bounds when n_boot is small
+        half = 1.96 * np.nanstd(boot[:, np.arange(n), np.arange(n)], axis=0)
+        labels, cinfo = ci_clusters(E, half, ci_threshold)
+        cinfo["own_ci_halfwidth"] = [float(v) for v in half]
     xy = classical_mds(D, 2)
     Eoff = E.copy()
     np.fill_diagonal(Eoff, np.inf)
@@ -341,6 +409,8 @@ def error_map(
     aligner: Any = "auto",
     alpha: float = 1.0,
     n_clusters: int | None = None,
+    clustering: str = "auto",
+    ci_threshold: float = 1.0,
     progress: Any = None,
     seed: int = 0,
     opener: Callable | None = None,
@@ -374,7 +444,16 @@ def error_map(
     aligner : "auto", "rest", "canonical", "none" or an aligner object
         How unpaired latents are put into one frame (see :func:`align_latents`).
     n_clusters : int, optional
-        Number of clusters (default: best silhouette).
+        Number of clusters (average linkage cut at k; default: chosen by ``clustering``).
+    clustering : "auto", "ci" or "silhouette"
+        How the number of clusters is chosen. "ci" (default for unpaired maps with a bootstrap): average
+        linkage on the excess cross-prediction error over the target's own error in units of its
+        bootstrap CI half-width, cut at ``ci_threshold`` (a group merges while its members predict each
+        other within their own-error CI; singletons allowed; see :func:`ci_clusters`). "silhouette":
+        average linkage on the relative dissimilarity, k by best silhouette (the rule before; also used
+        for paired maps and when ``n_boot=0``).
+    ci_threshold : float
+        Cut of the "ci" rule, in CI half-widths.
     progress : None, True or callable(done, total, desc)
 
     Returns
@@ -414,7 +493,8 @@ def error_map(
                       "load+reduce")
         data, aligner_used = align_latents(lat, aligner, n_components)
     return map_from_latents(names, data, paired=paired, model=model, alpha=alpha, cv=cv, horizon=horizon,
-                            n_boot=n_boot, n_clusters=n_clusters, scheduler=scheduler, progress=progress,
+                            n_boot=n_boot, n_clusters=n_clusters, clustering=clustering,
+                            ci_threshold=ci_threshold, scheduler=scheduler, progress=progress,
                             seed=seed, meta={f.name: dict(f.meta) for f in frags},
                             extra_attrs={"aligner": aligner_used, "n_components": None if paired else n_components})
 

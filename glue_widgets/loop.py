@@ -228,6 +228,8 @@ class CouplingLoop:
         Meta keys for failure attribution; "arousal" takes every numeric ``arousal*`` field.
     scheduler, progress
         As in :func:`glue_widgets.error_map`.
+    clustering : "auto", "ci" or "silhouette"
+        How each map is clustered (see :func:`glue_widgets.error_map`).
 
     Examples
     --------
@@ -242,7 +244,7 @@ class CouplingLoop:
                  holdout: str = "subject", groups: Sequence[str] = ("day", "subject", "lab", "condition", "species"),
                  confounds: Sequence[str] = ("arousal", "lab", "apparatus", "species"),
                  n_permutations: int = 500, scheduler: Any = None, progress: Any = None, seed: int = 0,
-                 opener: Callable | None = None) -> None:
+                 opener: Callable | None = None, clustering: str = "auto") -> None:
         self.n_components = n_components
         self.aligner = aligner
         self.model = model
@@ -260,6 +262,7 @@ class CouplingLoop:
         self.progress = progress
         self.seed = seed
         self.opener = opener
+        self.clustering = clustering
 
     # -------------------------------------------------------------- pieces
     def _align(self, latents: list[np.ndarray], clusters: np.ndarray, refs: dict[int, int]):
@@ -354,6 +357,7 @@ class CouplingLoop:
             Z, aligner_used = self._align(latents, clusters, refs)
             E = map_from_latents(names, Z, model=self.model, alpha=self.alpha, cv=self.cv, horizon=self.horizon,
                                  n_boot=self.n_boot, scheduler=self.scheduler, progress=self.progress, seed=self.seed,
+                                 clustering=self.clustering,
                                  meta={f.name: dict(f.meta) for f in frags},
                                  extra_attrs={"aligner": aligner_used, "iteration": it, "n_components": k})
             held = self._heldout(Z, clusters, weights, gvals)

@@ -158,3 +158,44 @@ def test_translators_from_gw_translate():
     for model in ("rrr", translate.Translator("ridge")):
         E = error_map(frags, paired=True, n_boot=0, model=model)
         np.testing.assert_allclose(E.values, ridge.values, atol=0.02)
+
+
+def test_ci_rule_keeps_singletons_and_subgroups_under_a_modality_gap():
+    """Silhouette picks the coarse modality split; the bootstrap-CI cut finds the generators.
+
+    Simulation: 4 sessions of generator "slow" seen through a calcium-like indicator (exponential
+    smoothing, tau = 1 s, which makes them far from everything else), 2 sessions of "fast", and a
+    single "rotation" session (a generator with one fragment, as in the demo corpus).
+    """
+    from scipy.signal import lfilter
+
+    from glue_widgets.errormap import ci_clusters, ci_excess
+
+    data, truth = simulate_sessions(subjects=2, days=2, duration_s=180.0, n_neurons=30, seed=5)
+    sub, count = {}, {}
+    decay = np.exp(-1 / 20.0)
+    for name, x in data.items():
+        g = truth[name]["generator"]
+        if g == "slow":
+            sub[name] = x.copy(data=lfilter([1 - decay], [1, -decay], x.values, axis=0))
+        elif count.get(g, 0) < {"fast": 2, "rotation": 1}[g]:
+            sub[name] = x
+        count[g] = count.get(g, 0) + 1
+    gen = [truth[n]["generator"] for n in sub]
+    assert sorted(gen.count(g) for g in set(gen)) == [1, 2, 4]
+    E = error_map(sub, n_boot=100, aligner="canonical")
+    assert E.attrs["clustering"]["method"].startswith("average linkage on the cross-prediction excess")
+    assert adjusted_rand(gen, E.source_cluster.values) == 1.0
+    assert E.attrs["clustering"]["n_clusters"] == 3
+    old = error_map(sub, n_boot=100, aligner="canonical", clustering="silhouette")
+    assert old.attrs["clustering"]["n_clusters"] == 2  # the modality gap dominates the silhouette
+    # the rule itself: within-generator excess below one CI half-width, across generators above
+    half = np.asarray(E.attrs["clustering"]["own_ci_halfwidth"])
+    X = ci_excess(E.values, half)
+    same = np.equal.outer(gen, gen) & ~np.eye(len(gen), dtype=bool)
+    assert X[same].max() < 1.0 < X[~np.equal.outer(gen, gen)].min()
+    lab, info = ci_clusters(E.values, half, threshold=1.0)
+    np.testing.assert_array_equal(lab, E.source_cluster.values)
+    assert lab[0] == 0 and info["n_clusters"] == 3
+    with pytest.raises(InvalidInputError, match="clustering"):
+        error_map(sub, n_boot=0, aligner="canonical", clustering="ci")
