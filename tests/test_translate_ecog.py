@@ -86,3 +86,74 @@ def test_dataarray_io_and_errors(geometry):
         forward_baseline(ecog, ecog_pos[:5], eeg_pos, names, n_sources=50)
     with pytest.raises(InvalidInputError):
         physics_operator(np.full((3, 3), np.nan), eeg_pos)
+
+
+# ---------------------------------------------------------------- transfer to a new subject (new grid)
+def _grid(az0, el0=10.0, r=0.072, side=-1.0):
+    r0 = np.array([0.0, 0.0, 0.04])
+    out = []
+    for i in range(4):
+        for j in range(6):
+            el, az = np.deg2rad(el0 + 8 * i), np.deg2rad(az0 + 8 * j)
+            out.append(r0 + r * np.array([side * np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)]))
+    return np.array(out)
+
+
+@pytest.fixture(scope="module")
+def subjects(geometry):
+    """Three subjects, same head and sources, grids in different places; sources from a separate
+    (150-dipole) shell so that the model's 400-dipole shell does not contain them."""
+    from scipy.signal import lfilter
+
+    names, eeg_pos, _, _ = geometry
+    grids = [_grid(-30.0), _grid(-18.0, 14.0), _grid(-24.0, 6.0)]
+    truth = physics_operator(grids[0], eeg_pos, names, n_sources=150, source_radius=0.72)
+    near = np.argsort(np.linalg.norm(truth["src_pos"][:, None] - grids[0].mean(0), axis=-1)[:, 0])[:6]
+    far = np.random.default_rng(7).choice(np.setdiff1d(np.arange(len(truth["src_pos"])), near), 4, replace=False)
+    idx = np.r_[near, far]
+    from glue_widgets.translate.ecog_eeg import _ecog_leadfield, SIGMA_BRAIN
+
+    mix = np.random.default_rng(5).standard_normal((3, len(idx)))  # shared latent → source coupling
+    out = []
+    for k, g in enumerate(grids):
+        rng = np.random.default_rng(10 + k)
+        z = lfilter([1], [1, -0.95], rng.standard_normal((4000, 3)), axis=0)
+        S = (z @ mix + 0.5 * lfilter([1], [1, -0.9], rng.standard_normal((4000, len(idx))), axis=0)) * 1e-8
+        eeg = S @ truth["G_eeg"][:, idx].T
+        ecog = S @ _ecog_leadfield(g, truth["src_pos"][idx], truth["src_ori"][idx], SIGMA_BRAIN).T
+        eeg += 0.1 * eeg.std() * rng.standard_normal(eeg.shape)
+        ecog += 0.05 * ecog.std() * rng.standard_normal(ecog.shape)
+        out.append((ecog, eeg, g))
+    return names, eeg_pos, out
+
+
+def test_source_space_mapping_transfers_to_a_new_grid(subjects):
+    from glue_widgets.translate.ecog_eeg import SourceSpaceEcogToEeg
+
+    names, eeg_pos, subs = subjects
+    m = SourceSpaceEcogToEeg(n_sources=200).fit(subs[:2], eeg_pos, names)
+    assert m.cv_["scheme"] == "leave-one-subject-out" and m.alpha_ in m.cv_scores_
+    ecog, eeg, pos = subs[2]
+    r2_new = _r2(eeg, m.predict(ecog, pos))
+    phys = physics_operator(pos, eeg_pos, names, n_sources=200)
+    r2_phys = _r2(eeg, ecog @ phys["M"])
+    # a channel-to-channel regression trained on the other grids, applied to the new grid's channels
+    r2_chan = EcogToEeg().fit(np.vstack([s[0] for s in subs[:2]]), np.vstack([s[1] for s in subs[:2]])).score(ecog, eeg)
+    assert r2_new > 0.3 and r2_new > r2_phys + 0.1 and r2_new > r2_chan, (r2_new, r2_phys, r2_chan)
+
+
+def test_source_space_mapping_errors(subjects):
+    from glue_widgets.translate.ecog_eeg import SourceSpaceEcogToEeg
+
+    names, eeg_pos, subs = subjects
+    ecog, eeg, pos = subs[0]
+    with pytest.raises(InvalidInputError, match="not fitted"):
+        SourceSpaceEcogToEeg().predict(ecog, pos)
+    with pytest.raises(InvalidInputError, match="partner"):
+        SourceSpaceEcogToEeg(mirror=True).fit([subs[0]], eeg_pos, [f"E{i}" for i in range(len(names))])
+    with pytest.raises(InvalidInputError, match="paired"):
+        SourceSpaceEcogToEeg(n_sources=50).fit([(ecog[:100], eeg, pos)], eeg_pos, names)
+    m = SourceSpaceEcogToEeg(n_sources=50, mirror=True).fit([subs[0]], eeg_pos, names)  # one subject: blocked CV
+    assert m.cv_["scheme"].startswith("blocked") and m.predict(ecog, pos).shape == eeg.shape
+    with pytest.raises(InvalidInputError, match="positions"):
+        m.predict(ecog, pos[:5])
