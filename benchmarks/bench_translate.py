@@ -3,12 +3,14 @@
 1. Reduced-rank regression (Semedo et al. 2019), rank by blocked 5-fold CV (smallest rank within 1 SE
    of the best), source → target area spike counts (√counts) in the rest segment, compared with the
    demo's true communication rank (truth read for evaluation only).
-2. ECoG → EEG for the 3 human subjects: learned ridge (α by blocked 5-fold CV) trained on the
-   subject's rest run, tested on its checkerboard run; the same learned mapping trained on the OTHER
-   two subjects (leave-one-subject-out); the physics baseline (minimum-norm inverse of ECoG on a generic
-   400-dipole cortical shell, MNE 3-shell sphere forward to EEG; needs only electrode positions — the
-   ECoG grid positions are the apparatus geometry, which the BIDS files do not carry, taken from the
-   demo's montage); and, for reference, the same inverse/forward with the TRUE leadfields (oracle).
+2. ECoG → EEG for the 3 human subjects: learned channel-to-channel ridge (α by blocked 5-fold CV)
+   trained on the subject's rest run, tested on its checkerboard run; the same trained on the OTHER two
+   subjects (leave-one-subject-out); the physics baseline (minimum-norm inverse of ECoG on a generic
+   400-dipole cortical shell, MNE 3-shell sphere forward to EEG; needs only the electrode positions of
+   the BIDS electrodes.tsv), raw and with one least-squares gain fitted on the training subjects; the
+   transferable SourceSpaceEcogToEeg (per-subject minimum-norm onto the shared shell, ridge shared
+   across subjects, α by leave-one-training-subject-out), trained on the other two subjects; and, for
+   reference, the inverse/forward with the TRUE leadfields (oracle, evaluation only).
 3. Transfer table: V1 → V2 translator (rrr) trained on one day of mouse m01, tested on the others
    (units present on all days only).
 """
@@ -79,41 +81,63 @@ def rank_section():
     return pd.DataFrame(rows)
 
 
+def _positions(session, names) -> np.ndarray:
+    """Contact positions (m, head frame) from the BIDS *_electrodes.tsv, in the order of ``names``."""
+    el = {str(e["name"]): e for e in session.metadata.get("electrodes") or []}
+    return np.array([[float(el[n][k]) for k in ("x", "y", "z")] for n in names])
+
+
 def ecog_section():
     import pandas as pd
 
     from glue_widgets.sources.demo.forward import leadfields
+    from glue_widgets.translate.ecog_eeg import SourceSpaceEcogToEeg
 
     subs = {"01": "left", "02": "right", "03": "left"}
     cache = Path(os.environ.get("GLUE_CACHE_DIR", Path.home() / ".cache" / "glue_widgets")) / "demo"
-    lf = leadfields(list(subs.items()), cache_dir=str(cache))  # electrode geometry (apparatus)
-    data = {}
+    lf = leadfields(list(subs.items()), cache_dir=str(cache))  # TRUE leadfields: the oracle reference only
+    data, pos = {}, {}
     for s in subs:
         for task in ("rest", "checkerboard"):
-            x = gw.open(f"demo://delta/sub-{s}/{task}/ieeg").read("ecog")
-            y = gw.open(f"demo://delta/sub-{s}/{task}/eeg").read("eeg")
+            si, se = gw.open(f"demo://delta/sub-{s}/{task}/ieeg"), gw.open(f"demo://delta/sub-{s}/{task}/eeg")
+            x, y = si.read("ecog"), se.read("eeg")
             data[s, task] = (x, y)
-    rows = []
+        # geometry a real user has: the BIDS electrodes.tsv of the iEEG and EEG runs
+        ecog_names = [str(c) for c in x.channel.values]
+        eeg_names = [str(c) for c in y.channel.values]
+        pos[s] = (_positions(si, ecog_names), _positions(se, eeg_names), eeg_names)
+    ops = {s: physics_operator(*pos[s]) for s in subs}
+    A = lambda d: np.asarray(d, float)  # noqa: E731
+    rows, settings = [], {}
     for s in subs:
         Xt, Yt = data[s, "checkerboard"]
-        xt, yt = np.asarray(Xt), np.asarray(Yt)
+        xt, yt = A(Xt), A(Yt)
+        others = [o for o in subs if o != s]
         res = {}
         m = EcogToEeg().fit(*data[s, "rest"])
-        res["learned (same subject, rest → checkerboard run)"] = (m.predict(xt), m.coverage(xt, yt, 0.9))
-        others = [o for o in subs if o != s]
-        Xo = np.vstack([np.asarray(data[o, "rest"][0]) for o in others])
-        Yo = np.vstack([np.asarray(data[o, "rest"][1]) for o in others])
-        mo = EcogToEeg().fit(Xo, Yo)
-        res["learned (other subjects, held-out subject)"] = (mo.predict(xt), mo.coverage(xt, yt, 0.9))
+        res["learned-channel (same subject, rest → checkerboard run)"] = (m.predict(xt), m.coverage(xt, yt, 0.9))
+        mo = EcogToEeg().fit(np.vstack([A(data[o, "rest"][0]) for o in others]),
+                             np.vstack([A(data[o, "rest"][1]) for o in others]))
+        res["learned-channel (old; other subjects, held-out subject)"] = (mo.predict(xt), mo.coverage(xt, yt, 0.9))
         same = [o for o in others if subs[o] == subs[s]]  # grid on the same hemisphere (electrode metadata)
         if same:
-            ms = EcogToEeg().fit(np.vstack([np.asarray(data[o, "rest"][0]) for o in same]),
-                                 np.vstack([np.asarray(data[o, "rest"][1]) for o in same]))
-            res["learned (other subjects with the grid on the same hemisphere, held-out subject)"] = (
+            ms = EcogToEeg().fit(np.vstack([A(data[o, "rest"][0]) for o in same]),
+                                 np.vstack([A(data[o, "rest"][1]) for o in same]))
+            res["learned-channel (other subjects with the grid on the same hemisphere, held-out subject)"] = (
                 ms.predict(xt), ms.coverage(xt, yt, 0.9))
-        t0 = time.process_time()
-        op = physics_operator(lf[s]["ieeg_pos"], lf[s]["eeg_pos"], lf[s]["eeg_channels"])
-        res["physics baseline (MNE sphere, min-norm, generic shell)"] = (xt @ op["M"], float("nan"))
+        pt = xt @ ops[s]["M"]
+        res["physics (MNE sphere, min-norm, generic shell)"] = (pt, float("nan"))
+        # fairest physics: one least-squares amplitude scale, fitted on the TRAINING subjects' rest runs
+        P = [A(data[o, "rest"][0]) @ ops[o]["M"] for o in others]
+        scale = sum(float((p * A(data[o, "rest"][1])).sum()) for p, o in zip(P, others)) / sum(float((p * p).sum()) for p in P)
+        res["physics-scaled (1 LS gain from training subjects)"] = (scale * pt, float("nan"))
+        train = [(data[o, "rest"][0], data[o, "rest"][1], pos[o][0]) for o in others]
+        for mirror in (False, True):
+            mt = SourceSpaceEcogToEeg(mirror=mirror).fit(train, pos[s][1], pos[s][2])
+            name = "source-space learned (new; other subjects, held-out subject)" + (" + mirror copies" if mirror else "")
+            res[name] = (mt.predict(xt, pos[s][0]), float("nan"))
+            settings[f"sub-{s}{'/mirror' if mirror else ''}"] = dict(alpha=mt.alpha_, loso_cv_r2=mt.cv_["cv_r2_mean"])
+        settings[f"sub-{s}/physics_scale"] = scale
         Ge, Gg = lf[s]["ieeg"], lf[s]["eeg"]  # TRUE leadfields: evaluation reference only
         GGt = Ge @ Ge.T
         K = Ge.T @ np.linalg.inv(GGt + (1 / 9) * np.trace(GGt) / len(GGt) * np.eye(len(GGt)))
@@ -125,7 +149,7 @@ def ecog_section():
             rows.append(dict(subject=f"sub-{s}", method=name, r2_mean=float(np.nanmean(r2)),
                              r2_median=float(np.nanmedian(r2)), corr_mean=float(np.nanmean(corr)),
                              coverage_90=cov))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), settings
 
 
 def transfer_section():
@@ -187,7 +211,7 @@ def main() -> None:
     t0 = time.time()
     ranks = rank_section()
     print(ranks, flush=True)
-    ecog = ecog_section()
+    ecog, ecog_settings = ecog_section()
     print(ecog, flush=True)
     tt = transfer_section()
     print(tt, flush=True)
@@ -196,23 +220,41 @@ def main() -> None:
     import pandas as pd
 
     summ = ecog.pivot_table(index="method", values=["r2_mean", "corr_mean"], aggfunc="mean")
-    learned = ecog[ecog.method.str.startswith("learned (same")].set_index("subject")
-    loso = ecog[ecog.method.str.startswith("learned (other subjects, held")].set_index("subject")
-    base = ecog[ecog.method.str.startswith("physics")].set_index("subject")
-    hemi = ecog[ecog.method.str.contains("same hemisphere")].set_index("subject")
-    win = lambda a, col: int((a[col] > base.loc[a.index, col]).sum())  # noqa: E731
+    base = ecog[ecog.method.str.startswith("physics (")].set_index("subject")
+    scaled = ecog[ecog.method.str.startswith("physics-scaled")].set_index("subject")
+
+    def win(a, col):
+        return f"{int((a[col] > base.loc[a.index, col]).sum())}/{len(a)} vs physics, " \
+               f"{int((a[col] > scaled.loc[a.index, col]).sum())}/{len(a)} vs physics-scaled"
+
+    verdicts = []
+    for name in dict.fromkeys(ecog.method):
+        if name.startswith(("learned", "source-space")):
+            a = ecog[ecog.method == name].set_index("subject")
+            verdicts.append(f"- **{name}** beats: R² {win(a, 'r2_mean')}; correlation {win(a, 'corr_mean')}.")
+    sett = "; ".join(f"{k}: " + (f"{v:.2f}" if isinstance(v, float) else
+                                 f"α={v['alpha']:.3g}, LOSO-CV R² on training subjects {v['loso_cv_r2']:.3f}")
+                     for k, v in ecog_settings.items())
     md = [
         "### 1. Communication rank (reduced-rank regression, blocked 5-fold CV, 1-SE rule, √counts, rest segment)",
         "", md_table(ranks), "",
         f"Correct at 40-ms bins: {int(ranks[ranks.bin_ms == 40].correct.sum())}/{int((ranks.bin_ms == 40).sum())}; "
         f"at 100-ms bins: {int(ranks[ranks.bin_ms == 100].correct.sum())}/{int((ranks.bin_ms == 100).sum())}.", "",
-        "### 2. ECoG → EEG (32 ECoG → 32 EEG, 200 Hz, test = checkerboard run, 240 s; R² per EEG channel, mean)",
-        "", md_table(ecog), "", "Mean over subjects:", "", md_table(summ.reset_index()), "",
-        f"Learned (same subject, held-out run) beats the physics baseline on {win(learned, 'r2_mean')}/3 subjects "
-        f"in R² ({win(learned, 'corr_mean')}/3 in correlation); learned on the other subjects (held-out subject) "
-        f"on {win(loso, 'r2_mean')}/3 in R², {win(loso, 'corr_mean')}/3 in correlation; learned on the other "
-        f"subject(s) with the grid on the same hemisphere on {win(hemi, 'r2_mean')}/{len(hemi)} in R², "
-        f"{win(hemi, 'corr_mean')}/{len(hemi)} in correlation. "
+        "### 2. ECoG → EEG (32 ECoG → 32 EEG, 200 Hz broadband, no filter, lags 0; test = the held-out "
+        "subject's checkerboard run, 240 s; training = rest runs, 600 s each; R² and Pearson r per EEG channel, "
+        "mean over channels)", "",
+        "Leave-one-subject-out (LOSO): 'other subjects' = trained on the two other subjects' rest runs only. "
+        "Geometry = the BIDS electrodes.tsv positions (ECoG contacts, EEG cap), as a real user has them. "
+        "learned-channel = ridge ECoG channel → EEG channel (α by blocked 5-fold CV); physics = minimum-norm "
+        "inverse of the ECoG on a generic 400-dipole cortical shell + MNE 3-shell sphere forward to EEG "
+        "(λ² = 1/9); physics-scaled = physics × one least-squares gain fitted on the training subjects' rest "
+        "runs; source-space learned = `SourceSpaceEcogToEeg`: each subject's ECoG → minimum-norm estimate on the "
+        "same generic shell from its own contact positions, then one ridge (shell sources → EEG channels) "
+        "shared across subjects, α chosen by leave-one-training-subject-out CV; '+ mirror copies' also trains "
+        "on left-right mirrored training subjects. The oracle uses the demo's true leadfields (evaluation "
+        "reference, not a method).", "",
+        md_table(ecog), "", "Mean over subjects:", "", md_table(summ.reset_index()), "", *verdicts, "",
+        f"Chosen settings per held-out subject: {sett}.", "",
         "coverage_90 = fraction of held-out EEG samples inside the 90 % prediction interval (from out-of-fold "
         "CV residuals of the training run).", "",
         "### 3. Transfer across days (mouse m01, V1 → V2 rrr, √counts in 40-ms bins, rest segment; each pair on "
@@ -223,6 +265,7 @@ def main() -> None:
         md_table(cal), "", f"Total benchmark time {time.time() - t0:.0f} s.",
     ]
     record("translate", "\n".join(md), dict(ranks=ranks.to_dict("records"), ecog=ecog.to_dict("records"),
+                                            ecog_settings=ecog_settings,
                                             transfer=tt.to_dict("records"), calcium=cal.to_dict("records")))
 
 
