@@ -217,7 +217,6 @@ def main() -> None:
     print(tt, flush=True)
     cal = calcium_section()
     print(cal, flush=True)
-    import pandas as pd
 
     summ = ecog.pivot_table(index="method", values=["r2_mean", "corr_mean"], aggfunc="mean")
     base = ecog[ecog.method.str.startswith("physics (")].set_index("subject")

@@ -9,6 +9,12 @@ an MNE spherical head model (``mne.make_sphere_model`` fitted to the EEG electro
 the ECoG leadfield is the potential of a current dipole in an infinite homogeneous conductor (MNE's
 forward code has no subdural sensors); ECoG is mapped to sources by a minimum-norm inverse and the
 sources forward to EEG. It needs electrode positions, not training data.
+
+Transferable learned: :class:`SourceSpaceEcogToEeg` — for a subject never seen in training. Each
+subject's ECoG goes through the same minimum-norm inverse (from its own contact positions) onto the
+generic shell, which every subject shares; one ridge from those source estimates to the EEG channels
+is learned across the training subjects (α by leave-one-subject-out). A channel-to-channel
+:class:`EcogToEeg` cannot do this: a new grid's channels are other places on the cortex.
 """
 
 from __future__ import annotations
