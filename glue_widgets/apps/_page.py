@@ -67,15 +67,18 @@ def _sync_url(model) -> None:
     if loc is None:
         return
 
+    names = [n for n in ("source", "uri", "stream", "start", "window") if n in model.param]
+
     def update(*_):
-        q = build_query(source=model.source, session=model.uri, stream=model.stream,
-                        start=float(model.start), window=float(model.window))
+        vals = {"session" if n == "uri" else n: getattr(model, n) for n in names}
+        vals = {k: v for k, v in vals.items() if not isinstance(v, tuple)}  # ranges are not deep-linked
+        q = build_query(**vals)
         try:
             loc.search = q
         except Exception:  # location not yet attached: harmless
             pass
 
-    model.param.watch(update, ["source", "uri", "stream", "start", "window"])
+    model.param.watch(update, names)
 
 
 def page(title: str, view: Any, model: Any = None, notices: list[str] | None = None,

@@ -71,3 +71,51 @@ def test_deeplink_refused_visibly(page, toy_server, query, shot, wait_plot):
     wait_plot(page)
     assert page.get_by_text("refused").count() >= 1
     page.get_by_text("Link parameters refused").first.wait_for()
+
+
+def _run_and_wait(page, timeout_s: float = 240.0):
+    page.locator(".gw-run button, button.gw-run, .gw-run").first.click()
+    t0 = time.time()
+    while True:
+        if page.get_by_text("Settings:").count():
+            return
+        if page.get_by_text("failed").count() or time.time() - t0 > timeout_s:
+            raise AssertionError("the run did not finish with a result")
+        page.wait_for_timeout(500)
+
+
+@pytest.mark.parametrize("slug", ["alignment", "errormap", "baselines", "translation", "loop"])
+def test_analysis_dashboards_load_and_run(page, toy_server, shot, wait_plot, slug):
+    page.goto(f"{toy_server}/{slug}", wait_until="networkidle")
+    page.get_by_text("glue_widgets ·").first.wait_for()
+    shot(page, f"{slug}-initial")
+    if slug == "baselines":
+        page.locator("select").nth(1).select_option(TOY_URIS[0])
+    _run_and_wait(page)
+    page.locator(".gw-result canvas").first.wait_for(state="attached")
+    shot(page, f"{slug}-result")
+    assert page.external == []
+
+
+@pytest.mark.xfail(reason="a synthetic mouse drag of the noUiSlider handle does not reach the server yet; "
+                          "moving the window is covered headless in tests/test_apps_dashboards.py", strict=False)
+def test_rest_move_window(page, toy_server, shot, wait_plot):
+    page.goto(f"{toy_server}/rest", wait_until="networkidle")
+    wait_plot(page)
+    page.get_by_text("Detected (gw.extract_rest)").first.wait_for(timeout=240_000)
+    before = page.locator(".gw-plot").first.screenshot()
+    head_before = page.get_by_text("your window").first.inner_text()
+    # drag the left handle of the range slider to the right
+    handle = page.locator(".gw-window .noUi-handle").first
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 120, box["y"] + box["height"] / 2, steps=8)
+    page.mouse.up()
+    t0 = time.time()
+    while page.get_by_text("your window").first.inner_text() == head_before:
+        assert time.time() - t0 < 60, "moving the rest window did not update the page"
+        page.wait_for_timeout(300)
+    page.wait_for_timeout(1000)
+    assert page.locator(".gw-plot").first.screenshot() != before
+    shot(page, "rest-moved")
