@@ -11,7 +11,7 @@
   aligned latents predicts another fragment through its readout.
 """
 
-from .ecog_eeg import EcogToEeg, forward_baseline, physics_operator
+from .ecog_eeg import EcogToEeg, SourceSpaceEcogToEeg, forward_baseline, physics_operator
 from .reverse import INDICATORS, simulate_calcium
 from .rrr import ReducedRankRegression
 from .spikes import infer_spikes, load_spike_model
@@ -21,5 +21,5 @@ from .translator import Translator
 from .unpaired import LatentDynamicsTranslator, LatentVAR
 
 __all__ = ["infer_spikes", "load_spike_model", "SpikeModel", "simulate_calcium", "INDICATORS",
-           "Translator", "ReducedRankRegression", "transfer_table", "EcogToEeg", "forward_baseline",
+           "Translator", "ReducedRankRegression", "transfer_table", "EcogToEeg", "SourceSpaceEcogToEeg", "forward_baseline",
            "physics_operator", "LatentVAR", "LatentDynamicsTranslator"]
