@@ -26,7 +26,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import BadDataError, CorruptFileError, GlueError, NotFoundError, UnsupportedError
-from ..model import Session, StreamInfo, make_timeseries
+from ..model import Session, StreamInfo, check_timestamps, make_timeseries
 from ..model.spikes import bin_spikes
 from .nwb_h5 import SMALL_READ, as_str, guarded, lazy_searchsorted, read_scalar_str, region_rows, table_ids
 from .nwb_tables import read_intervals, unit_coords, unit_ids
@@ -492,15 +492,7 @@ class NWBSession(Session):
         ts = self._file()[info.path]["timestamps"]
         cached = self._cache.get(info.path + "#t")
         if cached is None and n <= SMALL_READ:
-            cached = np.asarray(ts[()], dtype=np.float64)
-            d = np.diff(cached)
-            if (d <= 0).any():
-                i = int(np.flatnonzero(d <= 0)[0])
-                raise BadDataError(
-                    f"timestamps of stream {info.name!r} ({info.path}) are not strictly increasing: "
-                    f"t[{i}]={cached[i]!r} is followed by t[{i + 1}]={cached[i + 1]!r}. Sort the samples "
-                    "or fix the clock in the file before reading."
-                )
+            cached = check_timestamps(ts[()], name=f"timestamps of stream {info.name!r} ({info.path})")
             self._cache[info.path + "#t"] = cached
         if cached is not None:
             i0, i1 = np.searchsorted(cached, [start, stop], side="left")
