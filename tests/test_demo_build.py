@@ -21,14 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    """The small corpus (same temporary cache as test_demo_corpus.py, so it is built once per run)."""
-    base = tmp_path_factory.getbasetemp() / "glue-demo-cache"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GLUE_CACHE_DIR", str(base))
-        mp.setenv("GLUE_DEMO_SIZE", "small")
-        mp.delenv("GLUE_DEMO_DIR", raising=False)
-        yield demo.build()
+def corpus(small_demo_corpus):
+    """The small corpus (tests/conftest.py builds it once per run into a temporary cache)."""
+    return small_demo_corpus
 
 
 def _h5_arrays(path: Path) -> dict[str, np.ndarray]:

@@ -16,15 +16,9 @@ pytest.importorskip("mne_bids")
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    """The small corpus, built once per test run into a temporary cache (shared by test_demo_*.py)."""
-    base = tmp_path_factory.getbasetemp() / "glue-demo-cache"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GLUE_CACHE_DIR", str(base))
-        mp.setenv("GLUE_DEMO_SIZE", "small")
-        mp.delenv("GLUE_DEMO_DIR", raising=False)
-        root = demo.build()
-        yield root
+def corpus(small_demo_corpus):
+    """The small corpus (tests/conftest.py builds it once per run into a temporary cache)."""
+    return small_demo_corpus
 
 
 def _nwb_uris():
