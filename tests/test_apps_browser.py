@@ -19,8 +19,10 @@ def model():
 
 
 def _glyph_data(obj):
+    from bokeh.document import Document
     from bokeh.models import GlyphRenderer
-    fig = hv.render(obj)
+    # a fresh Document: hv.render would use curdoc(), which a served page earlier in the run may have left set
+    fig = hv.renderer("bokeh").get_plot(obj, doc=Document()).state
     return [r.data_source.data for r in fig.select({"type": GlyphRenderer})]
 
 
