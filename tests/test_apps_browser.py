@@ -19,10 +19,13 @@ def model():
 
 
 def _glyph_data(obj):
-    from bokeh.document import Document
     from bokeh.models import GlyphRenderer
-    # a fresh Document: hv.render would use curdoc(), which a served page earlier in the run may have left set
-    fig = hv.renderer("bokeh").get_plot(obj, doc=Document()).state
+    from holoviews.plotting.bokeh import BokehRenderer
+    # notebook_context makes the renderer attach a fresh Document; otherwise it uses bokeh's curdoc(),
+    # which can still point at a document destroyed by a page served earlier in the same test run
+    renderer = BokehRenderer.instance()  # a new instance: the shared one stays untouched
+    renderer.notebook_context = True
+    fig = renderer.get_plot(obj).state
     return [r.data_source.data for r in fig.select({"type": GlyphRenderer})]
 
 
