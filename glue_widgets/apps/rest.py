@@ -181,6 +181,11 @@ class RestView(pn.viewable.Viewer):
                                  + (f" · **broadened** {m.broadened[0]:.1f}–{m.broadened[1]:.1f} s" if m.broadened else ""))
             self._card.object = r.get("card") or {"card": "no RestCard (gw.extract_rest not run or failed)"}
 
+    def output_panes(self) -> pn.Column:
+        """The view's outputs without its controls (summary, timeline, card): what ``gw.widgets`` embeds."""
+        return pn.Column(self._spinner, self._msg, self._head, self._plot,
+                         "#### RestCard (quality, arousal, provenance)", self._card, sizing_mode="stretch_width")
+
     def __panel__(self):
         side = pn.Column(self._source, self._uri, self._broaden, self._spinner, width=320)
         main = pn.Column(self._msg, self._head, self._plot, self._slider, "#### RestCard (quality, arousal, provenance)",
