@@ -53,6 +53,106 @@ def test_translation_infers_spikes(cat):
     app, m = _run("translation", cat, n_cells=2, seconds=20.0)
     r = m.result
     assert np.asarray(r["r"]).shape == r["x"].shape == (600, 2)
+    assert r["scores"] is None  # toy:// sessions have no truth file: shown without a score, said so
+    assert "not known" in app.gw_view._out[0].objects[1].object
+
+
+def _toy_true_counts(uri, n_frames=27000):
+    """True spikes per 30-Hz frame of the toy's calcium cells (toy roi i is made from unit u0i)."""
+    import xarray as xr
+
+    from glue_widgets.apps.toy import toy_session
+    s = toy_session(uri, n_channels=6, fs=100.0)
+    edges = np.arange(n_frames + 1) / 30.0
+    c = np.stack([np.histogram(s._spikes["units"][f"u{i:02d}"], bins=edges)[0] for i in range(4)], 1)
+    return xr.DataArray(c, dims=("time", "channel"),
+                        coords={"time": edges[:-1] + 1 / 60, "channel": [f"roi{i}" for i in range(4)]})
+
+
+def test_translation_calcium_vs_true_spikes(cat, monkeypatch):
+    import holoviews as hv
+
+    from glue_widgets.apps import translation
+    monkeypatch.setattr(translation, "true_spike_counts", _toy_true_counts)  # evaluation only, never fitted on
+    app, m = _run("translation", cat, n_cells=3, seconds=30.0)
+    r = m.result
+    assert r["truth"].shape == r["x"].shape == (900, 3)
+    sc = r["scores"]
+    assert list(sc.cell) == ["roi0", "roi1", "roi2"] and (sc.true_spikes > 0).all()
+    # inference must track the true spikes on this clean toy calcium (0.5-s decay, low noise)
+    assert (sc.r_inferred > 0.3).all(), sc
+    lay = app.gw_view._out[0].objects[0].object
+    spikes = [el for el in lay.traverse(lambda e: e, [hv.Spikes])]
+    assert len(spikes) == 3  # one true-spike trace per cell, drawn with the inferred rate
+    assert "Inferred vs true spikes" in app.gw_view._out[0].objects[1].object
+    # drive a param, rerun: the plot follows
+    m.n_cells = 1
+    m.param.trigger("run")
+    assert m.result["x"].sizes["channel"] == 1
+    assert len(app.gw_view._out[0].objects[0].object.traverse(lambda e: e, [hv.Spikes])) == 1
+
+
+@pytest.fixture(scope="module")
+def ecog_cat():
+    from glue_widgets.apps.catalog import MappingCatalog
+    from glue_widgets.apps.translation import toy_ecog_eeg_session
+
+    def split(kind):  # the BIDS layout: the ECoG and EEG of one recording as two sibling runs
+        def f():
+            s = toy_ecog_eeg_session()
+            from glue_widgets.model import ArraySession
+            return ArraySession(f"toy://ecog-eeg/sub-01/{kind}", signals={kind if kind == "eeg" else "ecog":
+                                                                          s.read("eeg" if kind == "eeg" else "ecog")},
+                                epochs=s.epochs, metadata=s.metadata)
+        return f
+    return MappingCatalog({"toy": {"toy://ecog-eeg/sub-01": toy_ecog_eeg_session,
+                                   "toy://ecog-eeg/sub-01/ieeg": split("ieeg"),
+                                   "toy://ecog-eeg/sub-01/eeg": split("eeg")}})
+
+
+def test_translation_ecog_to_eeg_learned_vs_physics(ecog_cat):
+    import holoviews as hv
+
+    from glue_widgets.apps.translation import MODES
+    app, m = _run("translation", ecog_cat, mode=MODES[1], sessions=["toy://ecog-eeg/sub-01"], train_fraction=0.7)
+    r = m.result
+    tab = r["table"].set_index("method")
+    assert len(tab) == 3 and np.isfinite(tab.r2_mean).all()
+    learned = tab.loc["learned (EcogToEeg, ridge)"]
+    phys = tab.loc["physics (positions only)"]
+    # the learned mapping, fitted on the first 70 %, must beat positions-only physics on the held-out 30 %
+    assert learned.r2_mean > 0.1 and learned.r2_mean > phys.r2_mean
+    assert r["y"].shape == (1800, 24) and r["t"][0] == pytest.approx(42.0)
+    view = app.gw_view
+    lay = view._out[0].objects[0].object
+    assert len(lay.traverse(lambda e: e, [hv.Bars])) == 1
+    n_curves = len(lay.traverse(lambda e: e, [hv.Curve]))
+    assert n_curves == 3 * 4  # 3 channels x (measured + 3 predictions)
+    assert "held-out window" in view._out[0].objects[1].object
+    # a drawing param redraws without recomputing
+    before = m.result
+    m.n_show = 2
+    assert m.result is before
+    assert len(view._out[0].objects[0].object.traverse(lambda e: e, [hv.Curve])) == 2 * 4
+    # the split is a param: rerun, the held-out window moves
+    m.train_fraction = 0.5
+    m.param.trigger("run")
+    assert m.error == "" and m.result["t"][0] == pytest.approx(30.0)
+
+
+def test_translation_ecog_sibling_run_and_mode_switch(ecog_cat):
+    from glue_widgets.apps.translation import MODES, create_app
+    app = create_app(catalog=ecog_cat, mode=MODES[1])
+    m = app.gw_model
+    m.sessions = ["toy://ecog-eeg/sub-01/ieeg"]
+    m.param.trigger("run")
+    assert m.error == "" and m.result["eeg_uri"] == "toy://ecog-eeg/sub-01/eeg"
+    # calcium mode on an ECoG session: an honest error, not a crash
+    m.mode = MODES[0]
+    assert m.result is None and "press **Run**" in app.gw_view._out[0].object
+    m.sessions = ["toy://ecog-eeg/sub-01"]
+    m.param.trigger("run")
+    assert "no calcium stream" in m.error
 
 
 def test_rest_adjust_and_card(cat):

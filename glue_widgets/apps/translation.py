@@ -1,91 +1,400 @@
-"""Translation: calcium ΔF/F vs spikes inferred by ``gw.translate.infer_spikes`` vs the true spikes.
+"""Translation: calcium → spikes (inferred vs TRUE) and ECoG → EEG (predicted vs measured, held-out window).
 
-True spikes come from ``gw.demo.truth(uri)`` (evaluation only) when the session is a demo session
-that has them. ECoG → EEG (``gw.translate.EcogToEeg``) is not drawn in this view yet.
+Two paired translations of DESIGN §1.2, one dashboard, a ``mode`` switch:
+
+- **calcium → spikes**: ΔF/F, the spikes ``gw.translate.infer_spikes`` expects per frame, and the true
+  spikes where a simulation knows them (``gw.demo.truth(uri)["true_spike_counts"]``, read for
+  display/evaluation only, never to fit) with Pearson r per cell at 100-ms bins (inferred vs truth, and
+  ΔF/F vs truth as the do-nothing reference).
+- **ECoG → EEG**: on simultaneous ECoG and EEG (one session with both, or a ``.../ieeg`` run and its
+  ``.../eeg`` sibling), the learned mapping ``gw.translate.EcogToEeg`` is fitted on the first part of
+  the recording and tested on the later, held-out window; the physics baseline
+  ``gw.translate.forward_baseline`` (electrode positions only, nothing fitted) and the same baseline with
+  one least-squares gain from the training window are tested on the same window. R² per EEG channel.
+
+No science here: the dashboard reads, splits and calls the analysis layer.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
+import pandas as pd
 import panel as pn
 import param
 
 from ._analysis import AnalysisModel, AnalysisView, make_create_app
 
-__all__ = ["TranslationModel", "Translation", "create_app"]
+__all__ = ["TranslationModel", "Translation", "create_app", "MODES", "toy_ecog_eeg_session", "true_spike_counts"]
+
+MODES = ("calcium → spikes", "ECoG → EEG")
+EVAL_BIN_S = 0.1  # calcium evaluation bin (s): CASCADE-style correlation at 100 ms
+_ECOG = ("ecog", "ieeg", "seeg")
 
 
-def _true_spikes(uri: str):
+def true_spike_counts(uri: str):
+    """True spikes per frame of a simulated session (``gw.demo.truth``) or ``None``: evaluation only."""
     try:
         from glue_widgets.sources import demo
         t = demo.truth(uri)
     except Exception:
         return None
-    for k in ("spike_times", "true_spikes", "spikes"):
-        if isinstance(t, dict) and k in t:
-            return t[k]
-    return None
+    c = t.get("true_spike_counts") if isinstance(t, dict) else None
+    return c if c is not None and hasattr(c, "dims") else None
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    if a.std() == 0 or b.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _bin_sum(v: np.ndarray, k: int) -> np.ndarray:
+    n = v.shape[0] // k * k
+    return v[:n].reshape(-1, k, *v.shape[1:]).sum(1)
+
+
+def _positions(session, names) -> np.ndarray | None:
+    """Electrode positions (m) in the order of ``names`` from the session's BIDS electrodes table."""
+    el = {str(e.get("name")): e for e in (getattr(session, "metadata", {}) or {}).get("electrodes") or []}
+    try:
+        pos = np.array([[float(el[str(n)][k]) for k in ("x", "y", "z")] for n in names])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return pos if np.isfinite(pos).all() else None
 
 
 class TranslationModel(AnalysisModel):
+    """State of the Translation dashboard (one session per run; ``mode`` picks the translation)."""
+
     analysis_target = "glue_widgets.translate:infer_spikes"
     min_sessions = 1
     max_sessions = 1
-    seconds = param.Number(default=60.0, bounds=(5, 300), doc="Seconds of calcium shown.")
-    n_cells = param.Integer(default=4, bounds=(1, 12))
+    mode = param.Selector(default=MODES[0], objects=list(MODES), doc="Which paired translation to show.")
+    seconds = param.Number(default=60.0, bounds=(5, 300), doc="Calcium: seconds shown and evaluated.")
+    n_cells = param.Integer(default=4, bounds=(1, 12), doc="Calcium: cells shown.")
+    train_fraction = param.Number(default=0.7, bounds=(0.3, 0.9), step=0.05,
+                                  doc="ECoG → EEG: leading fraction of the recording used to fit; the rest is held out.")
+    max_seconds = param.Number(default=300.0, bounds=(20, 1200), doc="ECoG → EEG: seconds read (from the start).")
+    n_show = param.Integer(default=3, bounds=(1, 8), doc="ECoG → EEG: EEG channels drawn.")
+    show_seconds = param.Number(default=10.0, bounds=(2, 60), doc="ECoG → EEG: seconds of the held-out window drawn.")
+
+    def __init__(self, catalog=None, background: bool = False, **params):
+        mode = params.pop("mode", None)
+        super().__init__(catalog=catalog, background=background, **params)
+        self.param.watch(self._on_mode, "mode")
+        if mode is not None:
+            self.mode = mode
+
+    def _on_mode(self, *_):
+        self.result = None
+        self.error = ""
+        self.sessions = self.default_sessions(list(self.param.sessions.objects))
 
     def default_sessions(self, uris):
+        if self.mode == MODES[1]:
+            words = ("ieeg", "ecog")
+            pick = [u for u in uris if any(w in u.lower() for w in words)]
+            rest = [u for u in pick if "rest" in u.lower()]
+            return (rest or pick or uris)[:1]
         cal = [u for u in uris if any(w in u for w in ("birch", "calcium", "ophys"))]
         return (cal or uris)[:1]
 
     def compute(self, sessions):
-        uri = sessions[0]
+        return self._ecog_eeg(sessions[0]) if self.mode == MODES[1] else self._calcium(sessions[0])
+
+    # -- calcium → spikes ------------------------------------------------------------------------
+    def _calcium(self, uri: str) -> dict:
         s = self.catalog.open(uri)
         try:
             cal = s.streams_of("calcium")
             if not cal:
-                raise ValueError(f"{uri} has no calcium stream (streams: {sorted(s.streams)}); pick a calcium session.")
+                raise ValueError(f"{uri} has no calcium stream (streams: {sorted(s.streams)}); pick a calcium session "
+                                 "or switch the mode to ECoG → EEG.")
             info = s.stream_info(cal[0])
             a = info.start_s
             b = min(info.stop_s, a + self.seconds)
             self.set_progress(20, f"reading {cal[0]} [{a:.0f}, {b:.0f}) s")
             x = s.read(cal[0], a, b).isel(channel=slice(0, self.n_cells))
-            fs = float(x.attrs.get("fs") or info.fs)
-            self.set_progress(50, f"infer_spikes(fs={fs:g})")
-            r = self.analysis(x, fs)
-            truth = _true_spikes(uri)
-            return {"uri": uri, "stream": cal[0], "x": x, "r": r, "truth": truth, "fs": fs,
-                    "settings": f"infer_spikes(method='supervised') on {self.n_cells} cells, {b - a:.0f} s at {fs:g} Hz"}
         finally:
             s.close()
+        fs = float(x.attrs.get("fs") or info.fs)
+        self.set_progress(50, f"infer_spikes(fs={fs:g})")
+        r = np.asarray(self.analysis(x, fs), float)
+        self.set_progress(80, "comparing with the true spikes (evaluation only)")
+        truth, scores = None, None
+        counts = true_spike_counts(uri)
+        if counts is not None:
+            chans = [c for c in map(str, x.channel.values) if c in set(map(str, counts.channel.values))]
+            if len(chans) == x.sizes["channel"]:
+                tt = counts.sel(channel=chans).sel(time=x.time.values, method="nearest")
+                truth = np.asarray(tt.values, float)
+                k = max(1, int(round(EVAL_BIN_S * fs)))
+                tb, rb, xb = _bin_sum(truth, k), _bin_sum(r, k), _bin_sum(np.asarray(x.values, float), k)
+                scores = pd.DataFrame({"cell": chans,
+                                       "r_inferred": [_pearson(rb[:, j], tb[:, j]) for j in range(len(chans))],
+                                       "r_dff": [_pearson(xb[:, j], tb[:, j]) for j in range(len(chans))],
+                                       "true_spikes": tb.sum(0).astype(int)})
+        return {"mode": MODES[0], "uri": uri, "stream": cal[0], "x": x, "r": r, "truth": truth, "scores": scores,
+                "fs": fs, "settings": (f"infer_spikes(method='supervised') on {x.sizes['channel']} cells, "
+                                       f"{b - a:.0f} s at {fs:g} Hz; Pearson r at {EVAL_BIN_S * 1e3:.0f}-ms bins "
+                                       "against the simulation's true spikes (read for evaluation only)")}
+
+    # -- ECoG → EEG ------------------------------------------------------------------------------
+    def _paired(self, uri: str, s):
+        """(ecog_session, ecog_stream, eeg_session, eeg_stream, eeg_uri); the caller closes both sessions."""
+        ecog = [n for n, i in s.streams.items() if i.modality in _ECOG]
+        if not ecog:
+            raise ValueError(f"{uri} has no ECoG/iEEG stream (streams: {sorted(s.streams)}); pick an ieeg session "
+                             "or switch the mode to calcium → spikes.")
+        eeg = [n for n, i in s.streams.items() if i.modality == "eeg"]
+        if eeg:
+            return s, ecog[0], s, eeg[0], uri
+        base = uri.rstrip("/")
+        sib = [base[: -len(w)] + "eeg" for w in ("ieeg", "ecog") if base.endswith(w)]
+        listed = {u for src in self.catalog.sources() for u in self.catalog.list(src)}
+        sib = [u for u in sib if u in listed]
+        if not sib:
+            raise ValueError(f"{uri} has ECoG but no simultaneous EEG: no 'eeg' stream and no sibling EEG run "
+                             "(…/ieeg → …/eeg) in this catalog.")
+        s2 = self.catalog.open(sib[0])
+        eeg = [n for n, i in s2.streams.items() if i.modality == "eeg"]
+        if not eeg:
+            s2.close()
+            raise ValueError(f"{sib[0]} has no EEG stream (streams: {sorted(s2.streams)}).")
+        return s, ecog[0], s2, eeg[0], sib[0]
+
+    def _ecog_eeg(self, uri: str) -> dict:
+        from glue_widgets.translate import EcogToEeg, forward_baseline
+        from glue_widgets.translate.cv import r2_per_target
+
+        s = self.catalog.open(uri)
+        s2 = None
+        try:
+            s, st_x, s2, st_y, eeg_uri = self._paired(uri, s)
+            ix, iy = s.stream_info(st_x), s2.stream_info(st_y)
+            if abs(ix.fs - iy.fs) > 1e-6 * ix.fs:
+                raise ValueError(f"ECoG fs={ix.fs:g} Hz and EEG fs={iy.fs:g} Hz differ; this view needs one rate.")
+            a = max(ix.start_s, iy.start_s)
+            b = min(ix.stop_s, iy.stop_s, a + self.max_seconds)
+            self.set_progress(15, f"reading {st_x} and {st_y} [{a:.0f}, {b:.0f}) s")
+            x, y = s.read(st_x, a, b), s2.read(st_y, a, b)
+            pos_x = _positions(s, x.channel.values)
+            pos_y = _positions(s2, y.channel.values)
+        finally:
+            s.close()
+            if s2 is not None and s2 is not s:
+                s2.close()
+        n = min(x.sizes["time"], y.sizes["time"])
+        X, Y = np.asarray(x.values[:n], float), np.asarray(y.values[:n], float)
+        t = np.asarray(x.time.values[:n], float)
+        cut = int(round(self.train_fraction * n))
+        if cut < 50 or n - cut < 50:
+            raise ValueError(f"{n} samples are too few to split {self.train_fraction:.2f} / "
+                             f"{1 - self.train_fraction:.2f}; read more seconds.")
+        self.set_progress(35, f"fitting EcogToEeg on [{t[0]:.0f}, {t[cut - 1]:.0f}] s")
+        learned = EcogToEeg().fit(X[:cut], Y[:cut])
+        preds = {"learned (EcogToEeg, ridge)": learned.predict(X[cut:])}
+        notes = [f"EcogToEeg α = {learned.alpha_:.3g} (blocked {learned.cv}-fold CV inside the training window)"
+                 if hasattr(learned, "alpha_") else "EcogToEeg (ridge, blocked CV)"]
+        if pos_x is not None and pos_y is not None:
+            self.set_progress(65, "physics baseline (MNE sphere forward, minimum-norm inverse)")
+            names = [str(c) for c in y.channel.values]
+            phys_tr = np.asarray(forward_baseline(X[:cut], pos_x, pos_y, names), float)
+            phys = np.asarray(forward_baseline(X[cut:], pos_x, pos_y, names), float)
+            gain = float((phys_tr * Y[:cut]).sum() / max((phys_tr ** 2).sum(), 1e-300))
+            preds["physics (positions only)"] = phys
+            preds["physics × 1 LS gain (gain from the training window)"] = gain * phys
+            notes.append(f"physics gain = {gain:.3g}")
+        else:
+            notes.append("physics baseline not available: no ECoG/EEG electrode positions in the session metadata")
+        self.set_progress(85, "scoring on the held-out window")
+        Yt = Y[cut:]
+        rows = []
+        r2 = {}
+        for name, p in preds.items():
+            v = r2_per_target(Yt, np.asarray(p, float))
+            r2[name] = v
+            rows.append({"method": name, "r2_mean": float(np.nanmean(v)), "r2_median": float(np.nanmedian(v)),
+                         "corr_mean": float(np.nanmean([_pearson(p[:, j], Yt[:, j]) for j in range(Yt.shape[1])]))})
+        return {"mode": MODES[1], "uri": uri, "eeg_uri": eeg_uri, "ecog_stream": st_x, "eeg_stream": st_y,
+                "t": t[cut:], "y": Yt, "preds": preds, "r2": r2, "channels": [str(c) for c in y.channel.values],
+                "table": pd.DataFrame(rows), "fs": float(ix.fs),
+                "settings": (f"{X.shape[1]} ECoG → {Y.shape[1]} EEG channels at {ix.fs:g} Hz, no filter, lags 0; "
+                             f"fit on [{t[0]:.1f}, {t[cut - 1]:.1f}] s ({cut} samples), held-out window "
+                             f"[{t[cut]:.1f}, {t[-1]:.1f}] s ({n - cut} samples); R² and Pearson r per EEG channel, "
+                             "mean/median over channels. " + "; ".join(notes))}
 
 
 class Translation(AnalysisView):
     title = "Translation"
-    intro = ("**Translation** — calcium ΔF/F → expected spikes per frame (`gw.translate.infer_spikes`), with "
-             "the demo's true spikes where known (evaluation only). ECoG → EEG is not drawn here yet.")
+    intro = ("**Translation** — *calcium → spikes*: ΔF/F, the spikes `gw.translate.infer_spikes` expects per frame, "
+             "and the simulation's true spikes (evaluation only). *ECoG → EEG*: the learned mapping "
+             "(`gw.translate.EcogToEeg`) and the physics baseline (`gw.translate.forward_baseline`) predict the EEG "
+             "of a held-out window; R² of each.")
 
     def extra_controls(self):
-        return [pn.widgets.IntSlider.from_param(self.model.param.n_cells, name="Cells"),
-                pn.widgets.FloatSlider.from_param(self.model.param.seconds, name="Seconds")]
+        p = self.model.param
+        self._ctl_cal = [pn.widgets.IntSlider.from_param(p.n_cells, name="Cells"),
+                         pn.widgets.FloatSlider.from_param(p.seconds, name="Seconds")]
+        self._ctl_eeg = [pn.widgets.FloatSlider.from_param(p.train_fraction, name="Training fraction"),
+                         pn.widgets.FloatSlider.from_param(p.max_seconds, name="Seconds read"),
+                         pn.widgets.IntSlider.from_param(p.n_show, name="EEG channels drawn"),
+                         pn.widgets.FloatSlider.from_param(p.show_seconds, name="Held-out seconds drawn")]
+        self.model.param.watch(self._show_controls, "mode")
+        self.model.param.watch(self._redraw, ["n_show", "show_seconds"])  # drawing choices: no recompute
+        self._show_controls()
+        mode = pn.widgets.RadioButtonGroup.from_param(p.mode, name="Translation", css_classes=["gw-mode"])
+        return [mode, *self._ctl_cal, *self._ctl_eeg]
+
+    def _show_controls(self, *_):
+        eeg = self.model.mode == MODES[1]
+        for w in self._ctl_cal:
+            w.visible = not eeg
+        for w in self._ctl_eeg:
+            w.visible = eeg
+        if self.model.result is None and getattr(self, "_out", None) is not None:
+            self._out[:] = [pn.pane.Markdown("Choose a session and press **Run**.", css_classes=["gw-empty"])]
+
+    def _redraw(self, *_):
+        res = self.model.result
+        if res is not None and res.get("mode") == MODES[1]:
+            self._on_result()
+
+    def output_panes(self) -> pn.Column:
+        """Status, error and result (no controls): what ``gw.widgets`` embeds."""
+        return pn.Column(self._status, self._error, self._out, sizing_mode="stretch_width")
 
     def render(self, res):
+        return self._render_ecog(res) if res.get("mode") == MODES[1] else self._render_calcium(res)
+
+    def _render_calcium(self, res):
         import holoviews as hv
         hv.extension("bokeh", logo=False)
-        x, r = res["x"], res["r"]
+        x, r, truth = res["x"], np.asarray(res["r"]), res["truth"]
         t = x.time.values
         plots = []
-        for j, ch in enumerate(x.channel.values):
-            dff = hv.Curve((t, x.values[:, j]), "time", "ΔF/F", label="ΔF/F").opts(color="#2ca02c")
-            inf = hv.Curve((t, np.asarray(r)[:, j]), "time", "spikes/frame", label="inferred").opts(color="#d62728")
-            plots.append((dff + inf).opts(shared_axes=True))
-        lay = hv.Layout([p for pair in plots for p in pair]).cols(2).opts(
-            hv.opts.Curve(responsive=True, height=150), hv.opts.Layout(shared_axes=True))
-        note = ("True spikes: available in `gw.demo.truth` (not drawn per cell in this view yet)."
-                if res["truth"] is not None else "True spikes: not available for this session.")
-        return pn.Column(pn.pane.HoloViews(lay, sizing_mode="stretch_width", css_classes=["gw-plot"]),
-                         pn.pane.Markdown(note), pn.pane.Markdown(f"*Settings:* {res['settings']}"),
-                         sizing_mode="stretch_width")
+        for j, ch in enumerate(map(str, x.channel.values)):
+            dff = hv.Curve((t, x.values[:, j]), "time", "ΔF/F", label="ΔF/F").opts(color="#2ca02c", title=f"cell {ch}")
+            sp = hv.Curve((t, r[:, j]), "time", "spikes/frame", label="inferred").opts(color="#d62728")
+            if truth is not None:
+                hit = truth[:, j] > 0
+                sp = hv.Spikes((t[hit], truth[hit, j]), "time", "spikes/frame", label="true").opts(
+                    color="black", line_width=1.5) * sp
+            plots += [dff, sp]
+        lay = hv.Layout(plots).cols(2).opts(hv.opts.Curve(responsive=True, height=140),
+                                            hv.opts.Spikes(responsive=True, height=140),
+                                            hv.opts.Overlay(legend_position="top_right"))
+        parts = [pn.pane.HoloViews(lay, sizing_mode="stretch_width", css_classes=["gw-plot", "gw-calcium"])]
+        if res["scores"] is not None:
+            sc = res["scores"]
+            parts.append(pn.pane.Markdown(
+                f"**Inferred vs true spikes**: median Pearson r = {np.nanmedian(sc.r_inferred):.2f} "
+                f"(ΔF/F itself vs true: {np.nanmedian(sc.r_dff):.2f}) over {len(sc)} cells, "
+                f"{EVAL_BIN_S * 1e3:.0f}-ms bins.", css_classes=["gw-scores"]))
+            parts.append(pn.pane.DataFrame(sc.round(3), index=False, sizing_mode="stretch_width"))
+        else:
+            parts.append(pn.pane.Markdown("True spikes: not known for this session (only simulated sessions have "
+                                          "them), so the inference is shown without a score."))
+        parts.append(pn.pane.Markdown(f"*Settings:* {res['settings']}"))
+        return pn.Column(*parts, sizing_mode="stretch_width")
+
+    def _render_ecog(self, res):
+        import holoviews as hv
+        hv.extension("bokeh", logo=False)
+        m = self.model
+        t, y = res["t"], res["y"]
+        k = min(len(t), int(round(m.show_seconds * res["fs"])))
+        colors = ["#d62728", "#1f77b4", "#17becf", "#ff7f0e"]
+        # draw the channels the learned mapping predicts best and worst, not an arbitrary first few
+        r2l = next(iter(res["r2"].values()))
+        order = np.argsort(np.nan_to_num(r2l, nan=-np.inf))[::-1]
+        pick = list(order[: max(1, m.n_show - 1)]) + ([order[-1]] if m.n_show > 1 else [])
+        plots = []
+        for j in dict.fromkeys(int(i) for i in pick):
+            ov = hv.Curve((t[:k], y[:k, j]), "time", "EEG (V)", label="measured").opts(color="black", line_width=1.5)
+            for c, (name, p) in zip(colors, res["preds"].items()):
+                ov = ov * hv.Curve((t[:k], np.asarray(p)[:k, j]), "time", "EEG (V)",
+                                   label=name.split(" (")[0] + (" ×gain" if "gain" in name else "")).opts(
+                    color=c, line_width=1)
+            ttl = f"{res['channels'][j]} · " + " · ".join(f"R² {nm.split(' (')[0]}{' ×gain' if 'gain' in nm else ''} "
+                                                         f"{v[j]:.2f}" for nm, v in res["r2"].items())
+            plots.append(ov.opts(title=ttl, legend_position="top_right", responsive=True, height=180))
+        bars = hv.Bars(res["table"][["method", "r2_mean"]].assign(method=lambda d: d.method.str.split(" \\(").str[0]
+                                                                   + np.where(d.method.str.contains("gain"), " ×gain", "")),
+                       "method", "r2_mean").opts(responsive=True, height=200, ylabel="mean R² (held-out)",
+                                                 title="held-out R², mean over EEG channels", color="#444")
+        lay = hv.Layout([bars, *plots]).cols(1)
+        best = res["table"].sort_values("r2_mean", ascending=False).iloc[0]
+        return pn.Column(
+            pn.pane.HoloViews(lay, sizing_mode="stretch_width", css_classes=["gw-plot", "gw-eeg"]),
+            pn.pane.Markdown(f"**EEG predicted vs measured** ({res['uri']} → {res['eeg_uri']}), held-out window: "
+                             + " · ".join(f"{r.method}: R² = {r.r2_mean:.3f}" for r in res["table"].itertuples())
+                             + f". Best: {best.method}.", css_classes=["gw-scores"]),
+            pn.pane.DataFrame(res["table"].round(3), index=False, sizing_mode="stretch_width"),
+            pn.pane.Markdown(f"*Settings:* {res['settings']}"), sizing_mode="stretch_width")
 
 
 create_app = make_create_app(TranslationModel, Translation, "Translation")
+
+
+# ------------------------------------------------------------------------------------------------
+# toy:// simultaneous ECoG + EEG (tests, notebooks, trying the view without the demo corpus)
+# ------------------------------------------------------------------------------------------------
+@lru_cache(maxsize=2)
+def _toy_ecog_eeg_arrays(seed: int, duration: float, fs: float):
+    from glue_widgets.translate import physics_operator
+    rng = np.random.default_rng(seed)
+    # EEG caps: 24 electrodes on the upper head sphere (r = 9 cm); ECoG: a 4 × 4 grid over the left cortex
+    k = np.arange(60)
+    z = 1 - (k + 0.5) / 60
+    phi = k * np.pi * (3 - np.sqrt(5))
+    cap = np.c_[np.sqrt(1 - z**2) * np.cos(phi), np.sqrt(1 - z**2) * np.sin(phi), z][::2][:24] * 0.09
+    u, v = np.meshgrid(np.linspace(-0.3, 0.3, 4), np.linspace(-0.3, 0.3, 4))
+    d = np.c_[-np.ones(16), u.ravel(), 0.5 + v.ravel()]
+    grid = d / np.linalg.norm(d, axis=1, keepdims=True) * 0.08  # ~1 cm above the source shell
+    op = physics_operator(grid, cap, n_sources=120)
+    m = op["G_eeg"].shape[1]
+    n = int(duration * fs)
+    # sources: smooth AR(1) activity (a few shared rhythms), projected through the leadfields + sensor noise
+    e = rng.standard_normal((n, m))
+    S = np.empty_like(e)
+    S[0] = e[0]
+    for i in range(1, n):
+        S[i] = 0.95 * S[i - 1] + e[i]
+    S *= 1e-9
+    ecog = S @ op["G_ecog"].T
+    eeg = S @ op["G_eeg"].T
+    ecog += rng.standard_normal(ecog.shape) * 0.05 * ecog.std()
+    eeg += rng.standard_normal(eeg.shape) * 0.2 * eeg.std()
+    return grid, cap, ecog.astype(np.float32), eeg.astype(np.float32)
+
+
+def toy_ecog_eeg_session(uri: str = "toy://ecog-eeg/sub-01", *, duration: float = 60.0, fs: float = 100.0):
+    """A toy session with simultaneous ``ecog`` (16 contacts) and ``eeg`` (24) streams and electrode positions.
+
+    AR(1) sources on a 120-dipole cortical shell are projected by the leadfields of the physics model
+    (MNE sphere forward for EEG, dipole-in-a-conductor for ECoG; the grid sits ~1 cm above the shell);
+    the physics baseline uses its own generic 400-dipole shell, so it is right in kind but not in
+    detail, as with a real head. ECoG sees the grid's patch, EEG the whole shell: what no mapping can
+    recover is what ECoG does not see. Labelled ``toy://``: not the demo corpus.
+
+    Examples
+    --------
+    >>> s = toy_ecog_eeg_session()            # doctest: +SKIP
+    >>> sorted(s.streams)                     # doctest: +SKIP
+    ['ecog', 'eeg']
+    """
+    from glue_widgets.model import ArraySession, make_timeseries
+    seed = sum(map(ord, uri)) % 1000
+    grid, cap, ecog, eeg = _toy_ecog_eeg_arrays(seed, float(duration), float(fs))
+    t = np.arange(ecog.shape[0]) / fs
+    xn = [f"G{i + 1:02d}" for i in range(grid.shape[0])]
+    yn = [f"E{i + 1:02d}" for i in range(cap.shape[0])]
+    x = make_timeseries(ecog, t, channels=xn, modality="ecog", fs=fs, units="V")
+    y = make_timeseries(eeg, t, channels=yn, modality="eeg", fs=fs, units="V")
+    el = [{"name": nm, "x": str(p[0]), "y": str(p[1]), "z": str(p[2])} for nm, p in zip(xn + yn, np.r_[grid, cap])]
+    ep = pd.DataFrame({"start": [0.0], "stop": [float(duration)], "label": ["rest"]})
+    return ArraySession(uri, signals={"ecog": x, "eeg": y}, epochs=ep,
+                        metadata={"electrodes": el, "species": "Homo sapiens", "lab": "toy", "subject": "sub-01"})
