@@ -166,6 +166,18 @@ def test_rest_adjust_and_card(cat):
     assert "your window" in app.gw_view._head.object and "100.0" in app.gw_view._head.object
 
 
+def test_rest_slider_follows_the_model_both_ways(cat):
+    from glue_widgets.apps.rest import create_app
+    app = create_app(catalog=cat)
+    m, v = app.gw_model, app.gw_view
+    # the detected window reaches the slider (it used to stay at its initial 0–1 s in the browser)
+    assert v._slider.value == m.window and (v._slider.start, v._slider.end) == m.span
+    m.window = (200.0, 500.0)
+    assert v._slider.value == (200.0, 500.0)
+    v._slider.value_throttled = (250.0, 550.0)  # what the browser sends when a drag ends
+    assert m.window == (250.0, 550.0) and "250.0–550.0 s" in v._head.object
+
+
 def test_missing_analysis_is_honest(cat):
     from glue_widgets.apps._analysis import AnalysisModel, AnalysisView
 
