@@ -15,6 +15,7 @@ from .evaluate import (canonical_correlations, frame_error, frozen_decoder_trans
                        procrustes_distance, truth_r2, within_session_r2)
 from .group import GroupAligner
 from .identifiability import Identifiability, Subspace
+from .matching import MatchReport, UnitMatcher, unit_features  # noqa: F401  (gw.align.UnitMatcher)
 from .paired_cca import PairedCCA
 from .procrustes import Procrustes
 from .rest import RestAligner
