@@ -65,6 +65,10 @@ def _positions(session, names) -> np.ndarray | None:
     return pos if np.isfinite(pos).all() else None
 
 
+def _short(method: str) -> str:
+    return method.split(" (")[0]
+
+
 class TranslationModel(AnalysisModel):
     """State of the Translation dashboard (one session per run; ``mode`` picks the translation)."""
 
@@ -315,14 +319,11 @@ class Translation(AnalysisView):
         for j in dict.fromkeys(int(i) for i in pick):
             ov = hv.Curve((t[:k], y[:k, j]), "time", "EEG (V)", label="measured").opts(color="black", line_width=1.5)
             for c, (name, p) in zip(colors, res["preds"].items()):
-                ov = ov * hv.Curve((t[:k], np.asarray(p)[:k, j]), "time", "EEG (V)",
-                                   label=name.split(" (")[0] + (" ×gain" if "gain" in name else "")).opts(
+                ov = ov * hv.Curve((t[:k], np.asarray(p)[:k, j]), "time", "EEG (V)", label=_short(name)).opts(
                     color=c, line_width=1)
-            ttl = f"{res['channels'][j]} · " + " · ".join(f"R² {nm.split(' (')[0]}{' ×gain' if 'gain' in nm else ''} "
-                                                         f"{v[j]:.2f}" for nm, v in res["r2"].items())
+            ttl = f"{res['channels'][j]} · " + " · ".join(f"R² {_short(nm)} {v[j]:.2f}" for nm, v in res["r2"].items())
             plots.append(ov.opts(title=ttl, legend_position="top_right", responsive=True, height=180))
-        bars = hv.Bars(res["table"][["method", "r2_mean"]].assign(method=lambda d: d.method.str.split(" \\(").str[0]
-                                                                   + np.where(d.method.str.contains("gain"), " ×gain", "")),
+        bars = hv.Bars(res["table"][["method", "r2_mean"]].assign(method=lambda d: d.method.map(_short)),
                        "method", "r2_mean").opts(responsive=True, height=200, ylabel="mean R² (held-out)",
                                                  title="held-out R², mean over EEG channels", color="#444")
         lay = hv.Layout([bars, *plots]).cols(1)

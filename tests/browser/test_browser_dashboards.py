@@ -156,3 +156,54 @@ def test_rest_move_window(page, toy_server, shot, wait_plot):
     assert float(hi.get_attribute("aria-valuenow")) == pytest.approx(b0 - 10)
     shot(page, "rest-moved")
     assert page.external == []
+
+
+@pytest.fixture(scope="module")
+def translation_server():
+    """Translation alone, on the toy sessions plus a toy session with simultaneous ECoG and EEG."""
+    import socket
+    import urllib.request
+
+    from glue_widgets.apps.catalog import MappingCatalog
+    from glue_widgets.apps.serve import serve_all
+    from glue_widgets.apps.toy import toy_session
+    from glue_widgets.apps.translation import toy_ecog_eeg_session
+    cat = MappingCatalog({"toy": {**{u: (lambda u=u: toy_session(u)) for u in TOY_URIS},
+                                  "toy://ecog-eeg/sub-01": toy_ecog_eeg_session}})
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = serve_all(port=port, address="127.0.0.1", catalog=cat, apps=["translation"], threaded=True)
+    url = f"http://127.0.0.1:{port}"
+    t0 = time.time()
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/liveness", timeout=5):
+                break
+        except OSError:
+            assert time.time() - t0 < 60, "translation server never came up"
+            time.sleep(0.2)
+    yield url
+    srv.stop()
+
+
+def test_translation_calcium_then_ecog_eeg(page, translation_server, shot):
+    page.goto(f"{translation_server}/translation", wait_until="networkidle")
+    page.get_by_text("glue_widgets ·").first.wait_for()
+    # calcium → spikes on a toy calcium session: ΔF/F and inferred spikes drawn
+    _run_and_wait(page)
+    page.locator(".gw-calcium canvas").first.wait_for(state="attached")
+    assert page.locator(".gw-calcium canvas").count() >= 1
+    shot(page, "translation-calcium")
+    # switch to ECoG → EEG: the session list re-selects the ECoG session; run; both predictions drawn
+    page.locator(".gw-mode").get_by_text("ECoG → EEG", exact=True).click()
+    page.get_by_text("press Run").first.wait_for()
+    _run_and_wait(page)
+    page.locator(".gw-eeg canvas").first.wait_for(state="attached")
+    import re
+    scores = page.get_by_text(re.compile("held-out window: .*R² =")).first.inner_text()
+    for method in ("learned (EcogToEeg, ridge)", "physics (positions only)"):
+        assert f"{method}: R² =" in scores
+    assert page.locator(".gw-calcium canvas").count() == 0  # the calcium result is gone
+    shot(page, "translation-ecog-eeg")
+    assert page.external == []
