@@ -85,6 +85,10 @@ def test_unequal_channel_counts_and_fill():
     # matched reference units are the right ones
     ok = p >= 0
     assert np.mean(perms[1][keep][p[ok]] == perms[0][ok]) > 0.9
+    um3 = UnitMatcher(ambiguous="mean", min_confidence=1.0).fit([xs[0], xs[1][:, keep]])
+    y3 = um3.transform(xs[1][:, keep], session=1)
+    gone = (um3.permutations_[1] < 0) | um3.ambiguous_[1]
+    np.testing.assert_allclose(y3[:, gone], np.broadcast_to(xs[0].mean(0)[gone], (4000, gone.sum())))
     # reference with fewer channels: every reference unit gets a partner
     um2 = UnitMatcher().fit([xs[1][:, keep], xs[0]])
     assert (um2.permutations_[1] >= 0).all()

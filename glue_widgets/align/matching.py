@@ -162,10 +162,11 @@ class UnitMatcher:
         ``match_confidence_`` is the fraction of these refits that reproduce each match.
     min_confidence : float
         Matches less stable than this are flagged ambiguous.
-    ambiguous : {"keep", "nan", "zero"}
+    ambiguous : {"keep", "nan", "zero", "mean"}
         What :meth:`transform` puts in a reference channel whose match is ambiguous: the best guess
-        (``"keep"``), NaN, or zeros. Reference channels with no counterpart (the session has fewer
-        channels) are always NaN or zero (``"keep"`` → NaN).
+        (``"keep"``), NaN, zeros, or the reference channel's rest mean (``"mean"``: after a reduction
+        fitted on the reference's rest, that channel then contributes nothing). Reference channels
+        with no counterpart (the session has fewer channels) get the same fill (``"keep"`` → NaN).
     max_lag : int
         Autocorrelation lags (samples) for the ``"autocorr"`` feature.
 
@@ -209,8 +210,9 @@ class UnitMatcher:
             raise InvalidInputError(f"UnitMatcher: method={self.method!r}; use 'faq' or 'linear'.")
         if self.method == "linear" and not feats:
             raise InvalidInputError("UnitMatcher: method='linear' needs at least one feature.")
-        if self.ambiguous not in ("keep", "nan", "zero"):
-            raise InvalidInputError(f"UnitMatcher: ambiguous={self.ambiguous!r}; use 'keep', 'nan' or 'zero'.")
+        if self.ambiguous not in ("keep", "nan", "zero", "mean"):
+            raise InvalidInputError(f"UnitMatcher: ambiguous={self.ambiguous!r}; use 'keep', 'nan', 'zero' "
+                                    "or 'mean'.")
         if not 0.0 <= float(self.min_confidence) <= 1.0:
             raise InvalidInputError(f"UnitMatcher: min_confidence={self.min_confidence!r} must be in [0, 1].")
         if float(self.feature_weight) < 0:
@@ -239,6 +241,7 @@ class UnitMatcher:
         self.channel_ids_ = [self._ids(r, x.shape[1]) for r, x in zip(rest_list, xs)]
         self.n_channels_ = [x.shape[1] for x in xs]
         self.reference_ = ref
+        self.reference_mean_ = xs[ref].mean(0)
         full = [self._stats(x, feats) for x in xs]
         chunks = [np.array_split(np.arange(len(x)), self.n_chunks) for x in xs]
         perms, confs = [], []
@@ -339,10 +342,9 @@ class UnitMatcher:
                                     f"{self.n_channels_[i]}.")
         p = self.permutations_[i]
         out = arr[:, np.where(p >= 0, p, 0)].astype(np.float64)
-        fill = 0.0 if self.ambiguous == "zero" else np.nan
-        out[:, p < 0] = fill
-        if self.ambiguous != "keep":
-            out[:, self.ambiguous_[i]] = fill
+        fill = {"zero": np.zeros(len(p)), "mean": self.reference_mean_}.get(self.ambiguous, np.full(len(p), np.nan))
+        gone = (p < 0) | (self.ambiguous_[i] if self.ambiguous != "keep" else False)
+        out[:, gone] = fill[gone]
         try:
             import xarray as xr
         except ImportError:  # pragma: no cover
