@@ -152,3 +152,23 @@ def test_dashboard_translation_runs_from_the_button(toy):
     box.widgets["run"].click()
     assert box.model.error == "" and box.model.result is not None
     assert box.model.result["x"].sizes["channel"] == 1
+
+
+def test_dashboard_rest_window_slider_spans_the_session(toy):
+    box = gw.widgets.dashboard("rest", catalog=toy)
+    win, m = box.widgets["window"], box.model
+    assert (win.min, win.max) == m.span == (0.0, 900.0) and win.value == m.window
+    win.value = (10.0, 610.0)
+    assert m.summary()["duration_s"] == 600.0
+
+
+def test_every_dashboard_has_an_ipywidgets_face(toy):
+    from jupyter_bokeh import BokehModel
+
+    from glue_widgets.apps.registry import APPS
+    for spec in APPS:
+        box = gw.widgets.dashboard(spec.slug, catalog=toy)
+        assert isinstance(box.plot, BokehModel) and box.widgets, spec.slug
+        src = box.widgets.get("source")
+        if src is not None:  # every dashboard lets you pick the source, linked to its model
+            assert src.value == box.model.source == "toy"

@@ -127,7 +127,16 @@ def rest_explorer(uri_or_session: Any, *, catalog: Any = None, **params: Any):
     win.layout = w.Layout(width="95%")
     box.widgets["broaden"].description = "Broaden (gw.broaden_rest)"
 
-    def fit_span(*_):  # slider limits follow the session's extent (a model parameter too)
+    _follow_span(model, win)
+    plot = pn.ipywidget(view.output_panes())
+    out = w.VBox([box, plot])
+    out.model, out.view, out.widgets, out.controls, out.plot, out.error = model, view, box.widgets, box, plot, box.error
+    return out
+
+
+def _follow_span(model, win) -> None:
+    """Keep a window slider's limits on the session's extent (``model.span``, a model parameter too)."""
+    def fit_span(*_):
         a, b = (float(v) for v in model.span)
         b = max(b, a + 1.0)
         if a > win.max:  # ipywidgets checks min <= max on every assignment: order them
@@ -136,10 +145,6 @@ def rest_explorer(uri_or_session: Any, *, catalog: Any = None, **params: Any):
             win.min, win.max = a, b
     fit_span()
     model.param.watch(fit_span, "span")
-    plot = pn.ipywidget(view.output_panes())
-    out = w.VBox([box, plot])
-    out.model, out.view, out.widgets, out.controls, out.plot, out.error = model, view, box.widgets, box, plot, box.error
-    return out
 
 
 def dashboard(slug: str, *, catalog: Any = None, **params: Any):
@@ -181,6 +186,8 @@ def dashboard(slug: str, *, catalog: Any = None, **params: Any):
     for n, wd in box.widgets.items():
         if hasattr(wd, "layout") and n in ("sessions", "uri", "window"):
             wd.layout = w.Layout(width="95%")
+    if "window" in box.widgets and "span" in model.param and isinstance(box.widgets["window"], w.FloatRangeSlider):
+        _follow_span(model, box.widgets["window"])
     if hasattr(view, "output_panes"):
         body = view.output_panes()
     elif all(hasattr(view, a) for a in ("_status", "_error", "_out")):  # AnalysisView: outputs without its Panel controls
