@@ -19,10 +19,27 @@ with the target); *unaligned* (floor: each session's own rest reduction, no alig
 *RestAligner + stimulus as anchor* (the 30-35 s stimulation window, the same event in every session,
 fixes only what the report says rest left free); *PairedCCA* on the time-matched evoked 32.5-60 s
 (not rest; stimulus-locked, a paired reference).
+
+Unit matching (``gw.align.UnitMatcher``): the neurons are the same in every session, only their
+order is hidden, so the matcher tries to recover the order itself from the 0-30 s spontaneous bins
+alone (per-neuron rate, Fano factor, autocorrelation lags 1-10 bins and 6-band spectral shape,
+rank-normalised, as the linear term; the rest correlation graph matched by Frank-Wolfe FAQ; match
+confidence = agreement over 4 leave-one-chunk-out refits, ambiguous if < 0.75). Through the
+matching, session i's evoked activity is put in the reference's neuron order and reduced with the
+reference's own rest reduction (as in *identity known*). Rows: *UnitMatcher (rest only)* (best
+guess for every neuron); *UnitMatcher, confident matches only* (ambiguous neurons set to the
+reference neuron's rest mean, so they contribute nothing); *random matching (chance)* (a random
+permutation through the same reduction: what matching contributes over nothing). The matching
+table scores the permutations against the true identities (evaluation only): accuracy, chance
+= 1/n, accuracy among confident matches, and the median over reference neurons of the evoked
+(60-122 s) correlation between the neuron matched and the true one (does a wrong match at least pick
+a functionally similar neuron?). A diagnostic row matches on 0-60 s (rest + evoked, not rest
+only) to separate "too little rest" from "the method".
 """
 
 from __future__ import annotations
 
+import copy
 import sys
 import warnings
 from pathlib import Path
@@ -36,6 +53,7 @@ sys.path.insert(0, str(HERE.parent))
 from _record import record  # noqa: E402
 
 from glue_widgets.align import PairedCCA, RestAligner, frozen_decoder_transfer  # noqa: E402
+from glue_widgets.align.matching import UnitMatcher  # noqa: E402
 from glue_widgets.align.base import SessionReducer  # noqa: E402
 
 DATA = Path(__import__("os").environ.get("GLUE_SHARED_DATA", HERE.parent.parent / "shared" / "data")) / "aplysia_vsd_spikes"
@@ -64,7 +82,8 @@ def window(x, a, b):
 def md_table(rows, cols) -> str:
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
-        out.append("| " + " | ".join(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols) + " |")
+        out.append("| " + " | ".join(f"{r[c]:g}" if c in ("n", "n_confident") else f"{r[c]:.3f}"
+                                     if isinstance(r[c], float) else str(r[c]) for c in cols) + " |")
     return "\n".join(out)
 
 
@@ -96,6 +115,17 @@ def run_prep(prep: str, rng: np.random.Generator) -> list[dict]:
         z_un = [r.transform(e) for r, e in zip(reds, ev_shuf)]
         cca = PairedCCA(K).fit([window(x, 32.5, 60) for x in shuffled])
         z_cca = [cca.transform(e, session=i) for i, e in enumerate(ev_shuf)]
+        # unit matching from rest alone, then the reference's own rest reduction (no identities used)
+        um = UnitMatcher().fit(rest)
+        um_conf = copy.copy(um)
+        um_conf.ambiguous = "mean"  # same fit; ambiguous neurons get the reference neuron's rest mean
+        red_ref = SessionReducer(K).fit(rest[0])
+        z_um = [red_ref.transform(um.transform(e, session=i)) for i, e in enumerate(ev_shuf)]
+        z_umc = [red_ref.transform(um_conf.transform(e, session=i)) for i, e in enumerate(ev_shuf)]
+        rnd = np.random.default_rng(12345)
+        rand_p = [np.arange(n)] + [rnd.permutation(n) for _ in ev_shuf[1:]]
+        z_rand = [red_ref.transform(e[:, p]) for e, p in zip(ev_shuf, rand_p)]
+        um60 = UnitMatcher().fit([window(x, 0, 60) for x in shuffled])  # diagnostic: not rest only
     from sklearn.linear_model import Ridge
 
     dec = Ridge(1.0).fit(z_rest[0], targets[0])
@@ -107,7 +137,11 @@ def run_prep(prep: str, rng: np.random.Generator) -> list[dict]:
            "RestAligner (rest only, identities hidden)": frozen_decoder_transfer(z_rest[0], targets[0], z_rest, targets),
            "RestAligner + stimulus 30-35 s as anchor": frozen_decoder_transfer(z_anc[0], targets[0], z_anc, targets),
            "unaligned (floor)": frozen_decoder_transfer(z_un[0], targets[0], z_un, targets),
-           "PairedCCA (evoked 32.5-60 s, paired)": frozen_decoder_transfer(z_cca[0], targets[0], z_cca, targets)}
+           "PairedCCA (evoked 32.5-60 s, paired)": frozen_decoder_transfer(z_cca[0], targets[0], z_cca, targets),
+           "UnitMatcher (rest only) + reference reduction": frozen_decoder_transfer(z_um[0], targets[0], z_um, targets),
+           "UnitMatcher, confident matches only": frozen_decoder_transfer(z_umc[0], targets[0], z_umc, targets),
+           "random matching (chance) + reference reduction": frozen_decoder_transfer(z_rand[0], targets[0], z_rand,
+                                                                                       targets)}
     within = res["RestAligner (rest only, identities hidden)"]["r2_within"].values
     for name, df in res.items():
         for _, r in df.iterrows():
@@ -118,8 +152,26 @@ def run_prep(prep: str, rng: np.random.Generator) -> list[dict]:
     for i in (1, 2):
         out.append({"prep": prep, "method": "RestAligner, oracle signs (diagnostic)", "session": f"da0{i + 1}",
                     "r2_frozen": float(best[i]), "r2_within": float(within[i])})
+    # matching scored against the true identities (evaluation only)
+    for name, m, perm_list in (("UnitMatcher, rest 0-30 s", um, um.permutations_),
+                               ("UnitMatcher, 0-60 s (diagnostic, not rest only)", um60, um60.permutations_),
+                               ("random permutation (chance)", None, rand_p)):
+        for i in (1, 2):
+            p = perm_list[i]
+            true_ref, true_hit = perms[0], perms[i][p]
+            ok = true_hit == true_ref
+            conf = ~m.ambiguous_[i] if m is not None else np.zeros(n, bool)
+            ev = ev_true[i]
+            zs = (ev - ev.mean(0)) / np.where(ev.std(0) > 0, ev.std(0), 1)
+            sim = np.mean(zs[:, true_hit] * zs[:, true_ref], axis=0)
+            out.append({"prep": prep, "method": "_match", "session": f"da0{i + 1}", "matcher": name, "n": n,
+                        "accuracy": float(ok.mean()), "chance": 1.0 / n, "n_confident": int(conf.sum()),
+                        "accuracy_confident": float(ok[conf].mean()) if conf.any() else np.nan,
+                        "evoked_corr_matched_vs_true": float(np.median(sim)),
+                        "r2_frozen": np.nan, "r2_within": np.nan})
     out.append({"prep": prep, "method": "_report", "session": "", "r2_frozen": np.nan, "r2_within": np.nan,
-                "report": str(al.identifiability_) + "\nwith the stimulus as anchor:\n" + str(ala.identifiability_)})
+                "report": str(al.identifiability_) + "\nwith the stimulus as anchor:\n" + str(ala.identifiability_),
+                "match_report": str(um.report_)})
     return out
 
 
@@ -131,11 +183,16 @@ def main() -> None:
         rows += run_prep(prep, rng)
     import pandas as pd
 
-    df = pd.DataFrame([r for r in rows if r["method"] != "_report"])
+    df = pd.DataFrame([r for r in rows if not r["method"].startswith("_")])
+    mt = pd.DataFrame([r for r in rows if r["method"] == "_match"])
+    mcols = ["n", "accuracy", "chance", "n_confident", "accuracy_confident", "evoked_corr_matched_vs_true"]
+    msum = mt.groupby("matcher", sort=False)[mcols].median().reset_index()
+    mper = mt[["prep", "session", "matcher"] + mcols]
     summ = (df.groupby("method", sort=False)[["r2_frozen", "r2_within"]].median().reset_index())
     summ["n (prep x session)"] = df.groupby("method", sort=False).size().values
     per = df.pivot_table(index=["prep", "session"], columns="method", values="r2_frozen", sort=False).reset_index()
     reports = {r["prep"]: r["report"] for r in rows if r["method"] == "_report"}
+    mreports = {r["prep"]: r["match_report"] for r in rows if r["method"] == "_report"}
     md = [__doc__.split("\n\n", 1)[1].strip(), "",
           f"Preparations: {', '.join(preps)}; reference da01, transfer to da02 and da03. Bin {BIN * 1000:.0f} ms, "
           f"Gaussian smoothing sigma {SIGMA * BIN * 1000:.0f} ms, k = {K}.", "",
@@ -143,8 +200,13 @@ def main() -> None:
           md_table(summ.to_dict("records"), ["method", "r2_frozen", "r2_within", "n (prep x session)"]), "",
           "Per preparation and session (frozen-decoder R²):", "",
           md_table(per.to_dict("records"), list(per.columns)), "",
-          f"Identifiability report, {preps[0]}:", "", "```", reports[preps[0]], "```"]
+          f"Identifiability report, {preps[0]}:", "", "```", reports[preps[0]], "```", "",
+          "**Unit matching against the true identities** (median over preparations x sessions; evaluation only):",
+          "", md_table(msum.to_dict("records"), ["matcher"] + mcols), "",
+          "Per preparation and session:", "", md_table(mper.to_dict("records"), list(mper.columns)), "",
+          f"Matching report, {preps[0]}:", "", "```", mreports[preps[0]], "```"]
     record("align_aplysia", "\n".join(md), {"rows": df.to_dict("records"), "reports": reports,
+                                            "matching": mt.to_dict("records"), "match_reports": mreports,
                                             "settings": {"bin_s": BIN, "smooth_sigma_bins": SIGMA, "k": K,
                                                          "rest_window_s": [0, 30], "eval_window_s": [60, T_END],
                                                          "decoder": "ridge alpha=1", "cv": "5 contiguous folds"}})

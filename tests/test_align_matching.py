@@ -117,6 +117,15 @@ def test_in_front_of_rest_aligner():
     assert z.shape == (3000, 3)
 
 
+def test_silent_channels_are_ambiguous():
+    xs, perms = _sessions(n_units=12, n_time=2000, seed=6)
+    xs = [x.copy() for x in xs]
+    xs[1][:, 3] = 0.0  # silent in session 1
+    um = UnitMatcher().fit(xs[:2])
+    r = int(np.flatnonzero(um.permutations_[1] == 3)[0])
+    assert um.match_confidence_[1][r] == 0.0 and um.ambiguous_[1][r]
+
+
 def test_unit_features_shapes():
     x = np.random.default_rng(0).poisson(2.0, (600, 5)).astype(float)
     assert unit_features(x).shape == (5, 1 + 1 + 10 + 6)

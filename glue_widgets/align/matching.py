@@ -262,6 +262,9 @@ class UnitMatcher:
                 conf = agree / self.n_chunks
             else:
                 conf = (p >= 0).astype(float)
+            # a channel silent/constant in either session has no features or edges: any partner fits
+            flat = (np.ptp(xs[ref], axis=0) == 0) | np.isin(p, np.flatnonzero(np.ptp(x, axis=0) == 0))
+            conf[flat] = 0.0
             perms.append(p)
             confs.append(conf)
         self.permutations_ = perms
