@@ -8,12 +8,10 @@ server is aborted and recorded, so a page that needs a CDN fails visibly.
 from __future__ import annotations
 
 import os
-import socket
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from _net import free_port, wait_live
 
 CHROMIUM = os.environ.get("GLUE_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
@@ -26,24 +24,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if Path(str(item.fspath)).parent == here:
             item.add_marker(pytest.mark.browser)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_live(url: str, timeout: float = 60.0) -> None:
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        try:
-            with urllib.request.urlopen(url + "/liveness", timeout=5) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"server at {url} not live after {timeout} s")
 
 
 @pytest.fixture(scope="session")

@@ -8,35 +8,14 @@ drawn, then saves a screenshot.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
+from _net import free_port, wait_live
 
 # the corpus size the rest of the suite builds (small unless the caller asks otherwise)
 SIZE = os.environ.get("GLUE_DEMO_SIZE", "small")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_live(url: str, proc: subprocess.Popen, timeout: float) -> None:
-    t0 = time.time()
-    while time.time() - t0 < timeout and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(url + "/liveness", timeout=5) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("glue-widgets serve did not come up:\n" + (proc.stdout.read() or ""))
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +29,7 @@ def demo_server():
                              "--address", "127.0.0.1"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
-    wait_live(url, proc, timeout=180)
+    wait_live(url, timeout=180, proc=proc, poll=0.3)
     yield url
     proc.terminate()
     try:
