@@ -3,7 +3,9 @@
 The demo corpus (``glue_widgets.sources.demo``) holds the full consortium; this module keeps the
 alignment tests self-contained: a k-dim linear latent process seen through a rate nonlinearity by a
 population whose neurons turn over across days, with a behavioural variable read out linearly from
-the latents and a few anchor events whose latent response is the same every day.
+the latents and a few anchor events whose latent response is the same every day. The latent
+dynamics come from the shared generators (:mod:`glue_widgets.simulate`, also behind the demo corpus);
+only the across-days scenario (turnover, gains, anchors, softplus-Poisson counts) is here.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ..simulate import discrete_dynamics, run_lds
 
 __all__ = ["latent_dynamics", "simulate_days", "Day"]
 
@@ -22,34 +26,17 @@ def latent_dynamics(family: str, k: int = 4, dt: float = 0.02) -> tuple[np.ndarr
     ``"rotational"``: a damped rotation plane (2 Hz, 0.5 s decay) with isotropic noise, plus
     ``k - 2`` slower OU latents with distinct time constants.
     """
+    # fixed (not drawn) parameters, so every day of a scenario shares them exactly
     if family == "timescales":
-        taus = 0.1 * 2.0 ** np.arange(k)
-        A = np.diag(np.exp(-dt / taus))
+        params = {"k": k, "taus": 0.1 * 2.0 ** np.arange(k), "rotation_hz": np.zeros(k), "plane": None}
     elif family == "rotational":
         if k < 2:
             raise ValueError("rotational dynamics need k >= 2")
-        rho, th = np.exp(-dt / 0.5), 2 * np.pi * 2.0 * dt
-        A = np.zeros((k, k))
-        A[:2, :2] = rho * np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
-        taus = 0.15 * 2.5 ** np.arange(k - 2)
-        A[2:, 2:] = np.diag(np.exp(-dt / taus)) if k > 2 else A[2:, 2:]
+        taus = np.concatenate([[0.5, 0.5], 0.15 * 2.5 ** np.arange(k - 2)])
+        params = {"k": k, "taus": taus, "rotation_hz": np.r_[2.0, 2.0, np.zeros(k - 2)], "plane": (0, 1)}
     else:
         raise ValueError(f"unknown family {family!r}")
-    # noise covariance giving unit stationary variance per latent (isotropic within the plane)
-    Q = np.diag(1.0 - np.abs(np.linalg.eigvals(A)) ** 2).real
-    if family == "rotational":
-        Q[:2, :2] = np.eye(2) * (1 - rho**2)
-    return A, Q
-
-
-def _run_lds(A: np.ndarray, Q: np.ndarray, n: int, rng: np.random.Generator, burn: int = 500) -> np.ndarray:
-    k = A.shape[0]
-    L = np.linalg.cholesky(Q)
-    e = rng.standard_normal((n + burn, k)) @ L.T
-    z = np.zeros((n + burn, k))
-    for t in range(1, n + burn):
-        z[t] = A @ z[t - 1] + e[t]
-    return z[burn:]
+    return discrete_dynamics(params, dt=dt)
 
 
 @dataclass
@@ -121,8 +108,8 @@ def simulate_days(
             rate = np.logaddexp(0.0, z @ C.T + b) * gain * (dt / 0.02) * 0.5
             return rng.poisson(rate).astype(float)
 
-        zr = _run_lds(A, Q, int(rest_s / dt), rng)
-        zt = _run_lds(A, Q, int(task_s / dt), rng)
+        zr = run_lds(A, Q, int(rest_s / dt), rng)
+        zt = run_lds(A, Q, int(task_s / dt), rng)
         beh = zt @ readout + 0.1 * rng.standard_normal((len(zt), 2))
         if anchor_kind == "evoked":
             ra = np.random.default_rng([seed, 7])  # the stimulus: same every day
@@ -133,7 +120,7 @@ def simulate_days(
             shift = anchor_offset * rng.standard_normal(k)
             ev = []
             for _ in range(n_anchor):
-                z_e = _run_lds(A, Q, n_pre + n_a, rng) + shift
+                z_e = run_lds(A, Q, n_pre + n_a, rng) + shift
                 z_e[n_pre:] += 2.0 * env[:, None] * direction[None, :]
                 ev.append(counts(z_e))
             anchors = np.stack(ev)
