@@ -26,7 +26,8 @@ import param
 
 from ._analysis import AnalysisModel, AnalysisView, make_create_app
 
-__all__ = ["TranslationModel", "Translation", "create_app", "MODES", "toy_ecog_eeg_session", "true_spike_counts"]
+__all__ = ["TranslationModel", "Translation", "create_app", "MODES", "toy_ecog_eeg_session", "true_spike_counts",
+           "recorded_spike_counts", "ground_truth_session"]
 
 MODES = ("calcium → spikes", "ECoG → EEG")
 EVAL_BIN_S = 0.1  # calcium evaluation bin (s): CASCADE-style correlation at 100 ms
@@ -42,6 +43,57 @@ def true_spike_counts(uri: str):
         return None
     c = t.get("true_spike_counts") if isinstance(t, dict) else None
     return c if c is not None and hasattr(c, "dims") else None
+
+
+def recorded_spike_counts(session, x, fs: float):
+    """Spikes recorded with the calcium (an events stream whose unit ids are the ROI ids), per frame.
+
+    Returns ``(counts (time × cell), description)`` or ``None``. This is real ground truth, e.g. the
+    cell-attached spikes of the CASCADE database (:func:`ground_truth_session`).
+    """
+    chans = [str(c) for c in x.channel.values]
+    t = np.asarray(x.time.values, float)
+    edges = np.r_[t - 0.5 / fs, t[-1] + 0.5 / fs]
+    for name, info in session.streams.items():
+        if info.kind != "events":
+            continue
+        try:
+            y = session.read(name, float(edges[0]), float(edges[-1]), bin_width=1.0 / fs)
+        except Exception:  # an events stream this reader cannot bin: not ground truth for us
+            continue
+        if not set(chans) <= set(map(str, y.channel.values)):
+            continue
+        # bins of one frame from half a frame before the first frame centre: bin centres = frame times
+        counts = np.asarray(y.sel(channel=chans).sel(time=t, method="nearest").values, float)
+        return counts, f"recorded ({name}, simultaneous electrophysiology)"
+    return None
+
+
+def ground_truth_session(segment, uri: str | None = None):
+    """A Session with ΔF/F (``dff``) and the spikes recorded with it (``ephys``) from a CASCADE segment.
+
+    ``segment`` is a :class:`glue_widgets.translate.groundtruth.GTSegment` (``load_cascade_gt``). The
+    shipped supervised spike model was trained on the whole CASCADE database, so its scores on these
+    cells are in-sample; ``method="oasis"`` is not trained on them (the dashboard says so).
+
+    Examples
+    --------
+    >>> from glue_widgets.translate.groundtruth import load_cascade_gt
+    >>> seg = load_cascade_gt("/work/shared/data/cascade_gt", ["DS09"])[0]   # doctest: +SKIP
+    >>> sorted(ground_truth_session(seg).streams)                           # doctest: +SKIP
+    ['dff', 'ephys']
+    """
+    from glue_widgets.model import ArraySession, make_timeseries
+    cell = str(segment.neuron)
+    x = make_timeseries(np.asarray(segment.dff, float)[:, None], np.asarray(segment.t, float), channels=[cell],
+                        modality="calcium", fs=float(segment.fs), units="dF/F")
+    uri = uri or f"cascade://{segment.dataset}/{cell}"
+    return ArraySession(uri, signals={"dff": x}, spikes={"ephys": {cell: np.asarray(segment.spikes, float)}},
+                        metadata={"lab": segment.dataset, "subject": cell, "ground_truth": "ephys",
+                                  "spike_model_caveat": "the shipped supervised spike model was trained on the "
+                                  "CASCADE database, these cells included: its score here is in-sample; "
+                                  "method='oasis' is not trained on them.",
+                                  "citation": "Rupprecht et al. 2021 Nat Neurosci 24:1324 (CASCADE ground truth)"})
 
 
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:
@@ -76,6 +128,8 @@ class TranslationModel(AnalysisModel):
     min_sessions = 1
     max_sessions = 1
     mode = param.Selector(default=MODES[0], objects=list(MODES), doc="Which paired translation to show.")
+    method = param.Selector(default="supervised", objects=["supervised", "oasis"],
+                            doc="Calcium: infer_spikes method (supervised network or OASIS deconvolution).")
     seconds = param.Number(default=60.0, bounds=(5, 300), doc="Calcium: seconds shown and evaluated.")
     n_cells = param.Integer(default=4, bounds=(1, 12), doc="Calcium: cells shown.")
     train_fraction = param.Number(default=0.7, bounds=(0.3, 0.9), step=0.05,
@@ -121,29 +175,34 @@ class TranslationModel(AnalysisModel):
             b = min(info.stop_s, a + self.seconds)
             self.set_progress(20, f"reading {cal[0]} [{a:.0f}, {b:.0f}) s")
             x = s.read(cal[0], a, b).isel(channel=slice(0, self.n_cells))
+            fs = float(x.attrs.get("fs") or info.fs)
+            recorded = recorded_spike_counts(s, x, fs)
+            caveat = str((getattr(s, "metadata", {}) or {}).get("spike_model_caveat") or "")
         finally:
             s.close()
-        fs = float(x.attrs.get("fs") or info.fs)
-        self.set_progress(50, f"infer_spikes(fs={fs:g})")
-        r = np.asarray(self.analysis(x, fs), float)
+        self.set_progress(50, f"infer_spikes(fs={fs:g}, method={self.method!r})")
+        r = np.asarray(self.analysis(x, fs, method=self.method), float)
         self.set_progress(80, "comparing with the true spikes (evaluation only)")
-        truth, scores = None, None
+        truth, scores, truth_source = None, None, None
+        chans = [str(c) for c in x.channel.values]
         counts = true_spike_counts(uri)
-        if counts is not None:
-            chans = [c for c in map(str, x.channel.values) if c in set(map(str, counts.channel.values))]
-            if len(chans) == x.sizes["channel"]:
-                tt = counts.sel(channel=chans).sel(time=x.time.values, method="nearest")
-                truth = np.asarray(tt.values, float)
-                k = max(1, int(round(EVAL_BIN_S * fs)))
-                tb, rb, xb = _bin_sum(truth, k), _bin_sum(r, k), _bin_sum(np.asarray(x.values, float), k)
-                scores = pd.DataFrame({"cell": chans,
-                                       "r_inferred": [_pearson(rb[:, j], tb[:, j]) for j in range(len(chans))],
-                                       "r_dff": [_pearson(xb[:, j], tb[:, j]) for j in range(len(chans))],
-                                       "true_spikes": tb.sum(0).astype(int)})
+        if counts is not None and set(chans) <= set(map(str, counts.channel.values)):
+            truth = np.asarray(counts.sel(channel=chans).sel(time=x.time.values, method="nearest").values, float)
+            truth_source = "simulated (gw.demo.truth, evaluation only)"
+        elif recorded is not None:
+            truth, truth_source = recorded
+        if truth is not None:
+            k = max(1, int(round(EVAL_BIN_S * fs)))
+            tb, rb, xb = _bin_sum(truth, k), _bin_sum(np.nan_to_num(r), k), _bin_sum(np.nan_to_num(x.values), k)
+            scores = pd.DataFrame({"cell": chans,
+                                   "r_inferred": [_pearson(rb[:, j], tb[:, j]) for j in range(len(chans))],
+                                   "r_dff": [_pearson(xb[:, j], tb[:, j]) for j in range(len(chans))],
+                                   "true_spikes": tb.sum(0).astype(int)})
         return {"mode": MODES[0], "uri": uri, "stream": cal[0], "x": x, "r": r, "truth": truth, "scores": scores,
-                "fs": fs, "settings": (f"infer_spikes(method='supervised') on {x.sizes['channel']} cells, "
+                "truth_source": truth_source, "caveat": caveat if truth_source and self.method == "supervised" else "",
+                "fs": fs, "settings": (f"infer_spikes(method={self.method!r}) on {x.sizes['channel']} cells, "
                                        f"{b - a:.0f} s at {fs:g} Hz; Pearson r at {EVAL_BIN_S * 1e3:.0f}-ms bins "
-                                       "against the simulation's true spikes (read for evaluation only)")}
+                                       f"against the true spikes ({truth_source or 'none known'})")}
 
     # -- ECoG → EEG ------------------------------------------------------------------------------
     def _paired(self, uri: str, s):
@@ -240,7 +299,8 @@ class Translation(AnalysisView):
 
     def extra_controls(self):
         p = self.model.param
-        self._ctl_cal = [pn.widgets.IntSlider.from_param(p.n_cells, name="Cells"),
+        self._ctl_cal = [pn.widgets.Select.from_param(p.method, name="infer_spikes method"),
+                         pn.widgets.IntSlider.from_param(p.n_cells, name="Cells"),
                          pn.widgets.FloatSlider.from_param(p.seconds, name="Seconds")]
         self._ctl_eeg = [pn.widgets.FloatSlider.from_param(p.train_fraction, name="Training fraction"),
                          pn.widgets.FloatSlider.from_param(p.max_seconds, name="Seconds read"),
@@ -293,8 +353,11 @@ class Translation(AnalysisView):
         parts = [pn.pane.HoloViews(lay, sizing_mode="stretch_width", css_classes=["gw-plot", "gw-calcium"])]
         if res["scores"] is not None:
             sc = res["scores"]
+            if res.get("caveat"):
+                parts.append(pn.pane.Alert(res["caveat"], alert_type="warning", sizing_mode="stretch_width"))
             parts.append(pn.pane.Markdown(
-                f"**Inferred vs true spikes**: median Pearson r = {np.nanmedian(sc.r_inferred):.2f} "
+                f"**Inferred vs true spikes** (truth: {res['truth_source']}): median Pearson r = "
+                f"{np.nanmedian(sc.r_inferred):.2f} "
                 f"(ΔF/F itself vs true: {np.nanmedian(sc.r_dff):.2f}) over {len(sc)} cells, "
                 f"{EVAL_BIN_S * 1e3:.0f}-ms bins.", css_classes=["gw-scores"]))
             parts.append(pn.pane.DataFrame(sc.round(3), index=False, sizing_mode="stretch_width"))
