@@ -26,7 +26,8 @@ def _sessions(n_units=30, n_time=6000, n_sessions=3, seed=0, drift=0.1):
         Ws = W + drift * r.standard_normal(W.shape) * (W != 0)
         gain = 1 + drift * r.standard_normal(n_units)
         xs.append(base + gain * (z @ Ws + e))
-    perms = [np.arange(n_units)] + [np.random.default_rng(seed + s).permutation(n_units) for s in range(1, n_sessions)]
+    perms = [np.arange(n_units)] + [np.random.default_rng(seed + s).permutation(n_units)
+                                    for s in range(1, n_sessions)]
     return [x[:, p] for x, p in zip(xs, perms)], perms
 
 

@@ -115,7 +115,8 @@ class MatchReport:
     method: str
     features: tuple
     min_confidence: float
-    sessions: list = field(default_factory=list)  # per session: dict(n_ref, n_channels, n_confident, median, ambiguous)
+    # per session: dict(reference, n_ref, n_channels, n_confident, median, n_unmatched, ambiguous)
+    sessions: list = field(default_factory=list)
 
     @property
     def fraction_confident(self) -> float:
@@ -188,9 +189,9 @@ class UnitMatcher:
     >>> y = um.transform(src[1500:, perm], session=1)   # session 1 in the reference channel order
     """
 
-    def __init__(self, features: Sequence[str] = FEATURES, *, method: str = "faq", feature_weight: float = 1.0,
-                 reference: int = 0, n_chunks: int = 4, min_confidence: float = 0.75, ambiguous: str = "keep",
-                 max_lag: int = 10):
+    def __init__(self, features: Sequence[str] = FEATURES, *, method: str = "faq",
+                 feature_weight: float = 1.0, reference: int = 0, n_chunks: int = 4,
+                 min_confidence: float = 0.75, ambiguous: str = "keep", max_lag: int = 10):
         self.features = features
         self.method = method
         self.feature_weight = feature_weight
@@ -234,10 +235,12 @@ class UnitMatcher:
         ref = check_session_index(self.reference, len(xs))
         for i, x in enumerate(xs):
             if len(x) < 4 * self.n_chunks:
-                raise InvalidInputError(f"rest_list[{i}] has {len(x)} samples; at least {4 * self.n_chunks} are "
-                                        f"needed for n_chunks={self.n_chunks} (lower n_chunks or pass longer rest).")
+                raise InvalidInputError(f"rest_list[{i}] has {len(x)} samples; at least {4 * self.n_chunks} "
+                                        f"are needed for n_chunks={self.n_chunks} (lower n_chunks or pass "
+                                        "longer rest).")
             if x.shape[1] < 2:
-                raise InvalidInputError(f"rest_list[{i}] has {x.shape[1]} channel; matching needs at least 2.")
+                raise InvalidInputError(f"rest_list[{i}] has {x.shape[1]} channel; matching needs at "
+                                        "least 2.")
         self.channel_ids_ = [self._ids(r, x.shape[1]) for r, x in zip(rest_list, xs)]
         self.n_channels_ = [x.shape[1] for x in xs]
         self.reference_ = ref
@@ -257,7 +260,8 @@ class UnitMatcher:
                 for k in range(self.n_chunks):
                     keep_r = np.concatenate([c for j, c in enumerate(chunks[ref]) if j != k])
                     keep_i = np.concatenate([c for j, c in enumerate(chunks[i]) if j != k])
-                    pk = self._match(self._stats(xs[ref][keep_r], feats), self._stats(x[keep_i], feats), feats)
+                    pk = self._match(self._stats(xs[ref][keep_r], feats), self._stats(x[keep_i], feats),
+                                     feats)
                     agree += (pk == p) & (p >= 0)
                 conf = agree / self.n_chunks
             else:
@@ -272,10 +276,10 @@ class UnitMatcher:
         self.ambiguous_ = [(c < self.min_confidence) | (p < 0) for p, c in zip(perms, confs)]
         rep = MatchReport(self.method, feats, float(self.min_confidence))
         for i, (p, c, a) in enumerate(zip(perms, confs, self.ambiguous_)):
+            amb = [str(self.channel_ids_[ref][r]) for r in np.flatnonzero(a & (p >= 0))]
             rep.sessions.append({"reference": i == ref, "n_ref": len(p), "n_channels": self.n_channels_[i],
                                  "n_confident": int((~a).sum()), "median": float(np.median(c)),
-                                 "n_unmatched": int((p < 0).sum()),
-                                 "ambiguous": [str(self.channel_ids_[ref][r]) for r in np.flatnonzero(a & (p >= 0))]})
+                                 "n_unmatched": int((p < 0).sum()), "ambiguous": amb})
         self.report_ = rep
         return self
 
@@ -293,7 +297,8 @@ class UnitMatcher:
     def _stats(self, x: np.ndarray, feats: tuple) -> tuple[np.ndarray | None, np.ndarray]:
         x = np.asarray(x, dtype=np.float64)
         if not np.all(np.isfinite(x)):
-            raise BadDataError("UnitMatcher: rest segments contain NaN or inf; interpolate or drop those samples.")
+            raise BadDataError("UnitMatcher: rest segments contain NaN or inf; interpolate or drop those "
+                               "samples.")
         F = _rank_z(unit_features(x, feats, max_lag=self.max_lag)) if feats else None
         return F, _graph(x)
 
@@ -345,7 +350,8 @@ class UnitMatcher:
                                     f"{self.n_channels_[i]}.")
         p = self.permutations_[i]
         out = arr[:, np.where(p >= 0, p, 0)].astype(np.float64)
-        fill = {"zero": np.zeros(len(p)), "mean": self.reference_mean_}.get(self.ambiguous, np.full(len(p), np.nan))
+        fills = {"zero": np.zeros(len(p)), "mean": self.reference_mean_}
+        fill = fills.get(self.ambiguous, np.full(len(p), np.nan))
         gone = (p < 0) | (self.ambiguous_[i] if self.ambiguous != "keep" else False)
         out[:, gone] = fill[gone]
         try:
