@@ -34,8 +34,10 @@ from urllib.parse import quote, urlsplit
 import pandas as pd
 
 from ..errors import InvalidInputError, NetworkError, NotFoundError, UnsupportedError
-from .cache import DiskCache, cache_key, get_default_cache
-from .http import DEFAULT_RETRIES, DEFAULT_TIMEOUT, AccessDeniedError, HttpClient, Meter
+from .cache import DiskCache, cache_key
+from .http import AccessDeniedError, HttpClient, Meter
+from .rangefile import DEFAULT_BLOCK_SIZE
+from .remote_options import RemoteOptions, document_options, parse_archive_uri
 
 __all__ = ["open_dandi", "search", "list_assets", "info", "parse_uri", "api_url", "resolve"]
 
@@ -49,13 +51,9 @@ def api_url() -> str:
 
 def parse_uri(uri: str) -> tuple[str, str | None, str]:
     """``dandi://000006@0.220126.1903/sub-x/sub-x.nwb`` -> ("000006", "0.220126.1903", "sub-x/sub-x.nwb")."""
-    m = re.fullmatch(r"(?i:dandi)://(?:DANDI:)?(\d{6})(?:@([A-Za-z0-9._-]+))?(?:/(.*))?", uri.strip())
-    if not m:
-        raise InvalidInputError(
-            f"{uri!r} is not a DANDI URI; expected dandi://<6-digit id>[@<version>]/<asset path>, for example "
-            "dandi://000006/sub-anm369962/sub-anm369962_ses-20170309.nwb."
-        )
-    return m.group(1), m.group(2), (m.group(3) or "").strip("/")
+    return parse_archive_uri(uri, "dandi", r"(?:DANDI:)?(\d{6})", what="a DANDI URI",
+                             form="dandi://<6-digit id>[@<version>]/<asset path>",
+                             example="dandi://000006/sub-anm369962/sub-anm369962_ses-20170309.nwb")
 
 
 def _check_id(dandiset: str) -> str:
@@ -67,15 +65,14 @@ def _check_id(dandiset: str) -> str:
     return dandiset
 
 
-def _make_client(kw: dict[str, Any], meter: Meter | None = None) -> tuple[HttpClient, DiskCache, str]:
+def _make_client(options: RemoteOptions | dict[str, Any], meter: Meter | None = None
+                 ) -> tuple[HttpClient, DiskCache, str]:
+    """API client (the key goes to the API host only), cache and base URL; ``options`` may be the keywords."""
+    opts = options if isinstance(options, RemoteOptions) else RemoteOptions.pop_from(options)
     base = api_url()
     key = os.environ.get("DANDI_API_KEY", "").strip()
     headers = {"Authorization": f"token {key}"} if key else None
-    client = HttpClient(timeout=kw.pop("timeout", DEFAULT_TIMEOUT), retries=kw.pop("retries", DEFAULT_RETRIES),
-                        backoff=kw.pop("backoff", 0.1), headers=headers, meter=meter,
-                        auth_host=urlsplit(base).netloc)
-    cache = get_default_cache(kw.pop("cache_dir", None), kw.pop("cache_max_bytes", None))
-    return client, cache, base
+    return opts.client(meter, headers=headers, auth_host=urlsplit(base).netloc), opts.cache(), base
 
 
 def info(**kw: Any) -> dict[str, Any]:
@@ -227,24 +224,14 @@ def resolve(uri: str, **kw: Any) -> dict[str, Any]:
         return cached
 
 
+@document_options
 def open_dandi(uri: str, **kw: Any):
     """Open an NWB asset of a dandiset lazily: ``dandi://<id>[@<version>]/<path>``.
 
     Parameters
     ----------
     uri : str
-    timeout : float or (float, float), optional
-        ``(connect, read)`` seconds per request (default (5, 30)).
-    retries : int, optional
-        Retries of a failed request (default 3).
-    cache_dir : path, optional
-        Cache root (default ``$GLUE_CACHE_DIR`` or ``~/.cache/glue_widgets``).
-    block_size : int, optional
-        Range-read granularity in bytes (default 16 KiB).
-    memory_bytes : int, optional
-        Bound of the in-memory block cache (default 64 MiB; 0 disables it).
-    cache_max_bytes : int, optional
-        Size cap of the disk cache (default ``$GLUE_CACHE_MAX_BYTES`` or 2 GiB).
+    {remote_options}
     **kw
         Passed to the NWB reader (for example ``bin_width``).
 
@@ -254,14 +241,14 @@ def open_dandi(uri: str, **kw: Any):
         ``s.stats`` counts network bytes and requests (including the API calls of opening).
     """
     meter = Meter()
-    http_kw = {k: kw.pop(k) for k in ("timeout", "retries", "backoff", "cache_dir", "cache_max_bytes") if k in kw}
-    client, cache, base = _make_client(http_kw, meter)
+    opts = RemoteOptions.pop_from(kw)
+    client, cache, base = _make_client(opts, meter)
     res = resolve(uri, _client=client, _cache=cache, _base=base)
     from .remote_nwb import open_range_nwb
 
     # the blob id is content-addressed on DANDI: a stable cache identity even if URLs are re-signed
-    data_client = HttpClient(timeout=client.timeout, retries=client.retries, meter=meter)
-    return open_range_nwb(res["url"], uri=uri, client=data_client, cache=cache, size=res["size"],
+    return open_range_nwb(res["url"], uri=uri, client=opts.client(meter), cache=cache, size=res["size"],
                           cache_id=f"dandi-asset|{res['asset_id']}|{res['size']}|{res.get('etag', '')}",
                           metadata={"dandiset": res["dandiset"], "version": res["version"], "asset": res["path"],
-                                    "asset_id": res["asset_id"], "provider": "dandi"}, **kw)
+                                    "asset_id": res["asset_id"], "provider": "dandi"},
+                          **opts.range_kw(DEFAULT_BLOCK_SIZE), **kw)

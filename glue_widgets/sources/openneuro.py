@@ -34,13 +34,15 @@ import pandas as pd
 
 from ..errors import GlueError, InvalidInputError, NetworkError, NotFoundError
 from .bids import DATA_EXTENSIONS, BidsSession, parse_bids_name
-from .cache import DiskCache, cache_key, get_default_cache
-from .http import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpClient, Meter
+from .cache import DiskCache, cache_key
+from .http import HttpClient, Meter
 from .rangefile import RangeFile
+from .remote_options import RemoteOptions, document_options, parse_archive_uri
 
 __all__ = ["open_openneuro", "list_files", "find_rest_runs", "parse_uri", "base_url", "REST_PATTERN"]
 
 DEFAULT_URL = "https://s3.amazonaws.com/openneuro.org"
+_BLOCK_SIZE = 16 * 1024  # range-read granularity of EDF/BDF/BrainVision samples
 _NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 _DS = re.compile(r"ds\d{6}")
 _SNAPSHOT_NOTE = ("OpenNeuro's S3 bucket holds only the latest published snapshot; the requested snapshot "
@@ -56,13 +58,9 @@ def base_url() -> str:
 
 def parse_uri(uri: str) -> tuple[str, str | None, str]:
     """``openneuro://ds000001@1.0.0/sub-01/eeg/x.edf`` -> ("ds000001", "1.0.0", "sub-01/eeg/x.edf")."""
-    m = re.fullmatch(r"openneuro://(ds\d{6})(?:@([A-Za-z0-9._-]+))?(?:/(.*))?", uri.strip())
-    if not m:
-        raise InvalidInputError(
-            f"{uri!r} is not an OpenNeuro URI; expected openneuro://<ds>[@<snapshot>]/<path>, for example "
-            "openneuro://ds004504/sub-001/eeg/sub-001_task-eyesclosed_eeg.set."
-        )
-    return m.group(1), m.group(2), (m.group(3) or "").strip("/")
+    return parse_archive_uri(uri, "openneuro", r"(ds\d{6})", what="an OpenNeuro URI",
+                             form="openneuro://<ds>[@<snapshot>]/<path>",
+                             example="openneuro://ds004504/sub-001/eeg/sub-001_task-eyesclosed_eeg.set")
 
 
 def _check_ds(ds: str) -> str:
@@ -136,7 +134,7 @@ class _Bucket:
 class S3Tree:
     """The :class:`~glue_widgets.sources.bids.Tree` interface over an OpenNeuro dataset in S3."""
 
-    def __init__(self, bucket: _Bucket, objects: list[dict[str, Any]], *, block_size: int = 16 * 1024,
+    def __init__(self, bucket: _Bucket, objects: list[dict[str, Any]], *, block_size: int = _BLOCK_SIZE,
                  memory_bytes: int = 64 << 20, progress: Any = False) -> None:
         self.b = bucket
         self.progress = progress
@@ -145,7 +143,7 @@ class S3Tree:
         self._obj: dict[str, dict[str, Any]] = {o["key"]: o for o in objects}
 
     @classmethod
-    def for_run(cls, bucket: _Bucket, rel: str, *, block_size: int = 16 * 1024,
+    def for_run(cls, bucket: _Bucket, rel: str, *, block_size: int = _BLOCK_SIZE,
                 memory_bytes: int = 64 << 20) -> "S3Tree":
         """List what sidecar lookup needs: the dataset root (one level) and the run's subject folder."""
         objs, _ = bucket.list("", "/")
@@ -200,14 +198,13 @@ class S3Tree:
         return f"openneuro://{self.b.ds}/{rel}"
 
 
-def _client(kw: dict[str, Any]) -> tuple[HttpClient, DiskCache]:
-    meter = Meter()
-    client = HttpClient(timeout=kw.pop("timeout", DEFAULT_TIMEOUT), retries=kw.pop("retries", DEFAULT_RETRIES),
-                        backoff=kw.pop("backoff", 0.1), meter=meter)
-    cache = get_default_cache(kw.pop("cache_dir", None), kw.pop("cache_max_bytes", None))
-    return client, cache
+def _client(options: RemoteOptions | dict[str, Any]) -> tuple[HttpClient, DiskCache]:
+    """A metered client and the cache; ``options`` may be the keywords (their option keys are popped)."""
+    opts = options if isinstance(options, RemoteOptions) else RemoteOptions.pop_from(options)
+    return opts.client(Meter()), opts.cache()
 
 
+@document_options
 def open_openneuro(uri: str, **kw: Any) -> BidsSession:
     """Open one run of an OpenNeuro dataset lazily (``openneuro://<ds>[@<snapshot>]/<path>``).
 
@@ -215,16 +212,7 @@ def open_openneuro(uri: str, **kw: Any) -> BidsSession:
     ----------
     uri : str
         For example ``openneuro://ds004504/sub-001/eeg/sub-001_task-eyesclosed_eeg.set``.
-    timeout : float or (float, float), optional
-        ``(connect, read)`` seconds per request (default (5, 30)).
-    retries : int, optional
-        Retries of a failed request (default 3).
-    cache_dir : path, optional
-        Cache root (default ``$GLUE_CACHE_DIR`` or ``~/.cache/glue_widgets``).
-    cache_max_bytes : int, optional
-        Size cap of the disk cache (default ``$GLUE_CACHE_MAX_BYTES`` or 2 GiB).
-    block_size, memory_bytes : int, optional
-        Range-read granularity (default 16 KiB) and in-memory block cache bound (default 64 MiB).
+    {remote_options}
     progress : bool or callable, optional
         Progress of whole-run downloads (EEGLAB): ``True`` for a tqdm bar, or ``f(done, total)``.
 
@@ -239,14 +227,13 @@ def open_openneuro(uri: str, **kw: Any) -> BidsSession:
                                 f"openneuro://{ds}/sub-01/eeg/sub-01_task-rest_eeg.edf (see list_files).")
     if os.path.splitext(rel)[1].lower() not in DATA_EXTENSIONS:
         raise InvalidInputError(f"{uri!r}: {rel!r} is not an EEG/iEEG data file ({DATA_EXTENSIONS}).")
-    block_size = kw.pop("block_size", 16 * 1024)
-    memory_bytes = kw.pop("memory_bytes", 64 << 20)
     progress = kw.pop("progress", False)
-    client, cache = _client(kw)
+    opts = RemoteOptions.pop_from(kw)
     if kw:
         raise InvalidInputError(f"open_openneuro got unexpected keyword(s) {sorted(kw)}.")
+    client, cache = _client(opts)
     bucket = _Bucket(ds, client=client, cache=cache)
-    tree = S3Tree.for_run(bucket, rel, block_size=block_size, memory_bytes=memory_bytes)
+    tree = S3Tree.for_run(bucket, rel, **opts.range_kw(_BLOCK_SIZE))
     tree.progress = progress
     if not tree._obj:
         raise NotFoundError(f"OpenNeuro dataset {ds!r} has no files at {bucket.base}; check the accession "

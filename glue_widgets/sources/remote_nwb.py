@@ -20,9 +20,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import CorruptFileError, InvalidInputError, UnsupportedError
-from .cache import DiskCache, cache_key, get_default_cache
-from .http import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpClient, Meter, NetworkError
+from .cache import DiskCache, cache_key
+from .http import HttpClient, NetworkError
 from .rangefile import DEFAULT_BLOCK_SIZE, RangeFile
+from .remote_options import RemoteOptions, document_options
 
 __all__ = ["open_url", "open_range_nwb"]
 
@@ -71,24 +72,14 @@ def _network_aware(rf: RangeFile, fn):
     return wrapped
 
 
+@document_options
 def open_url(url: str, **kw: Any):
     """Open an NWB file at an ``http(s)://`` URL lazily.
 
     Parameters
     ----------
     url : str
-    timeout : float or (float, float), optional
-        ``(connect, read)`` seconds per request (default (5, 30)).
-    retries : int, optional
-        Retries of a failed request (default 3).
-    cache_dir : path, optional
-        Cache root (default ``$GLUE_CACHE_DIR`` or ``~/.cache/glue_widgets``).
-    block_size : int, optional
-        Range-read granularity in bytes (default 16 KiB).
-    memory_bytes : int, optional
-        Bound of the in-memory block cache (default 64 MiB; 0 disables it).
-    cache_max_bytes : int, optional
-        Size cap of the disk cache (default ``$GLUE_CACHE_MAX_BYTES`` or 2 GiB).
+    {remote_options}
     **kw
         Passed to the NWB reader (``bin_width``).
     """
@@ -97,10 +88,8 @@ def open_url(url: str, **kw: Any):
     path = url.split("?", 1)[0].lower()
     if path.endswith(".zarr") or path.endswith(".zarr/"):
         raise UnsupportedError(f"{url!r} looks like a Zarr store; glue_widgets streams HDF5 NWB files only.")
-    meter = Meter()
-    client = HttpClient(timeout=kw.pop("timeout", DEFAULT_TIMEOUT), retries=kw.pop("retries", DEFAULT_RETRIES),
-                        backoff=kw.pop("backoff", 0.1), meter=meter)
-    cache = get_default_cache(kw.pop("cache_dir", None), kw.pop("cache_max_bytes", None))
+    opts = RemoteOptions.pop_from(kw)
+    client, cache = opts.client(), opts.cache()
     ckey = cache_key("url-resolve", url)
     try:
         info = client.probe(url)
@@ -112,4 +101,5 @@ def open_url(url: str, **kw: Any):
         if res is None:
             raise
     return open_range_nwb(res["url"], uri=url, client=client, cache=cache, size=res["size"],
-                          cache_id=f"url|{url.split('?', 1)[0]}|{res['size']}|{res.get('etag', '')}", **kw)
+                          cache_id=f"url|{url.split('?', 1)[0]}|{res['size']}|{res.get('etag', '')}",
+                          **opts.range_kw(DEFAULT_BLOCK_SIZE), **kw)
