@@ -37,7 +37,7 @@ from ..errors import InvalidInputError, NetworkError, NotFoundError, Unsupported
 from .cache import DiskCache, cache_key
 from .http import AccessDeniedError, HttpClient, Meter
 from .rangefile import DEFAULT_BLOCK_SIZE
-from .remote_options import RemoteOptions, document_options, parse_archive_uri
+from .remote_options import RemoteOptions, archive_uri_parser, document_options
 
 __all__ = ["open_dandi", "search", "list_assets", "info", "parse_uri", "api_url", "resolve"]
 
@@ -49,11 +49,9 @@ def api_url() -> str:
     return os.environ.get("GLUE_DANDI_API_URL", DEFAULT_API).rstrip("/")
 
 
-def parse_uri(uri: str) -> tuple[str, str | None, str]:
-    """``dandi://000006@0.220126.1903/sub-x/sub-x.nwb`` -> ("000006", "0.220126.1903", "sub-x/sub-x.nwb")."""
-    return parse_archive_uri(uri, "dandi", r"(?:DANDI:)?(\d{6})", what="a DANDI URI",
-                             form="dandi://<6-digit id>[@<version>]/<asset path>",
-                             example="dandi://000006/sub-anm369962/sub-anm369962_ses-20170309.nwb")
+parse_uri = archive_uri_parser("dandi", r"(?:DANDI:)?(\d{6})", what="a DANDI URI",
+                               form="dandi://<6-digit id>[@<version>]/<asset path>",
+                               example="dandi://000006/sub-anm369962/sub-anm369962_ses-20170309.nwb")
 
 
 def _check_id(dandiset: str) -> str:

@@ -37,7 +37,7 @@ from .bids import DATA_EXTENSIONS, BidsSession, parse_bids_name
 from .cache import DiskCache, cache_key
 from .http import HttpClient, Meter
 from .rangefile import RangeFile
-from .remote_options import RemoteOptions, document_options, parse_archive_uri
+from .remote_options import RemoteOptions, archive_uri_parser, document_options
 
 __all__ = ["open_openneuro", "list_files", "find_rest_runs", "parse_uri", "base_url", "REST_PATTERN"]
 
@@ -56,11 +56,9 @@ def base_url() -> str:
     return os.environ.get("GLUE_OPENNEURO_URL", DEFAULT_URL).rstrip("/")
 
 
-def parse_uri(uri: str) -> tuple[str, str | None, str]:
-    """``openneuro://ds000001@1.0.0/sub-01/eeg/x.edf`` -> ("ds000001", "1.0.0", "sub-01/eeg/x.edf")."""
-    return parse_archive_uri(uri, "openneuro", r"(ds\d{6})", what="an OpenNeuro URI",
-                             form="openneuro://<ds>[@<snapshot>]/<path>",
-                             example="openneuro://ds004504/sub-001/eeg/sub-001_task-eyesclosed_eeg.set")
+parse_uri = archive_uri_parser("openneuro", r"(ds\d{6})", what="an OpenNeuro URI",
+                               form="openneuro://<ds>[@<snapshot>]/<path>",
+                               example="openneuro://ds004504/sub-001/eeg/sub-001_task-eyesclosed_eeg.set")
 
 
 def _check_ds(ds: str) -> str:

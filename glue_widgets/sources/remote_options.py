@@ -29,7 +29,7 @@ from ..errors import InvalidInputError
 from .cache import DiskCache, get_default_cache
 from .http import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpClient, Meter
 
-__all__ = ["RemoteOptions", "OPTIONS_DOC", "document_options", "parse_archive_uri"]
+__all__ = ["RemoteOptions", "OPTIONS_DOC", "document_options", "parse_archive_uri", "archive_uri_parser"]
 
 # numpydoc "Parameters" entries shared by the openers (indented for a function docstring)
 OPTIONS_DOC = """timeout : float or (float, float), optional
@@ -118,3 +118,15 @@ def parse_archive_uri(uri: str, scheme: str, dataset: str, *, form: str, example
         hint = f", for example {example}" if example else ""
         raise InvalidInputError(f"{uri!r} is not {what or f'a {scheme}:// URI'}; expected {form}{hint}.")
     return m.group(1), m.group(2), (m.group(3) or "").strip("/")
+
+
+def archive_uri_parser(scheme: str, dataset: str, *, form: str, example: str, what: str
+                       ) -> Callable[[str], tuple[str, str | None, str]]:
+    """A ``parse_uri(uri) -> (id, version, path)`` for one archive (see :func:`parse_archive_uri`)."""
+
+    def parse_uri(uri: str) -> tuple[str, str | None, str]:
+        return parse_archive_uri(uri, scheme, dataset, form=form, example=example, what=what)
+
+    parse_uri.__doc__ = (f"Parse {form} into ``(id, version or None, path)``, e.g. {example}; "
+                         f"raise InvalidInputError otherwise.")
+    return parse_uri

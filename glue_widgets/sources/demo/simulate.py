@@ -13,42 +13,5 @@ Examples
 
 from __future__ import annotations
 
-from ...simulate import (
-    FAMILIES,
-    INDICATORS,
-    anchor_response,
-    arousal_traces,
-    calcium_from_spikes,
-    communication_subspace,
-    discrete_dynamics,
-    eeg_sources,
-    latent_params,
-    narrowband,
-    pink_noise,
-    project,
-    rates_from_latents,
-    run_lds,
-    simulate_latents,
-    spike_times_from_counts,
-    spikes_from_latents,
-)
-
-__all__ = [
-    "FAMILIES",
-    "INDICATORS",
-    "latent_params",
-    "discrete_dynamics",
-    "simulate_latents",
-    "run_lds",
-    "anchor_response",
-    "arousal_traces",
-    "rates_from_latents",
-    "spikes_from_latents",
-    "spike_times_from_counts",
-    "calcium_from_spikes",
-    "communication_subspace",
-    "narrowband",
-    "pink_noise",
-    "eeg_sources",
-    "project",
-]
+from ...simulate import *  # noqa: F403  (the neutral generators, re-exported)
+from ...simulate import __all__  # noqa: F401
