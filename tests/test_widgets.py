@@ -140,7 +140,7 @@ def test_rest_explorer_on_an_open_session_keeps_it_open():
     from glue_widgets.apps.toy import toy_session
     s = toy_session(n_channels=4, fs=50.0)
     box = gw.widgets.rest_explorer(s)
-    assert box.model.rest["start"] is not None
+    assert box.model.rest["start"] is not None and box.model.rest["method"] == "gw.extract_rest"
     assert s.read("lfp", 0.0, 1.0).sizes["time"] == 50  # still usable after the dashboard 'closed' it
 
 

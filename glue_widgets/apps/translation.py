@@ -362,8 +362,9 @@ class Translation(AnalysisView):
                 f"{EVAL_BIN_S * 1e3:.0f}-ms bins.", css_classes=["gw-scores"]))
             parts.append(pn.pane.DataFrame(sc.round(3), index=False, sizing_mode="stretch_width"))
         else:
-            parts.append(pn.pane.Markdown("True spikes: not known for this session (only simulated sessions have "
-                                          "them), so the inference is shown without a score."))
+            parts.append(pn.pane.Markdown("True spikes: not known for this session (simulated sessions and sessions "
+                                          "with spikes recorded alongside the calcium have them), so the inference "
+                                          "is shown without a score."))
         parts.append(pn.pane.Markdown(f"*Settings:* {res['settings']}"))
         return pn.Column(*parts, sizing_mode="stretch_width")
 
