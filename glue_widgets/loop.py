@@ -11,11 +11,13 @@ Held-out error of a state: for each fragment, a pooled dynamics model is trained
 fragments of its cluster that belong to other groups (leave-one-group-out over ``holdout``, e.g. the
 subject) and predicts the fragment's aligned latents ``horizon`` samples ahead (1 - R²).
 
-Failure attribution: the final map's residual errors (each pair's error minus the mean of its
-cluster-pair cell, i.e. what the generating structure does not explain) are related to the card
-confounds by variance partitioning (unique R² of each confound block given the others, with a
-permutation p-value that shuffles the confound across fragments), saying which confound explains how
-much. A per-fragment variant (held-out errors) is in ``attribution.attrs["per_fragment"]``.
+Failure attribution (:mod:`glue_widgets.attribution`): the final map's off-diagonal errors are related
+to the card confounds (arousal, lab, apparatus, species, state) with the generating structure the loop
+found — the (source cluster, target cluster) cells — as nuisance. A commonality analysis splits what the
+confounds explain into each one's unique and shared parts; each unique part is tested by a Freedman–Lane
+permutation test in which whole fragments are relabelled (QAP, within clusters by default), because
+pairs that share a fragment are not independent. A per-fragment variant (each fragment's mean error as
+a target, one observation per fragment) is in ``attribution.attrs["per_fragment"]``.
 """
 
 from __future__ import annotations
@@ -27,12 +29,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .attribution import attribute_fragments, attribute_pairs, commonality
 from .dask_utils import as_fragments, compute
 from .errormap import _make_predictor, _pairs, _load_reduce, align_latents, dissimilarity, map_from_latents
 from .errors import InvalidInputError
 from .model.validation import check_positive_int
 
-__all__ = ["CouplingLoop", "LoopResult", "LoopIteration", "variance_partition"]
+__all__ = ["CouplingLoop", "LoopResult", "LoopIteration", "variance_partition", "attribute_fragments",
+           "attribute_pairs", "commonality"]
 
 
 @dataclass
@@ -69,9 +73,11 @@ class LoopResult:
     generalization : DataFrame
         Leave-one-group-out held-out error per grouping key and held-out group, final vs single pass.
     attribution : DataFrame
-        Variance partitioning of the map's residual pair errors over confounds (``unique`` R²,
-        ``alone`` R², ``p_value``), sorted by ``unique``; ``attrs`` hold ``full_r2``, ``shared`` and
-        ``per_fragment`` (the same on per-fragment held-out errors).
+        Commonality analysis of the map's pair errors over the confounds, given the cluster cells
+        (``unique``, ``shared``, ``alone`` R², partial ``F``, Freedman–Lane QAP ``p_value``), sorted
+        by ``unique``; ``attrs`` hold ``full_r2``, ``shared``, ``table`` (every commonality
+        coefficient), ``n`` (fragments), ``n_pairs``, ``test`` and ``per_fragment`` (the same with one
+        observation per fragment).
     improvement : float
         Single-pass held-out error minus final held-out error (positive = the loop helped).
     """
@@ -104,39 +110,19 @@ class LoopResult:
         if not self.attribution.empty:
             top = self.attribution.iloc[0]
             lines.append(f"residual errors: {self.top_confound} explains {100 * top['unique']:.0f} % "
-                         f"(unique R², p = {top['p_value']:.3g})")
+                         f"(unique R², Freedman–Lane QAP p = {top['p_value']:.3g}, "
+                         f"n = {self.attribution.attrs.get('n')} fragments)")
         return "\n".join(lines)
 
 
 # ------------------------------------------------------------------ variance partitioning
 
-def _design_block(values: pd.Series | pd.DataFrame) -> np.ndarray:
-    if isinstance(values, pd.DataFrame):
-        cols = [_design_block(values[c]) for c in values]
-        return np.concatenate(cols, axis=1) if cols else np.empty((len(values), 0))
-    v = values
-    if pd.api.types.is_numeric_dtype(v) and v.nunique() > 2:
-        x = v.astype(float).to_numpy()
-        x = np.where(np.isfinite(x), x, np.nanmean(x))
-        sd = x.std()
-        return ((x - x.mean()) / (sd if sd > 0 else 1.0))[:, None]
-    d = pd.get_dummies(v.astype(str), drop_first=True).to_numpy(float)
-    return d
-
-
-def _r2(y: np.ndarray, X: np.ndarray) -> float:
-    if X.shape[1] == 0:
-        return 0.0
-    Xd = np.concatenate([np.ones((len(y), 1)), X], axis=1)
-    b, *_ = np.linalg.lstsq(Xd, y, rcond=None)
-    r = y - Xd @ b
-    tot = np.sum((y - y.mean()) ** 2)
-    return float(1 - r @ r / tot) if tot > 0 else 0.0
-
-
 def variance_partition(y: Any, blocks: dict[str, Any], n_permutations: int = 500,
-                       seed: int | None = 0) -> pd.DataFrame:
-    """Unique R² of each block of predictors given all others, with permutation p-values.
+                       seed: int | None = 0, nuisance: Any = None, strata: Any = None) -> pd.DataFrame:
+    """Unique and shared R² of each block of predictors, with Freedman–Lane permutation p-values.
+
+    A per-fragment commonality analysis; see :func:`glue_widgets.attribution.attribute_fragments`
+    (this is the same function, kept under its first name).
 
     Parameters
     ----------
@@ -144,12 +130,14 @@ def variance_partition(y: Any, blocks: dict[str, Any], n_permutations: int = 500
         The response (e.g. residual errors of fragments).
     blocks : dict name -> Series/DataFrame/array (n,) or (n, p)
         Numeric columns are standardized; categorical ones one-hot coded.
+    nuisance, strata
+        Terms always in the model; permutation strata.
 
     Returns
     -------
-    DataFrame indexed by block: ``unique`` (R²_full - R²_without), ``alone`` (R² of the block alone),
-    ``n_columns``, ``p_value`` (block rows permuted), sorted by ``unique``; ``attrs`` hold ``full_r2``
-    and ``shared`` (full R² minus the sum of unique parts).
+    DataFrame indexed by block: ``unique`` (R²_full - R²_without), ``shared``, ``alone`` (R² of the
+    block alone), ``n_columns``, ``F``, ``p_value``, sorted by ``unique``; ``attrs`` hold ``full_r2``,
+    ``shared`` (full R² minus the sum of unique parts), ``table`` (commonality coefficients) and ``n``.
 
     Examples
     --------
@@ -162,38 +150,17 @@ def variance_partition(y: Any, blocks: dict[str, Any], n_permutations: int = 500
     """
     y = np.asarray(y, float)
     ok = np.isfinite(y)
-    mats = {}
-    for k, v in blocks.items():
-        if isinstance(v, (pd.Series, pd.DataFrame)):
-            v = v.reset_index(drop=True)
-        else:
-            arr = np.asarray(v)
-            v = pd.DataFrame(arr) if arr.ndim == 2 else pd.Series(arr)
-        mats[k] = _design_block(v)[ok]
-    y = y[ok]
-    if not mats:
-        return pd.DataFrame(columns=["unique", "alone", "n_columns", "p_value"])
-    names = list(mats)
 
-    def full_X(skip: str | None = None, repl: np.ndarray | None = None) -> np.ndarray:
-        parts = [repl if (k == skip and repl is not None) else mats[k]
-                 for k in names if not (k == skip and repl is None)]
-        # one block left out of one: the reduced model is the intercept alone
-        return np.concatenate(parts, axis=1) if parts else np.zeros((len(y), 0))
-    full = _r2(y, full_X())
-    rng = np.random.default_rng(seed)
-    rows = {}
-    for k in names:
-        without = _r2(y, full_X(skip=k))
-        uniq = full - without
-        null = np.array([_r2(y, full_X(skip=k, repl=mats[k][rng.permutation(len(y))])) - without
-                         for _ in range(n_permutations)])
-        p = float((1 + np.sum(null >= uniq - 1e-12)) / (1 + n_permutations)) if n_permutations else float("nan")
-        rows[k] = {"unique": uniq, "alone": _r2(y, mats[k]), "n_columns": mats[k].shape[1], "p_value": p}
-    out = pd.DataFrame.from_dict(rows, orient="index").sort_values("unique", ascending=False)
-    out.attrs["full_r2"] = full
-    out.attrs["shared"] = full - float(out["unique"].sum())
-    out.attrs["n"] = int(len(y))
+    def rows(v: Any) -> Any:
+        if isinstance(v, (pd.Series, pd.DataFrame)):
+            return v.reset_index(drop=True)[ok]
+        return np.asarray(v)[ok]
+
+    out = attribute_fragments(y[ok], {k: rows(v) for k, v in blocks.items()},
+                              nuisance=None if nuisance is None else rows(nuisance),
+                              strata=None if strata is None else rows(strata),
+                              n_permutations=n_permutations, seed=seed)
+    out.attrs["shared"] = out.attrs.get("shared_total", 0.0)
     return out
 
 
@@ -225,7 +192,13 @@ class CouplingLoop:
     groups : sequence of str
         Meta keys for the generalization report (those present with >= 2 values are used).
     confounds : sequence of str
-        Meta keys for failure attribution; "arousal" takes every numeric ``arousal*`` field.
+        Meta keys for failure attribution; "arousal" takes every numeric ``arousal*`` field of the cards
+        (pupil / running-speed mean and SD, at most 4) as one block.
+    n_permutations : int
+        Freedman–Lane permutations of the attribution test.
+    strata : "cluster", meta key(s) or None
+        Exchangeability blocks of the attribution permutations: fragments are only relabelled within
+        the same final cluster (default) and/or the same value of these meta keys (e.g. "lab", "state").
     scheduler, progress
         As in :func:`glue_widgets.error_map`.
     clustering : "auto", "ci" or "silhouette"
@@ -242,8 +215,8 @@ class CouplingLoop:
     def __init__(self, n_components: int = 4, aligner: Any = "auto", model: Any = "ridge", horizon: int = 5,
                  max_iter: int = 4, tol: float = 1e-3, cv: int = 5, n_boot: int = 100, alpha: float = 1.0,
                  holdout: str = "subject", groups: Sequence[str] = ("day", "subject", "lab", "condition", "species"),
-                 confounds: Sequence[str] = ("arousal", "lab", "apparatus", "species"),
-                 n_permutations: int = 500, scheduler: Any = None, progress: Any = None, seed: int = 0,
+                 confounds: Sequence[str] = ("arousal", "lab", "apparatus", "species", "state"),
+                 n_permutations: int = 500, strata: str | Sequence[str] | None = "cluster", scheduler: Any = None, progress: Any = None, seed: int = 0,
                  opener: Callable | None = None, clustering: str = "auto") -> None:
         self.n_components = n_components
         self.aligner = aligner
@@ -258,6 +231,7 @@ class CouplingLoop:
         self.groups = groups
         self.confounds = confounds
         self.n_permutations = n_permutations
+        self.strata = strata
         self.scheduler = scheduler
         self.progress = progress
         self.seed = seed
@@ -388,8 +362,9 @@ class CouplingLoop:
             settings={"n_components": k, "horizon_samples": self.horizon, "cv": f"{self.cv} contiguous blocks",
                       "holdout": holdout, "max_iter": max_iter, "tol": self.tol, "model": str(self.model),
                       "aligner": final.aligner, "error": "1 - R² of held-out latent prediction",
-                      "attribution": "unique R² of residual (error - cluster mean) per confound block, "
-                                     f"{self.n_permutations} permutations"})
+                      "attribution": "commonality analysis of pair errors given cluster cells; unique R² "
+                                     f"tested by Freedman–Lane QAP, {self.n_permutations} fragment permutations "
+                                     f"(strata: {self.strata})"})
 
     def _generalization(self, Z, clusters, weights, meta: pd.DataFrame, latents) -> pd.DataFrame:
         rows = []
@@ -419,87 +394,69 @@ class CouplingLoop:
             if name == "arousal":
                 cols = [c for c in meta.columns if str(c).startswith("arousal")
                         and pd.api.types.is_numeric_dtype(meta[c])]
-                # every numeric arousal summary of the cards (pupil mean/sd, speed mean/sd...), at most 3
-                cols = [c for c in cols if c != "arousal"][:3] or (["arousal"] if "arousal" in cols else [])
+                # every numeric arousal summary of the cards (pupil mean/sd, speed mean/sd...), at most 4;
+                # "arousal" itself is a copy of one of them (dask_utils picks one)
+                cols = [c for c in cols if c != "arousal" and meta[c].notna().any()][:4] \
+                    or (["arousal"] if "arousal" in cols else [])
                 if cols and meta[cols].notna().any().any():
                     blocks["arousal"] = meta[cols]
             elif name in meta.columns and meta[name].nunique() > 1:
                 blocks[name] = meta[[name]]
         return blocks
 
+    def _strata(self, meta: pd.DataFrame, clusters: np.ndarray) -> np.ndarray | None:
+        keys = [self.strata] if isinstance(self.strata, str) else list(self.strata or [])
+        if not keys:
+            return None
+        parts = []
+        for k in keys:
+            if k == "cluster":
+                parts.append(np.asarray(clusters).astype(str))
+            elif k in meta.columns:
+                parts.append(meta[k].astype(str).to_numpy())
+            else:
+                raise InvalidInputError(f"strata key {k!r} is neither 'cluster' nor a meta field "
+                                        f"({sorted(map(str, meta.columns))}).")
+        return np.array(["|".join(t) for t in zip(*parts)])
+
     def _attribute(self, final: LoopIteration, meta: pd.DataFrame) -> pd.DataFrame:
-        """Pairwise variance partitioning of the final map's residual errors over the confounds.
+        """Pairwise failure attribution of the final map (see :func:`glue_widgets.attribution.attribute_pairs`).
 
-        Response: every off-diagonal error minus the mean of its (source cluster, target cluster) cell,
-        so the generating structure the loop found is removed first. A numeric confound (arousal)
-        enters as [value of source, value of target, |difference|]; a categorical one as [same value?,
-        source level, target level]. Permutations shuffle the confound across fragments.
+        Response: every off-diagonal error. Nuisance (always in the model, never tested): the
+        (source cluster, target cluster) cells, i.e. the generating structure the loop found. Confound
+        blocks: numeric ones as [value of source, value of target, |difference|], categorical ones as
+        [same level?, source level, target level]. Commonality analysis gives each block's unique and
+        shared share of what the clusters leave; the unique share is tested by Freedman–Lane QAP
+        permutations of fragments (within ``strata``).
         """
-        E = final.error_map.values
         cl = final.clusters.to_numpy()
-        n = len(cl)
-        off = ~np.eye(n, dtype=bool)
-        resid = np.full_like(E, np.nan)
-        for a in np.unique(cl):
-            for b in np.unique(cl):
-                m = np.outer(cl == a, cl == b) & off
-                if m.any():
-                    resid[m] = E[m] - E[m].mean()
-        y = resid[off]
         blocks = self._confound_table(meta)
-        src, tgt = np.nonzero(off)
-
-        def pair_block(tab: pd.DataFrame) -> np.ndarray:
-            cols = []
-            for c in tab.columns:
-                v = tab[c]
-                if pd.api.types.is_numeric_dtype(v) and v.nunique() > 2:
-                    x = v.astype(float).to_numpy()
-                    x = np.where(np.isfinite(x), x, np.nanmean(x))
-                    cols += [x[src], x[tgt], np.abs(x[src] - x[tgt])]
-                else:
-                    lv = v.astype(str).to_numpy()
-                    cols.append((lv[src] == lv[tgt]).astype(float))
-                    d = pd.get_dummies(pd.Series(lv), drop_first=True).to_numpy(float)
-                    cols += [d[src, j] for j in range(d.shape[1])] + [d[tgt, j] for j in range(d.shape[1])]
-            return np.column_stack(cols)
-
-        if not blocks:
-            return pd.DataFrame(columns=["unique", "alone", "n_columns", "p_value"])
-        mats = {k: pair_block(v) for k, v in blocks.items()}
-        names = list(mats)
-        full = _r2(y, np.concatenate([mats[k] for k in names], axis=1))
-        rng = np.random.default_rng(self.seed)
-        rows = {}
-        for k in names:
-            rest = np.concatenate([mats[j] for j in names if j != k], axis=1) if len(names) > 1 else np.empty((len(y), 0))
-            without = _r2(y, rest)
-            uniq = full - without
-            null = []
-            for _ in range(self.n_permutations):
-                perm = blocks[k].iloc[rng.permutation(n)].reset_index(drop=True)
-                null.append(_r2(y, np.concatenate([rest, pair_block(perm)], axis=1)) - without)
-            null = np.asarray(null)
-            p = float((1 + np.sum(null >= uniq - 1e-12)) / (1 + null.size)) if null.size else float("nan")
-            rows[k] = {"unique": uniq, "alone": _r2(y, mats[k]), "n_columns": mats[k].shape[1], "p_value": p}
-        out = pd.DataFrame.from_dict(rows, orient="index").sort_values("unique", ascending=False)
-        out.attrs.update({"full_r2": full, "shared": full - float(out["unique"].sum()), "n_pairs": int(len(y)),
-                          "response": "off-diagonal error minus its (source cluster, target cluster) mean",
-                          "per_fragment": self._attribute_fragments(final, meta)})
+        st = self._strata(meta, cl)
+        out = attribute_pairs(final.error_map.values, blocks, nuisance=cl, strata=st,
+                              n_permutations=self.n_permutations, seed=self.seed)
+        out.attrs.update({"shared": out.attrs.get("shared_total", 0.0),
+                          "response": "off-diagonal error; nuisance = (source cluster, target cluster) cells",
+                          "strata": self.strata,
+                          "per_fragment": self._attribute_fragments(final, meta, st)})
         return out
 
-    def _attribute_fragments(self, final: LoopIteration, meta: pd.DataFrame) -> pd.DataFrame:
-        """Per-fragment variant: held-out error minus its cluster mean vs the confounds."""
-        err = final.heldout.to_numpy(float)
-        cl = final.clusters.to_numpy()
-        resid = err.copy()
-        for c in np.unique(cl):
-            m = (cl == c) & np.isfinite(err)
-            if m.any():
-                resid[m] = err[m] - err[m].mean()
-        blocks = {k: (v.iloc[:, 0] if v.shape[1] == 1 else v) for k, v in self._confound_table(meta).items()}
-        out = variance_partition(resid, blocks, n_permutations=min(self.n_permutations, 200), seed=self.seed)
-        out.attrs["response"] = "held-out error minus its cluster mean, per fragment"
+    def _attribute_fragments(self, final: LoopIteration, meta: pd.DataFrame, strata: np.ndarray | None
+                             ) -> pd.DataFrame:
+        """Per-fragment variant: each fragment's mean error as a target (over all other sources), with
+        its cluster as nuisance; one observation per fragment."""
+        E = np.asarray(final.error_map.values, float)
+        n = E.shape[0]
+        y = np.nanmean(np.where(np.eye(n, dtype=bool), np.nan, E), axis=0)
+        cl = final.clusters.to_numpy().astype(str)
+        ok = np.isfinite(y)
+        blocks = {k: v[ok] for k, v in self._confound_table(meta).items()}
+        if ok.sum() < 3 or not blocks:
+            return pd.DataFrame(columns=["unique", "shared", "alone", "n_columns", "F", "p_value"])
+        out = attribute_fragments(y[ok], blocks, nuisance=pd.Series(cl[ok]),
+                                  strata=None if strata is None else strata[ok],
+                                  n_permutations=self.n_permutations, seed=self.seed)
+        out.attrs["response"] = "mean error of the fragment as a target; nuisance = its cluster"
+        out.attrs["shared"] = out.attrs.get("shared_total", 0.0)
         return out
 
 
