@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import InvalidInputError
-from .controls import _require_ipywidgets, controls, link
+from .controls import _require_ipywidgets, controls
 
 __all__ = ["rest_explorer", "dashboard", "session_catalog"]
 
