@@ -67,6 +67,7 @@ class Subspace:
     gap_z: float             # smallest noise-scaled eigen gap separating/within this block
     fixed_by: str = "rest (lagged covariances)"
     sign_fixed_by: str = "unresolved"
+    kind: str = "axis"       # "axis" | "plane" (SO(2) angle free) | "degenerate" (O(d) free)
 
     @property
     def dimension(self) -> int:
@@ -77,7 +78,7 @@ class Subspace:
         return self.status == "rotation free"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"latents": self.latents, "dimension": self.dimension, "status": self.status,
+        return {"latents": self.latents, "dimension": self.dimension, "status": self.status, "kind": self.kind,
                 "fixed_by": self.fixed_by, "sign_fixed_by": self.sign_fixed_by,
                 "gap_z": round(float(self.gap_z), 2), "why": self.why}
 
@@ -118,7 +119,9 @@ class Identifiability:
         lines = [f"Identifiability of a {self.n_components}-dim rest frame (lags {list(self.lags)} samples, "
                  f"free if noise-scaled eigen gap z < {self.gap_threshold:g}):"]
         for s in self.subspaces:
-            lines.append(f"  latents {list(s.latents)} ({s.dimension}-D): {s.status}; gap z={s.gap_z:.1f}; "
+            kind = {"plane": " (SO(2) rotation plane)", "degenerate": f" (O({s.dimension}): near-equal timescales)"}
+            lines.append(f"  latents {list(s.latents)} ({s.dimension}-D): {s.status}{kind.get(s.kind, '')}; "
+                         f"gap z={s.gap_z:.1f}; "
                          f"fixed by {s.fixed_by}; sign by {s.sign_fixed_by}. {s.why}")
         if self.sessions:
             for r in self.sessions:
@@ -132,6 +135,36 @@ class Identifiability:
     __repr__ = __str__
 
 
+def _gen(k: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Unit-norm rotation generator in the plane of orthonormal ``u``, ``v``."""
+    return (np.outer(v, u) - np.outer(u, v)) / np.sqrt(2)
+
+
+def _comm_z(g: np.ndarray, Ln: np.ndarray) -> float:
+    """Noise-scaled size of ``sum_tau ||[g, L(tau)]||^2``: 0 when the rotation leaves every L unchanged."""
+    return float(np.sqrt(sum(np.sum((g @ L - L @ g) ** 2) for L in Ln)) / 2)
+
+
+def _planes(Ln: np.ndarray, threshold: float) -> list[tuple[np.ndarray, float]]:
+    """Candidate rotation planes: pairs of the antisymmetric lagged-covariance energy.
+
+    A damped rotation shows as an antisymmetric part ``c(tau) J`` of the lagged covariances in its
+    plane; ``P = sum_tau K(tau)^T K(tau)`` then has a degenerate eigen-pair on that plane. Returns
+    ``(basis (k, 2), z_rot)`` with ``z_rot = sqrt(2 * eigenvalue)`` (noise floor about sqrt(n_lags)).
+    """
+    K = 0.5 * (Ln - np.transpose(Ln, (0, 2, 1)))
+    P = np.einsum("tji,tjk->ik", K, K)
+    ev, U = np.linalg.eigh(P)
+    ev, U = ev[::-1], U[:, ::-1]
+    out = []
+    for j in range(0, len(ev) - 1, 2):
+        z = float(np.sqrt(2 * max(ev[j + 1], 0.0)))
+        if z < threshold:
+            break
+        out.append((U[:, j:j + 2], z))
+    return out
+
+
 def analyse_statistics(L: np.ndarray, se: np.ndarray, gap_threshold: float = 4.0,
                        couple_threshold: float = 4.0) -> tuple[np.ndarray, list[Subspace]]:
     """Canonical basis ``V`` (columns) of a reference's statistics and its subspace blocks.
@@ -139,100 +172,131 @@ def analyse_statistics(L: np.ndarray, se: np.ndarray, gap_threshold: float = 4.0
     ``L`` (n_lags, k, k) whitened lagged covariances with per-lag standard errors ``se``. Blocks are
     ordered slowest first (largest summed autocorrelation); ``V`` maps whitened coordinates to
     canonical ones (``z = y @ V``).
+
+    The freedoms are resolved per plane, not lumped together:
+
+    1. rotation planes: eigen-pairs of the antisymmetric lagged-covariance energy (rotational
+       dynamics) with antisymmetry z >= ``gap_threshold``. If the plane's lagged covariances are
+       isotropic within it (in-plane generator gap z < ``gap_threshold``), only its SO(2) angle is
+       free; rest fixes its handedness (the sense of rotation).
+    2. the remaining directions: eigenvectors of the summed symmetric parts; two units (axes or free
+       planes) are merged only when the rotation mixing them leaves the statistics unchanged within
+       noise (gap z < ``gap_threshold``): nearly equal timescales. Such a merged block is free under
+       O(d) (rotations and reflections).
+    3. single axes are fixed up to sign; axes coupled by any lagged covariance share their sign.
     """
     n_lags, k, _ = L.shape
     Ln = L / se[:, None, None]
-    basis = _so_basis(k)
-    if basis:
-        J = np.stack([np.concatenate([(g @ Ln[j] - Ln[j] @ g).ravel() for j in range(n_lags)]) for g in basis], 1)
-        mu, U = np.linalg.eigh(J.T @ J)
-        # for a plane rotation between eigen-directions with gap d: mu = sum_tau 2 (d/se)^2; a gap
-        # estimate has se ~ sqrt(2) se_tau, so z = sqrt(mu)/2 is the gap in its own noise units
-        gz = np.sqrt(np.maximum(mu, 0)) / 2
-        free_idx = np.flatnonzero(gz < gap_threshold)
-    else:
-        gz, U, free_idx = np.array([]), np.zeros((0, 0)), np.array([], int)
     M = np.sum(0.5 * (Ln + np.transpose(Ln, (0, 2, 1))), axis=0)
-    blocks: list[tuple[np.ndarray, str, float]] = []  # (basis columns, status, gap)
-    if free_idx.size:
-        gens = [sum(U[g, j] * basis[g] for g in range(len(basis))) for j in free_idx]
-        B = sum(G.T @ G for G in gens)
-        ev, evec = np.linalg.eigh(B)
-        F = evec[:, ev > 0.25]
-        # split the free subspace into independent blocks with a generic weighting of the generators
-        wts = 1.0 + np.arange(len(gens)) * 0.618
-        Bw = F.T @ sum(w * G.T @ G for w, G in zip(wts, gens)) @ F
-        ew, vw = np.linalg.eigh(Bw)
-        groups: list[list[int]] = []
-        for i in np.argsort(ew):
-            if groups and abs(ew[i] - ew[groups[-1][-1]]) < 0.1 * max(abs(ew[i]), 1e-9):
-                groups[-1].append(i)
-            else:
-                groups.append([i])
-        while len(groups) > 1 and min(len(g) for g in groups) < 2:  # a rotation needs >= 2 dims
-            j = min(range(len(groups)), key=lambda g: len(groups[g]))
-            g = groups.pop(j)
-            groups[max(0, j - 1) if j > 0 else 0].extend(g)
-        for grp in groups:
-            cols = F @ vw[:, grp]
-            blocks.append((cols, "rotation free", float(gz[free_idx].max())))
-        P = np.eye(k) - F @ F.T
-        ev2, evec2 = np.linalg.eigh(P)
+    units: list[tuple[np.ndarray, str, float]] = []  # (columns, kind, z)
+    used = np.zeros((k, 0))
+    for B, zr in _planes(Ln, gap_threshold):
+        B = B - used @ (used.T @ B)
+        B = np.linalg.qr(B)[0]
+        z_in = _comm_z(_gen(k, B[:, 0], B[:, 1]), Ln)
+        if z_in < gap_threshold:  # isotropic in the plane: its angle is free
+            units.append((B, "plane", zr))
+            used = np.concatenate([used, B], axis=1)
+    if used.shape[1]:
+        ev2, evec2 = np.linalg.eigh(np.eye(k) - used @ used.T)
         comp = evec2[:, ev2 > 0.5]
     else:
         comp = np.eye(k)
     if comp.shape[1]:
-        m_c = comp.T @ M @ comp
-        ew, vw = np.linalg.eigh(m_c)
+        ew, vw = np.linalg.eigh(comp.T @ M @ comp)
         axes = comp @ vw[:, ::-1]
-        # gap of each fixed axis = its smallest gap to any other direction
-        Lc = np.einsum("ia,tij,jb->tab", axes, Ln, axes)
-        d = np.diagonal(Lc, axis1=1, axis2=2)
+        for a in range(axes.shape[1]):
+            units.append((axes[:, [a]], "axis", np.nan))
+
+    def unit_gap(a: int, b: int) -> float:
+        Ua, Ub = units[a][0], units[b][0]
+        return min(_comm_z(_gen(k, u, v), Ln) for u in Ua.T for v in Ub.T)
+
+    nu = len(units)
+    parent = list(range(nu))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    gaps = np.full((nu, nu), np.inf)
+    for a in range(nu):
+        for b in range(a + 1, nu):
+            gaps[a, b] = gaps[b, a] = unit_gap(a, b)
+            if gaps[a, b] < gap_threshold:
+                parent[find(a)] = find(b)
+    groups: dict[int, list[int]] = {}
+    for a in range(nu):
+        groups.setdefault(find(a), []).append(a)
+    blocks: list[tuple[np.ndarray, str, str, float, float]] = []  # (cols, status, kind, gap, plane z)
+    single_axes: list[int] = []
+    for members in groups.values():
+        if len(members) == 1 and units[members[0]][1] == "axis":
+            single_axes.append(members[0])
+            continue
+        cols = np.concatenate([units[m][0] for m in members], axis=1)
+        if len(members) == 1:  # one isotropic rotation plane
+            B = cols
+            blocks.append((cols, "rotation free", "plane", _comm_z(_gen(k, B[:, 0], B[:, 1]), Ln),
+                           units[members[0]][2]))
+        else:
+            inner = max(gaps[a, b] for a in members for b in members if a != b and gaps[a, b] < gap_threshold)
+            blocks.append((cols, "rotation free", "degenerate", float(inner), np.nan))
+    if single_axes:
+        axes = np.concatenate([units[a][0] for a in single_axes], axis=1)
         # coupling graph: axes joined by any lagged covariance cannot flip sign independently
+        Lc = np.einsum("ia,tij,jb->tab", axes, Ln, axes)
         coup = np.sqrt(np.sum(Lc**2 + np.transpose(Lc, (0, 2, 1)) ** 2, axis=0))
         n_ax = axes.shape[1]
-        parent = list(range(n_ax))
+        par = list(range(n_ax))
 
-        def find(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
+        def find2(i: int) -> int:
+            while par[i] != i:
+                par[i] = par[par[i]]
+                i = par[i]
             return i
 
         for a in range(n_ax):
             for b in range(a + 1, n_ax):
                 if coup[a, b] / np.sqrt(2) > couple_threshold:
-                    parent[find(a)] = find(b)
+                    par[find2(a)] = find2(b)
         comps: dict[int, list[int]] = {}
         for a in range(n_ax):
-            comps.setdefault(find(a), []).append(a)
-        for members in comps.values():
-            blocks.append((axes[:, members], "fixed up to sign", np.nan))
+            comps.setdefault(find2(a), []).append(a)
+        for mem in comps.values():
+            blocks.append((axes[:, mem], "fixed up to sign", "axis", np.nan, np.nan))
     # order blocks slowest first
-    speed = [float(np.trace(c.T @ M @ c) / c.shape[1]) for c, _, _ in blocks]
+    speed = [float(np.trace(c.T @ M @ c) / c.shape[1]) for c, *_ in blocks]
     order = np.argsort(speed)[::-1]
     V_cols, subs, pos = [], [], 0
     for o in order:
-        cols, status, gap = blocks[o]
+        cols, status, kind, gap, zr = blocks[o]
         idx = tuple(range(pos, pos + cols.shape[1]))
         pos += cols.shape[1]
         V_cols.append(cols)
-        if status == "rotation free":
-            why = (f"the lagged covariances restricted to these {cols.shape[1]} latents commute with every "
-                   f"rotation among them (e.g. rotational dynamics with isotropic noise): rest statistics "
-                   f"cannot fix the rotation within this subspace")
+        if kind == "plane":
+            why = (f"rotational dynamics in this plane (antisymmetric lagged covariance z={zr:.0f}) with "
+                   f"isotropic noise: the lagged covariances commute with every in-plane rotation, so rest "
+                   f"statistics cannot fix the rotation angle (an SO(2) freedom); they do fix the sense of "
+                   f"rotation (no reflection)")
+        elif kind == "degenerate":
+            why = (f"nearly equal timescales: the rotations mixing these {cols.shape[1]} directions change "
+                   f"the lagged covariances by less than their noise (gap z < {gap_threshold:g}), so rest "
+                   f"cannot tell these directions apart (an O({cols.shape[1]}) freedom: rotations and signs)")
         else:
             why = ("distinct lagged-covariance spectrum (distinct timescales / non-isotropic dynamics) "
                    "fixes these directions; second-order statistics never fix the sign z -> -z")
-        subs.append(Subspace(latents=idx, status=status, why=why, gap_z=gap,
-                             fixed_by="nothing in rest (needs anchors)" if status == "rotation free"
-                             else "rest (lagged covariances)"))
+        s = Subspace(latents=idx, status=status, why=why, gap_z=gap, kind=kind,
+                     fixed_by="nothing in rest (needs anchors)" if status == "rotation free"
+                     else "rest (lagged covariances)")
+        subs.append(s)
     V = np.concatenate(V_cols, axis=1)
     # eigen gaps in noise units: a fixed block against every other direction; a free block within
     d = np.diagonal(np.einsum("ia,tij,jb->tab", V, Ln, V), axis1=1, axis2=2)
     for s in subs:
         if s.free:
-            s.gap_z = float(gz[free_idx].max())
             continue
         others = [b for b in range(k) if b not in s.latents]
         s.gap_z = float(min((np.sqrt(np.sum((d[:, a] - d[:, b]) ** 2)) / 2 for a in s.latents for b in others),

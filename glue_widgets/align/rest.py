@@ -42,9 +42,15 @@ def _joint_cost_grad(R: np.ndarray, Ls: np.ndarray, Ms: np.ndarray, w: np.ndarra
 
 
 def _refine(R: np.ndarray, Ls: np.ndarray, Ms: np.ndarray, w: np.ndarray, iters: int = 100,
-            anchor: tuple[np.ndarray, np.ndarray, float] | None = None) -> tuple[np.ndarray, float]:
-    """Riemannian gradient descent on O(k) (Cayley retraction, backtracking)."""
-    _cost_grad = lambda R_, L_, M_, w_: _joint_cost_grad(R_, L_, M_, w_, anchor)  # noqa: E731
+            anchor: tuple[np.ndarray, np.ndarray, float] | None = None,
+            mask: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """Riemannian gradient descent on O(k) (Cayley retraction, backtracking).
+
+    ``mask`` (k, k) restricts the generators (e.g. to rotations within one block of latents).
+    """
+    def _cost_grad(R_, L_, M_, w_):
+        f_, G_ = _joint_cost_grad(R_, L_, M_, w_, anchor)
+        return f_, (G_ if mask is None else G_ * mask)
     f, G = _cost_grad(R, Ls, Ms, w)
     t = 1.0 / max(np.linalg.norm(G), 1e-12) * 0.1
     for _ in range(iters):
@@ -130,6 +136,12 @@ class RestAligner:
         reported. "joint": afterwards, each session's frame is refined on rest statistics and anchors
         together, each weighted by its noise, so anchors also settle directions that rest fixes only
         weakly (close timescales, gap z near the threshold); where rest is precise it dominates.
+    anchor_predict : int
+        If > 0 (needs ``anchor_baseline``), each event's latent response is taken relative to what the
+        session's own rest dynamics predict from its last ``anchor_predict`` pre-event samples (a
+        least-squares predictor learned on rest windows of the same length), so the ongoing activity
+        carried into the event window (a rotation in progress, a slow drift) is removed from the
+        anchor noise. 0 (default): only the pre-event mean is subtracted.
     input_transform : {None, "sqrt"}
         Applied to every input (rest, anchors and later ``transform`` data) before reduction:
         ``"sqrt"`` is the variance-stabilising transform for spike counts (Poisson noise becomes
@@ -150,7 +162,7 @@ class RestAligner:
                  constant_channels: str = "drop", n_chunks: int = 8, n_splits: int = 10,
                  reduction: str = "fa", anchor_baseline: int = 0, sign_z: float = 2.0,
                  input_transform: str | None = None, anchor_rank: int = 0,
-                 anchor_mode: str = "free") -> None:
+                 anchor_mode: str = "free", anchor_predict: int = 0) -> None:
         self.n_components = n_components
         self.lags = lags
         self.reference = reference
@@ -167,6 +179,7 @@ class RestAligner:
         self.input_transform = input_transform
         self.anchor_rank = anchor_rank
         self.anchor_mode = anchor_mode
+        self.anchor_predict = anchor_predict
 
     # ------------------------------------------------------------------ fitting
     def fit(self, rest_list: Sequence[Any], anchors: Sequence[Any] | None = None) -> "RestAligner":
@@ -197,7 +210,10 @@ class RestAligner:
                 )
         anc = anc_ev = None
         if anchors is not None:
-            anc, anc_ev = self._check_anchors(anchors, xs)
+            anc, anc_ev, anc_full = self._check_anchors(anchors, xs)
+            if self.anchor_predict and not self.anchor_baseline:
+                raise InvalidInputError(f"anchor_predict={self.anchor_predict!r} needs anchor_baseline > 0 "
+                                        f"(the pre-event samples the prediction starts from).")
         self.reducers_ = [SessionReducer(k, standardize=self.standardize, constant=self.constant_channels,
                                          method=self.reduction)
                           .fit(x, index=i) for i, x in enumerate(xs)]
@@ -221,9 +237,18 @@ class RestAligner:
         # anchor responses in the frame: baseline-subtracted snippets are deviations (linear part of the
         # map only); raw snippets are centred on the rest mean
         za = [self._project(r, a) @ Ti for r, a, Ti in zip(self.reducers_, anc, T)] if anc is not None else None
+        if anc is not None and self.anchor_predict:
+            # per event: latent response minus what the session's own rest dynamics predict from the
+            # pre-event samples (the ongoing activity carried into the event window)
+            lat = [self._anchor_residuals(r, y, e) for r, y, e in zip(self.reducers_, ys, anc_full)]
+            za = [e.mean(axis=0) @ Ti for e, Ti in zip(lat, T)]
+            anc_ev = [e if e.shape[0] > 1 else None for e in lat]
         # per-event anchor responses (events, time, k) in the same coordinates, for significance
-        zev = ([None if e is None else self._project(r, e) @ Ti
-                for r, e, Ti in zip(self.reducers_, anc_ev, T)] if anc is not None else None)
+        if anc is not None and self.anchor_predict:
+            zev = [None if e is None else e @ Ti for e, Ti in zip(anc_ev, T)]
+        else:
+            zev = ([None if e is None else self._project(r, e) @ Ti
+                    for r, e, Ti in zip(self.reducers_, anc_ev, T)] if anc is not None else None)
         reports: list[dict[str, Any]] = [{"session": i, "notes": [], "anchored": [], "unresolved_by_rest": []}
                                          for i in range(n)]
         # 1) signs of the fixed blocks from third-order cumulants, relative to the template
@@ -275,11 +300,7 @@ class RestAligner:
                     P = self._anchor_time_basis(za[i], ref_anchor)
                     Ab, Bb = P @ Ab, P @ Bb
                 if s.free:
-                    U, _, Wt = np.linalg.svd(Ab.T @ Bb)
-                    Dfix = np.eye(len(idx))
-                    if len(idx) % 2 == 0:  # stay in SO(d): rest statistics fix the handedness
-                        Dfix[-1, -1] = np.sign(np.linalg.det(U @ Wt))
-                    O = U @ Dfix @ Wt
+                    O = self._fix_free_block(i, ref, s, Ti, T[ref], stats[i][0], Ms, w, za, zev, reports[i])
                 else:
                     # latents are centred on the rest mean, so an event response is a deviation from 0:
                     # no re-centring (a monophasic response would lose most of its signal)
@@ -336,6 +357,70 @@ class RestAligner:
                                                 anchors_used=anc is not None, sessions=reports)
         return self
 
+    def _fix_free_block(self, i, ref, s, Ti, Tref, Li, Ms, w, za, zev, report) -> np.ndarray:
+        """Orthogonal map within free block ``s`` of session ``i`` from anchors, regularised by rest.
+
+        Minimises the noise-weighted rest misfit (which is flat along the block's freedoms, but not
+        elsewhere inside a block of nearly equal timescales) plus the noise-weighted anchor misfit,
+        rotating only within the block: SO(2) for a rotation plane (rest fixes its sense of rotation),
+        O(d) for a block of near-equal timescales (signs included). Starts: the anchor Procrustes
+        solution and, for O(d), every sign pattern of the rest solution. Checks the anchor dimension:
+        a d-D block needs an anchor response of rank >= 1 (plane) or >= d (O(d) block); otherwise the
+        block is reported under-determined (anchors fix the driven directions, weak rest statistics
+        the others).
+        """
+        idx = list(s.latents)
+        d, k = len(idx), Ti.shape[0]
+        Ab, Bb = za[i][:, idx], za[ref][:, idx]
+        plane = s.kind == "plane"
+        U, _, Wt = np.linalg.svd(Ab.T @ Bb)
+        Dfix = np.eye(d)
+        if plane:  # stay in SO(2): rest statistics fix the sense of rotation
+            Dfix[-1, -1] = np.sign(np.linalg.det(U @ Wt))
+        O_proc = U @ Dfix @ Wt
+        # anchor noise: per-event spread / n_events, both sessions; anchor response rank vs that noise
+        evs = [e[:, :, idx] for e in (zev[i], zev[ref]) if e is not None and e.shape[0] > 1]
+        need = 1 if plane else d
+        what = f"rotation in latents {idx}"
+        if evs:
+            s2 = 2 * float(np.mean([np.mean(np.var(e, axis=0, ddof=1)) / e.shape[0] for e in evs]))
+            bound = np.sqrt(s2 / 2) * (np.sqrt(Ab.shape[0]) + np.sqrt(d))
+            rank = int(min(np.sum(np.linalg.svd(m, compute_uv=False) > bound) for m in (Ab, Bb)))
+            report.setdefault("anchor_rank", {})[str(idx)] = rank
+            if rank < need:
+                report.setdefault("underdetermined", []).append(what)
+                report["notes"].append(
+                    f"{what}: UNDER-DETERMINED by anchors (anchor response rank {rank} above noise < {need} "
+                    f"needed for this {'SO(2) plane' if plane else f'O({d}) block'}): anchors fix the "
+                    f"directions they drive, the weak rest statistics the others")
+        else:
+            s2 = float(np.mean((Ab @ O_proc - Bb) ** 2))
+            report["notes"].append(f"{what}: anchor rank not checked (pass anchors as (events, time, channels))")
+        # rest misfit in the current coordinates of both frames; rotate only within the block
+        Lc = np.einsum("ia,tij,jb->tab", Ti, Li, Ti)
+        Mc = np.einsum("ia,tij,jb->tab", Tref, Ms, Tref)
+        mask = np.zeros((k, k))
+        mask[np.ix_(idx, idx)] = 1.0
+        anchor = (za[i], za[ref], max(s2, 1e-12))  # columns outside the block only add a constant
+
+        def embed(O: np.ndarray) -> np.ndarray:
+            E = np.eye(k)
+            E[np.ix_(idx, idx)] = O
+            return E
+
+        starts = [O_proc]
+        if not plane and d <= 8:
+            starts += [np.diag([-1.0 if bits >> j & 1 else 1.0 for j in range(d)]) for bits in range(2 ** d)]
+        elif plane:
+            starts += [np.eye(d), -np.eye(d)]
+        best, fbest = O_proc, np.inf
+        scored = sorted((_joint_cost_grad(embed(O), Lc, Mc, w, anchor)[0], j) for j, O in enumerate(starts))
+        for _, j in scored[:4]:
+            R, f = _refine(embed(starts[j]), Lc, Mc, w, anchor=anchor, mask=mask)
+            if f < fbest:
+                best, fbest = R[np.ix_(idx, idx)], f
+        return best
+
     def _joint(self, T, T_rest, stats, Ms, w, za, zev, ref, subs, reports) -> None:
         """Final fit of each session's frame to rest statistics AND anchors, each weighted by its noise.
 
@@ -381,6 +466,38 @@ class RestAligner:
                 f"(Frobenius; det {np.linalg.det(best):+.0f})")
             reports[i]["joint_shift"] = float(np.linalg.norm(best - np.eye(k)))
 
+    def _anchor_residuals(self, red: SessionReducer, y: np.ndarray, ev: np.ndarray) -> np.ndarray:
+        """Anchor events (events, pre + post, channels) -> (events, post, k) latent residuals.
+
+        On the session's rest latents ``y``, every window of ``anchor_baseline`` samples followed by
+        the event length is a training pair: the last ``anchor_predict`` pre samples (minus the
+        pre-window mean) predict the following samples (minus the same mean), by least squares. The
+        same prediction is subtracted from each event. Offsets of the anchor block (arousal) cancel
+        as with the plain baseline; the ongoing dynamics carried into the window (a rotation in
+        progress, a slow latent drifting) no longer count as response noise.
+        """
+        nb, p = int(self.anchor_baseline), int(self.anchor_predict)
+        if p > nb:
+            raise InvalidInputError(f"anchor_predict={p} exceeds anchor_baseline={nb} pre-event samples.")
+        ye = self._project(red, ev)  # linear part only: offsets cancel against the pre-window mean
+        n_post, k = ye.shape[1] - nb, y.shape[1]
+        win = nb + n_post
+        if len(y) < 4 * win:
+            raise InvalidInputError(f"rest segment too short ({len(y)} samples) to learn the anchor predictor "
+                                    f"over {win}-sample windows; use anchor_predict=0.")
+        from numpy.lib.stride_tricks import sliding_window_view
+
+        W = sliding_window_view(y, win, axis=0).transpose(0, 2, 1)  # (n_windows, win, k)
+
+        def feats(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            m = w[:, :nb].mean(axis=1, keepdims=True)
+            return (w[:, nb - p:nb] - m).reshape(len(w), -1), (w[:, nb:] - m).reshape(len(w), -1)
+
+        Xr, Yr = feats(W[:: max(1, len(W) // 20000)])
+        B = np.linalg.lstsq(Xr, Yr, rcond=None)[0]
+        Xe, Ye = feats(ye)
+        return (Ye - Xe @ B).reshape(len(ye), n_post, k)
+
     def _anchor_time_basis(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Projector (time x time) on the top ``anchor_rank`` time courses of both sessions' responses."""
         M = np.concatenate([a / max(np.linalg.norm(a), 1e-300), b / max(np.linalg.norm(b), 1e-300)], axis=1)
@@ -405,7 +522,7 @@ class RestAligner:
         return np.sqrt(x)
 
     def _check_anchors(self, anchors: Sequence[Any], xs: list[np.ndarray]
-                       ) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+                       ) -> tuple[list[np.ndarray], list[np.ndarray | None], list[np.ndarray | None]]:
         """Anchors: one (time, channels) array, or (events, time, channels) repeats, per session.
 
         Repeats are averaged (the anchor's response is the same on every repeat), which is what
@@ -415,7 +532,7 @@ class RestAligner:
             raise InvalidInputError("anchors must be a list with one array per session.")
         if len(anchors) != len(xs):
             raise InvalidInputError(f"anchors holds {len(anchors)} arrays for {len(xs)} sessions; pass one per session.")
-        out, events = [], []
+        out, events, full = [], [], []
         nb = int(self.anchor_baseline)
         if nb < 0:
             raise InvalidInputError(f"anchor_baseline={self.anchor_baseline!r} must be >= 0 samples.")
@@ -431,8 +548,11 @@ class RestAligner:
                 if ev.shape[1] <= nb:
                     raise InvalidInputError(f"anchors[{i}] has {ev.shape[1]} samples, not more than "
                                             f"anchor_baseline={nb}; pass snippets with the event after the baseline.")
+                full.append(ev)
                 # per event and channel: evoked deviation from the pre-event baseline
                 ev = ev[:, nb:] - ev[:, :nb].mean(axis=1, keepdims=True)
+            else:
+                full.append(None)
             events.append(ev if ev.shape[0] > 1 else None)
             arr = ev.mean(axis=0)
             if arr.shape[1] != xs[i].shape[1]:
@@ -442,7 +562,7 @@ class RestAligner:
             raise InvalidInputError(
                 f"anchor arrays must be time-matched (same length); got lengths {[a.shape[0] for a in out]}."
             )
-        return out, events
+        return out, events, full
 
     def _match(self, Ls: np.ndarray, Ms: np.ndarray, w: np.ndarray) -> np.ndarray:
         """Orthogonal R with R^T L R ~ M: eigen-basis initialisations, then gradient refinement."""
