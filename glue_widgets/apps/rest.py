@@ -9,7 +9,7 @@ from __future__ import annotations
 import panel as pn
 import param
 
-from ._common import detect_rest_cached, find_analysis, timed, unavailable
+from ._common import detect_rest_cached, find_analysis, timed
 from .catalog import SOURCE_LABELS, Catalog, DefaultCatalog
 
 __all__ = ["RestModel", "RestView", "create_app"]
