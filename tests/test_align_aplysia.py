@@ -69,7 +69,8 @@ def test_unit_matcher_recovers_some_identities_from_30s_of_rest(shared_data):
         perms = [rng.permutation(n) for _ in rest]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            um = UnitMatcher().fit([r[:, p] for r, p in zip(rest, perms)])
+            # the second fit only checks order-independence: skip its resampling (n_chunks=1)
+            um = UnitMatcher(n_chunks=4 if seed == 0 else 1).fit([r[:, p] for r, p in zip(rest, perms)])
         p = um.permutations_[1]
         # true neuron matched to each reference neuron, in true-neuron terms (order-free)
         hit = np.empty(n, int)
@@ -78,7 +79,8 @@ def test_unit_matcher_recovers_some_identities_from_30s_of_rest(shared_data):
         acc = np.mean(hit == np.arange(n))
         assert acc > 10 / n, acc  # chance is 1/n
         assert acc < 0.9  # and it is not solved: most neurons stay unidentified from 30 s of rest
-        assert um.report_.fraction_confident < 0.5 and "do not identify" in str(um.report_)
+        if seed == 0:
+            assert um.report_.fraction_confident < 0.5 and "do not identify" in str(um.report_)
     # the matching depends on the data, not on the order the neurons are listed in (neurons silent
     # during the rest are interchangeable: only the others must keep their partner)
     live = (np.ptp(rest[0], axis=0) > 0) & (np.ptp(rest[1], axis=0)[hits[0]] > 0)

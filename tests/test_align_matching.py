@@ -118,6 +118,22 @@ def test_in_front_of_rest_aligner():
     assert z.shape == (3000, 3)
 
 
+def test_graph_only_faq_agrees_with_scipy_quadratic_assignment():
+    # our Frank-Wolfe exists only to add the feature (linear) term scipy's FAQ lacks; without it, it
+    # must reach the graph objective scipy's FAQ reaches
+    from scipy.optimize import quadratic_assignment
+
+    from glue_widgets.align.matching import _faq, _graph
+
+    xs, _ = _sessions(n_units=25, n_time=800, seed=7, drift=0.5)
+    A, B = _graph(xs[0]), _graph(xs[1])
+    n = len(A)
+    ours = _faq(A, B, np.zeros((n, n)), 0.0, np.full((n, n), 1.0 / n))
+    theirs = quadratic_assignment(A, B, method="faq", options={"maximize": True}).col_ind
+    obj = lambda c: float(np.sum(A * B[np.ix_(c, c)]))  # noqa: E731
+    assert obj(ours) >= 0.98 * obj(theirs)
+
+
 def test_silent_channels_are_ambiguous():
     xs, perms = _sessions(n_units=12, n_time=2000, seed=6)
     xs = [x.copy() for x in xs]
