@@ -5,6 +5,8 @@
   what rest leaves free.
 * :class:`PairedCCA` — Gallego et al. (2020): PCA per session + CCA on time-matched task data.
 * :class:`Procrustes` — loadings aligned on channels that stay stable (Degenhart et al. 2020 spirit).
+* :class:`UnitMatcher` — the same units recorded again with their identities lost: the correspondence
+  recovered from rest alone (per-unit features + correlation-graph matching), with match confidence.
 * :class:`GroupAligner` — shared response model / hyperalignment: all sessions into one frame.
 * :class:`RiemannianRecenter` — covariance re-centring for channel-matched EEG/ECoG.
 * evaluation: :func:`frozen_decoder_transfer`, :func:`canonical_correlations`, :func:`linear_cka`,
@@ -15,7 +17,7 @@ from .evaluate import (canonical_correlations, frame_error, frozen_decoder_trans
                        procrustes_distance, truth_r2, within_session_r2)
 from .group import GroupAligner
 from .identifiability import Identifiability, Subspace
-from .matching import MatchReport, UnitMatcher, unit_features  # noqa: F401  (gw.align.UnitMatcher)
+from .matching import MatchReport, UnitMatcher, unit_features
 from .paired_cca import PairedCCA
 from .procrustes import Procrustes
 from .rest import RestAligner
@@ -24,4 +26,4 @@ from .riemann import RiemannianRecenter, window_covariances
 __all__ = ["RestAligner", "PairedCCA", "Procrustes", "GroupAligner", "RiemannianRecenter",
            "Identifiability", "Subspace", "frozen_decoder_transfer", "within_session_r2",
            "canonical_correlations", "linear_cka", "procrustes_distance", "truth_r2", "frame_error",
-           "window_covariances"]
+           "window_covariances", "UnitMatcher", "MatchReport", "unit_features"]
