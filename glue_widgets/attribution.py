@@ -357,7 +357,8 @@ def attribute_fragments(y: Any, confounds: Mapping[str, Any], nuisance: Any = No
 
 def attribute_pairs(E: Any, confounds: Mapping[str, Any], nuisance: Any = None, strata: Any = None,
                     n_permutations: int = 999, seed: int | None = 0,
-                    terms: Sequence[str] = ("source", "target", "diff")) -> pd.DataFrame:
+                    terms: Sequence[str] = ("source", "target", "diff"), permute: str = "fragments"
+                    ) -> pd.DataFrame:
     """Pairwise attribution of an (n, n) error matrix with a QAP Freedman–Lane test.
 
     Parameters
@@ -373,6 +374,9 @@ def attribute_pairs(E: Any, confounds: Mapping[str, Any], nuisance: Any = None, 
     strata : array (n,), optional
         Fragment permutations only exchange fragments of the same stratum.
     n_permutations, seed, terms
+    permute : "fragments" or "pairs"
+        "fragments" (default): QAP, relabel fragments. "pairs": permute pair residuals independently —
+        wrong for a pair matrix (anti-conservative); only for showing why.
 
     Returns
     -------
@@ -413,16 +417,23 @@ def attribute_pairs(E: Any, confounds: Mapping[str, Any], nuisance: Any = None, 
     idx = np.full((n, n), -1)
     idx[off] = np.arange(y.size)
 
+    if permute not in ("fragments", "pairs"):
+        raise InvalidInputError(f"permute={permute!r}: use 'fragments' (QAP) or 'pairs'.")
+
     def permute_y(e: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         out = np.empty((e.size, n_permutations))
         for b in range(n_permutations):
+            if permute == "pairs":
+                out[:, b] = e[rng.permutation(e.size)]
+                continue
             p = permute_within(rng, st, n)
             out[:, b] = e[idx[np.ix_(p, p)][off]]  # residual of pair (p_i, p_j) moves to pair (i, j)
         return out
 
     tests = _freedman_lane(y, mats, N, int(n_permutations), rng, permute_y)
     return _finish(_commonality(y, mats, N), tests, {
-        "n": int(n), "n_pairs": int(y.size), "unit": "pair (QAP over fragments)",
+        "n": int(n), "n_pairs": int(y.size),
+        "unit": "pair (QAP over fragments)" if permute == "fragments" else "pair (independent pairs: invalid)",
         "n_permutations": int(n_permutations),
         "test": "Freedman–Lane QAP: reduced-model residual matrix relabelled by fragment permutations"
                 + (" within strata" if st is not None else "") + "; statistic = partial F of the block"})
