@@ -29,6 +29,7 @@ from ..errors import BadDataError, CorruptFileError, GlueError, NotFoundError, U
 from ..model import Session, StreamInfo, check_timestamps, make_timeseries
 from ..model.spikes import bin_spikes
 from .nwb_h5 import SMALL_READ, as_str, guarded, lazy_searchsorted, read_scalar_str, region_rows, table_ids
+from .nwb_paged import read_spike_windows
 from .nwb_tables import read_intervals, unit_coords, unit_ids
 
 __all__ = ["open_nwb", "NWBSession"]
@@ -449,19 +450,15 @@ class NWBSession(Session):
         starts, ends = self._cache[info.path + "#index"]
         ids = info.extra["channels"]
         allt = self._cache.get(info.path)
-        ds = f[info.path]["spike_times"]
+        if allt is None:
+            # pages for short windows, batched whole trains for wide ones (see nwb_paged)
+            ds = _without_chunk_cache(f[info.path], "spike_times")
+            return read_spike_windows(ds, starts, ends, ids, start, stop, extent=(info.start_s, info.stop_s))
         out: dict[str, np.ndarray] = {}
         for uid, a, b in zip(ids, starts, ends):
-            if b <= a:
-                out[uid] = np.zeros(0)
-                continue
-            if allt is not None:
-                t = allt[a:b]
-                i0, i1 = np.searchsorted(t, [start, stop], side="left")
-                out[uid] = t[i0:i1].copy()
-            else:
-                i0, i1 = lazy_searchsorted(ds, [start, stop], lo=int(a), hi=int(b), name=f"spike_times of unit {uid}")
-                out[uid] = np.asarray(ds[i0:i1], dtype=np.float64)
+            t = allt[a:b]
+            i0, i1 = np.searchsorted(t, [start, stop], side="left")
+            out[uid] = t[i0:i1].copy()
         return out
 
     # -- windows --------------------------------------------------------------------------------
