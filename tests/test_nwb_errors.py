@@ -110,26 +110,19 @@ def test_window_outside_recording(example, window):
         assert "pupil_diameter" in str(e.value) or "before" in str(e.value)
 
 
-def test_non_monotonic_timestamps_small(tmp_path):
-    t = np.arange(200) / 10.0
-    t[50], t[51] = t[51], t[50]
+@pytest.mark.parametrize("n, fs, swap, window", [
+    (200, 10.0, 50, (1.0, 10.0)),               # small: read whole and checked
+    (300_000, 100.0, 150_010, (1500.0, 1501.0)),  # long: bisected, the disorder found in the slice read
+])
+def test_non_monotonic_timestamps(tmp_path, n, fs, swap, window):
+    t = np.arange(n) / fs
+    t[swap], t[swap + 1] = t[swap + 1], t[swap]
     p = tmp_path / "nonmono.nwb"
     _timestamps_nwb(p, t)
     with gw.open(p) as s:
-        with pytest.raises(BadDataError) as e:
-            s.read("speed", 1.0, 10.0)
-        assert "speed" in str(e.value) and "increasing" in str(e.value)
-
-
-def test_non_monotonic_timestamps_large(tmp_path):
-    """Long arrays are bisected, not read whole; the disorder is found in the slice that is read."""
-    t = np.arange(300_000) / 100.0
-    t[150_010], t[150_011] = t[150_011], t[150_010]
-    p = tmp_path / "nonmono_big.nwb"
-    _timestamps_nwb(p, t)
-    with gw.open(p) as s:
-        with pytest.raises(BadDataError, match="monotonic|increasing"):
-            s.read("speed", 1500.0, 1501.0)
+        with pytest.raises(BadDataError, match="monotonic|increasing") as e:
+            s.read("speed", *window)
+        assert "speed" in str(e.value)
 
 
 def test_reversed_timestamps_open_but_raise_on_read(tmp_path):
