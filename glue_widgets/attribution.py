@@ -34,13 +34,41 @@ import pandas as pd
 
 from .errors import InvalidInputError
 
-__all__ = ["commonality", "attribute_fragments", "attribute_pairs", "design_block", "pair_design",
-           "permute_within"]
+__all__ = ["commonality", "attribute_fragments", "attribute_pairs", "confound_blocks", "design_block",
+           "pair_design", "permute_within"]
 
 _COLUMNS = ["unique", "shared", "alone", "n_columns", "F", "p_value"]
 
 
 # ------------------------------------------------------------------ designs
+
+def confound_blocks(meta: pd.DataFrame, confounds: Sequence[str] = ("arousal", "lab", "apparatus", "species", "state"),
+                    max_arousal_fields: int = 4) -> dict[str, pd.DataFrame]:
+    """Confound blocks from a fragment meta table (one row per fragment, e.g. from the rest cards).
+
+    ``"arousal"`` gathers every numeric ``arousal_*`` column (pupil / running-speed mean and SD of the
+    window; at most ``max_arousal_fields``) into one block; other names are taken as they are when
+    they vary across fragments.
+
+    Examples
+    --------
+    >>> meta = pd.DataFrame({"lab": ["a", "b", "b"], "species": ["m"] * 3, "arousal_pupil_mean": [1.0, 2.0, 4.0]})
+    >>> {k: list(v.columns) for k, v in confound_blocks(meta).items()}
+    {'arousal': ['arousal_pupil_mean'], 'lab': ['lab']}
+    """
+    blocks: dict[str, pd.DataFrame] = {}
+    for name in confounds:
+        if name == "arousal":
+            cols = [c for c in meta.columns if str(c).startswith("arousal")
+                    and pd.api.types.is_numeric_dtype(meta[c]) and meta[c].notna().any()]
+            # "arousal" itself is a copy of one of the summaries (dask_utils picks one)
+            cols = [c for c in cols if c != "arousal"][:max_arousal_fields] or (["arousal"] if "arousal" in cols else [])
+            if cols:
+                blocks["arousal"] = meta[cols]
+        elif name in meta.columns and meta[name].astype(str).nunique() > 1:
+            blocks[name] = meta[[name]]
+    return blocks
+
 
 def design_block(values: Any) -> np.ndarray:
     """Numeric design of one confound block, one row per fragment.

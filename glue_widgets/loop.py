@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .attribution import attribute_fragments, attribute_pairs, commonality
+from .attribution import attribute_fragments, attribute_pairs, commonality, confound_blocks
 from .dask_utils import as_fragments, compute
 from .errormap import _make_predictor, _pairs, _load_reduce, align_latents, dissimilarity, map_from_latents
 from .errors import InvalidInputError
@@ -389,20 +389,7 @@ class CouplingLoop:
         return pd.DataFrame(rows, columns=["group_by", "held_out", "n_fragments", "error", "single_pass_error"])
 
     def _confound_table(self, meta: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        blocks = {}
-        for name in self.confounds:
-            if name == "arousal":
-                cols = [c for c in meta.columns if str(c).startswith("arousal")
-                        and pd.api.types.is_numeric_dtype(meta[c])]
-                # every numeric arousal summary of the cards (pupil mean/sd, speed mean/sd...), at most 4;
-                # "arousal" itself is a copy of one of them (dask_utils picks one)
-                cols = [c for c in cols if c != "arousal" and meta[c].notna().any()][:4] \
-                    or (["arousal"] if "arousal" in cols else [])
-                if cols and meta[cols].notna().any().any():
-                    blocks["arousal"] = meta[cols]
-            elif name in meta.columns and meta[name].nunique() > 1:
-                blocks[name] = meta[[name]]
-        return blocks
+        return confound_blocks(meta, self.confounds)
 
     def _strata(self, meta: pd.DataFrame, clusters: np.ndarray) -> np.ndarray | None:
         keys = [self.strata] if isinstance(self.strata, str) else list(self.strata or [])

@@ -52,6 +52,21 @@ def test_attribution_names_arousal(result):
     assert att.loc["arousal", "unique"] > att.drop("arousal")["unique"].max()
     assert 0 <= att.attrs["full_r2"] <= 1
     assert "per_fragment" in att.attrs
+    # commonality analysis + Freedman–Lane QAP: n is the number of fragments, not of pairs
+    assert att.attrs["n"] == 18 and att.attrs["n_pairs"] == 18 * 17 and "QAP" in att.attrs["test"]
+    assert np.isclose(att.attrs["table"].sum(), att.attrs["full_r2"])
+    assert np.allclose(att["unique"] + att["shared"], att["alone"])
+    pf = att.attrs["per_fragment"]
+    assert pf.attrs["n"] == 18 and {"unique", "shared", "p_value"} <= set(pf.columns)
+    assert "Freedman–Lane" in res.summary()
+
+
+def test_attribution_strata_key_is_checked(result):
+    res, _ = result
+    loop = CouplingLoop(strata="no_such_key")
+    meta = res.iterations[-1].clusters.to_frame()
+    with pytest.raises(InvalidInputError, match="no_such_key"):
+        loop._strata(meta, res.iterations[-1].clusters.to_numpy())
 
 
 def test_variance_partition_and_errors():
