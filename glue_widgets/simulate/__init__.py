@@ -14,7 +14,7 @@ and is deterministic given it. Sample axes come first (``time x channels``). The
 * :func:`arousal_traces` (``spiking``): a slow arousal process with pupil diameter and running speed.
 * :func:`rates_from_latents` / :func:`spikes_from_latents` / :func:`spike_times_from_counts`: Poisson
   spiking ``rate = gain * exp(b + C z + a * arousal)``.
-* :func:`calcium_from_spikes`: a GCaMP-like indicator (rise/decay kinetics, saturation, shot and read
+* :func:`calcium_kernel` / :func:`calcium_from_spikes`: a GCaMP-like indicator (rise/decay kinetics, saturation, shot and read
   noise) giving dF/F.
 * :func:`communication_subspace`: a rank-r map from one area's activity into another's drive.
 * :func:`narrowband`, :func:`pink_noise`, :func:`eeg_sources`, :func:`project` (``fields``): cortical
@@ -38,6 +38,7 @@ from .spiking import (
     INDICATORS,
     arousal_traces,
     calcium_from_spikes,
+    calcium_kernel,
     communication_subspace,
     rates_from_latents,
     spike_times_from_counts,
@@ -56,6 +57,7 @@ __all__ = [
     "rates_from_latents",
     "spikes_from_latents",
     "spike_times_from_counts",
+    "calcium_kernel",
     "calcium_from_spikes",
     "communication_subspace",
     "narrowband",

@@ -10,7 +10,7 @@ from scipy.signal import lfilter
 from ._rng import as_generator as _rng
 
 __all__ = ["INDICATORS", "arousal_traces", "rates_from_latents", "spikes_from_latents",
-           "spike_times_from_counts", "calcium_from_spikes", "communication_subspace"]
+           "spike_times_from_counts", "calcium_kernel", "calcium_from_spikes", "communication_subspace"]
 
 # Indicator kinetics (s) and unitary dF/F amplitude; from Chen et al. 2013 (Nature 499:295), in-vivo
 # single-AP values rounded. ``k_sat`` is the number of near-coincident spikes at which the response
@@ -124,6 +124,31 @@ def spike_times_from_counts(counts: np.ndarray, fs: float, rng: np.random.Genera
 # --------------------------------------------------------------------------------------------
 # calcium
 # --------------------------------------------------------------------------------------------
+def calcium_kernel(fs: float, tau_rise: float, tau_decay: float) -> tuple[list[float], list[float]]:
+    """IIR ``(b, a)`` of the difference-of-exponentials calcium kernel (peak 1 per spike) at rate ``fs``.
+
+    The kernel is sampled mid-frame (a spike inside a frame arrives on average half a frame in): an
+    AR(2) with poles ``exp(-dt/tau_decay)``, ``exp(-dt/tau_rise)`` and a numerator matching the first
+    two samples. Use it as ``scipy.signal.lfilter(b, a, counts, axis=0)``.
+
+    Examples
+    --------
+    >>> b, a = calcium_kernel(30.0, 0.045, 0.2)
+    >>> len(b), len(a)
+    (2, 3)
+    """
+    if not 0 < tau_rise < tau_decay:
+        raise ValueError(f"need 0 < tau_rise ({tau_rise}) < tau_decay ({tau_decay}) in seconds.")
+    dt = 1.0 / fs
+    ad, ar = np.exp(-dt / tau_decay), np.exp(-dt / tau_rise)
+    # peak of exp(-t/td) - exp(-t/tr) normalised to 1
+    tpk = np.log(tau_decay / tau_rise) * tau_decay * tau_rise / (tau_decay - tau_rise)
+    norm = 1.0 / (np.exp(-tpk / tau_decay) - np.exp(-tpk / tau_rise))
+    h0 = norm * (np.exp(-0.5 * dt / tau_decay) - np.exp(-0.5 * dt / tau_rise))
+    h1 = norm * (np.exp(-1.5 * dt / tau_decay) - np.exp(-1.5 * dt / tau_rise))
+    return [h0, h1 - (ad + ar) * h0], [1.0, -(ad + ar), ad * ar]
+
+
 def calcium_from_spikes(spikes: np.ndarray | list, fs: float, indicator: str = "GCaMP6f",
                         rng: np.random.Generator | int | None = None, *, n_samples: int | None = None,
                         shot_noise: float = 0.06, read_noise: float = 0.02, amp_jitter: float = 0.25,
@@ -172,17 +197,7 @@ def calcium_from_spikes(spikes: np.ndarray | list, fs: float, indicator: str = "
         if counts.ndim == 1:
             counts = counts[:, None]
     n, m = counts.shape
-    dt = 1.0 / fs
-    ad, ar = np.exp(-dt / p["tau_decay"]), np.exp(-dt / p["tau_rise"])
-    # peak of exp(-t/td) - exp(-t/tr) normalised to 1
-    tpk = np.log(p["tau_decay"] / p["tau_rise"]) * p["tau_decay"] * p["tau_rise"] / (p["tau_decay"] - p["tau_rise"])
-    norm = 1.0 / (np.exp(-tpk / p["tau_decay"]) - np.exp(-tpk / p["tau_rise"]))
-    # a spike inside a frame arrives on average half a frame in: sample the kernel at (i + 0.5) dt
-    h0 = norm * (np.exp(-0.5 * dt / p["tau_decay"]) - np.exp(-0.5 * dt / p["tau_rise"]))
-    h1 = norm * (np.exp(-1.5 * dt / p["tau_decay"]) - np.exp(-1.5 * dt / p["tau_rise"]))
-    # AR(2) with poles ad, ar and numerator matching the first two kernel samples
-    a_coef = [1.0, -(ad + ar), ad * ar]
-    b_coef = [h0, h1 - (ad + ar) * h0]
+    b_coef, a_coef = calcium_kernel(fs, p["tau_rise"], p["tau_decay"])
     c = lfilter(b_coef, a_coef, counts, axis=0)
     amp = p["amplitude"] * np.exp(rng.normal(0, amp_jitter, m))
     clean = amp[None, :] * c / (1.0 + c / p["k_sat"])
