@@ -140,3 +140,158 @@ def test_joint_anchor_mode_keeps_decoder_and_reports(rotational_days):
     np.testing.assert_allclose(T.T @ T, np.eye(4), atol=1e-8)
     with pytest.raises(Exception, match="anchor_mode"):
         RestAligner(4, anchor_mode="bogus").fit(rest, anchors=[d.anchors for d in rotational_days])
+
+
+# ---------------------------------------------------------------- rotation planes, resolved per plane
+def _rot(th: float) -> np.ndarray:
+    return np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+
+
+def _population_stats(A: np.ndarray, lags) -> np.ndarray:
+    """Exact lagged covariances A^tau (unit, isotropic stationary covariance)."""
+    return np.stack([np.linalg.matrix_power(A, lag) for lag in lags])
+
+
+def _two_planes(dt: float = 0.02, f=(1.0, 3.0), tau=(0.5, 0.3)) -> np.ndarray:
+    A = np.zeros((4, 4))
+    for j, (fj, tj) in enumerate(zip(f, tau)):
+        A[2 * j:2 * j + 2, 2 * j:2 * j + 2] = np.exp(-dt / tj) * _rot(2 * np.pi * fj * dt)
+    return A
+
+
+def test_population_statistics_leave_exactly_each_plane_angle_free():
+    """Rest alone provably cannot fix an in-plane rotation: the exact lagged covariances of an isotropic
+    rotation plane commute with every rotation in that plane (and with no other one), so the analysis
+    must report one SO(2) freedom per plane, never one block lumping distinct planes together."""
+    from glue_widgets.align.identifiability import analyse_statistics
+
+    lags = (1, 2, 4, 8, 16, 32)
+    A = _two_planes()
+    L = _population_stats(A, lags)
+    for th in (0.3, 1.2, 2.5):  # an in-plane rotation leaves every statistic unchanged ...
+        Q = np.eye(4)
+        Q[:2, :2] = _rot(th)
+        np.testing.assert_allclose(np.einsum("ia,tij,jb->tab", Q, L, Q), L, atol=1e-12)
+    Q = np.eye(4)  # ... a rotation mixing the two planes does not
+    Q[np.ix_([1, 2], [1, 2])] = _rot(0.3)
+    assert np.abs(np.einsum("ia,tij,jb->tab", Q, L, Q) - L).max() > 0.05
+    V, subs = analyse_statistics(L, np.full(len(lags), 1e-3))
+    planes = [s for s in subs if s.kind == "plane"]
+    assert len(planes) == 2 and all(s.free and s.dimension == 2 for s in planes)
+    for s in planes:  # each reported plane is one true plane
+        cols = V[:, list(s.latents)]
+        overlap = [np.linalg.norm(cols[2 * j:2 * j + 2]) ** 2 for j in range(2)]
+        assert max(overlap) > 1.99 and min(overlap) < 1e-2
+    assert all("sense of rotation" in s.why for s in planes)
+    # a plane plus two OU latents with equal timescales: the OU pair is a separate O(2) block
+    A2 = np.zeros((4, 4))
+    A2[:2, :2] = A[:2, :2]
+    A2[2, 2] = A2[3, 3] = np.exp(-0.02 / 1.0)
+    V2, subs2 = analyse_statistics(_population_stats(A2, lags), np.full(len(lags), 1e-3))
+    kinds = sorted(s.kind for s in subs2)
+    assert kinds == ["degenerate", "plane"], [s.as_dict() for s in subs2]
+    # distinct timescales: every axis fixed up to sign, no free block
+    A3 = np.diag(np.exp(-0.02 / np.array([0.1, 0.3, 0.9, 2.7])))
+    _, subs3 = analyse_statistics(_population_stats(A3, lags), np.full(len(lags), 1e-3))
+    assert all(s.kind == "axis" and not s.free for s in subs3)
+
+
+def _run_lds(A: np.ndarray, Q: np.ndarray, n: int, rng: np.random.Generator, burn: int = 300) -> np.ndarray:
+    e = rng.standard_normal((n + burn, A.shape[0])) @ np.linalg.cholesky(Q).T
+    z = np.zeros_like(e)
+    for t in range(1, n + burn):
+        z[t] = A @ z[t - 1] + e[t]
+    return z[burn:]
+
+
+def _gaussian_days(A: np.ndarray, n: int, n_ch: int = 40, seed: int = 0, n_anchor: int = 8):
+    """Two sessions of the same latent process seen through different loadings (no correspondence),
+    Gaussian noise; anchors = the same latent response added on each of ``n_anchor`` events."""
+    rng = np.random.default_rng(seed)
+    k = A.shape[0]
+    Q = np.eye(k) - A @ A.T
+    t = np.arange(20) * 0.02
+    resp = np.stack([2.0 * np.sin(2 * np.pi * (j + 1) * t / 0.4 + j) * np.exp(-t / 0.3) for j in range(k)], 1)
+    days = []
+    for d in range(2):
+        C = rng.standard_normal((n_ch, k))
+        z = _run_lds(A, Q, n, rng)
+        ev = []
+        for _ in range(n_anchor):
+            ze = _run_lds(A, Q, 30, rng)
+            ze[10:] += resp
+            ev.append(ze @ C.T + 0.5 * rng.standard_normal((30, n_ch)))
+        days.append({"rest": z @ C.T + 0.5 * rng.standard_normal((n, n_ch)), "z": z, "C": C,
+                     "anchors": np.stack(ev)})
+    return days
+
+
+def _truth_maps(al, days):
+    out = []
+    for i, d in enumerate(days):
+        zi = al.transform(d["rest"], session=i)
+        out.append(np.linalg.lstsq(d["z"], zi - zi.mean(0), rcond=None)[0])
+    return out
+
+
+def test_anchors_fix_each_plane_that_rest_leaves_free():
+    days = _gaussian_days(_two_planes(), 30000, seed=3)
+    rest = [d["rest"] for d in days]
+    al0 = RestAligner(4, reduction="pca").fit(rest)
+    rep0 = al0.identifiability_
+    assert [s.kind for s in rep0.subspaces].count("plane") == 2, str(rep0)
+    assert rep0.needs_anchors and "left free" in str(rep0)
+    al = RestAligner(4, reduction="pca", anchor_baseline=10).fit(rest, anchors=[d["anchors"] for d in days])
+    rep = al.identifiability_
+    assert all(s.fixed_by == "anchors" for s in rep.subspaces if s.free)
+    assert all(v >= 1 for v in rep.sessions[1]["anchor_rank"].values())
+    assert not rep.sessions[1].get("underdetermined")
+    K0, K1 = _truth_maps(al, days)
+    K0r, K1r = _truth_maps(al0, days)
+    # with anchors the day-1 frame equals day 0's (in truth coordinates); rest alone leaves the angles
+    err, err_rest = np.abs(K1 - K0).max(), np.abs(K1r - K0r).max()
+    assert err < 0.15, (err, err_rest)
+    # every transform is orthogonal in whitened coordinates and the sense of rotation is kept (det +1
+    # within each plane, relative to the rest-only frame)
+    T = al.transforms_[1]
+    np.testing.assert_allclose(T.T @ T, np.eye(4), atol=1e-8)
+    for s in rep.subspaces:
+        idx = list(s.latents)
+        blk = al0.transforms_[1][:, idx].T @ T[:, idx]
+        assert np.linalg.det(blk) > 0.9
+
+
+def test_anchor_rank_check_reports_underdetermined_block():
+    """Anchors that do not drive a free plane (here: plain rest snippets as 'events') cannot fix its
+    angle: the report must say under-determined instead of claiming the plane was fixed."""
+    days = _gaussian_days(_two_planes(), 30000, seed=4)
+    rng = np.random.default_rng(0)
+    fake = [np.stack([d["rest"][s:s + 30] for s in rng.integers(0, 29000, 8)]) for d in days]
+    al = RestAligner(4, reduction="pca", anchor_baseline=10).fit([d["rest"] for d in days], anchors=fake)
+    rep = al.identifiability_.sessions[1]
+    assert len(rep.get("underdetermined", [])) == 2, rep["notes"]
+    assert "UNDER-DETERMINED" in str(al.identifiability_)
+
+
+def test_anchor_predict_removes_ongoing_dynamics():
+    """anchor_predict subtracts what the session's rest dynamics predict from the pre-event samples:
+    the evoked response is kept, the ongoing rotation carried into the event window leaves the noise,
+    and the planes are still fixed."""
+    days = _gaussian_days(_two_planes(), 30000, seed=3)
+    rest, anchors = [d["rest"] for d in days], [d["anchors"] for d in days]
+    al = RestAligner(4, reduction="pca", anchor_baseline=10, anchor_predict=3).fit(rest, anchors=anchors)
+    red = al.reducers_[0]
+    ye = al._project(red, anchors[0])
+    base = ye[:, 10:] - ye[:, :10].mean(axis=1, keepdims=True)
+    res = al._anchor_residuals(red, red.transform(rest[0]), anchors[0])
+    assert res.shape == base.shape
+    m_b, m_r = base.mean(0).ravel(), res.mean(0).ravel()
+    assert np.corrcoef(m_b, m_r)[0, 1] > 0.8  # same evoked response
+    assert res.var(axis=0).mean() < 0.8 * base.var(axis=0).mean()  # less event-to-event noise
+    K0, K1 = _truth_maps(al, days)
+    assert np.abs(K1 - K0).max() < 0.15
+    np.testing.assert_allclose(al.transforms_[1].T @ al.transforms_[1], np.eye(4), atol=1e-8)
+    with pytest.raises(Exception, match="anchor_predict"):
+        RestAligner(4, anchor_predict=3).fit(rest, anchors=anchors)
+    with pytest.raises(Exception, match="anchor_predict"):
+        RestAligner(4, anchor_baseline=2, anchor_predict=3).fit(rest, anchors=anchors)

@@ -331,7 +331,9 @@ class RestAligner:
                 r = float(np.sum(a_c * b_c) / max(np.linalg.norm(a_c) * np.linalg.norm(b_c), 1e-300))
                 reports[i]["anchored"].append(what)
                 reports[i].setdefault("anchor_agreement", {})[str(idx)] = r
-                reports[i]["notes"].append(f"{what}: fixed by anchors (anchor agreement r={r:.2f}"
+                how = ("set by anchors and rest together (under-determined, see above"
+                       if what in reports[i].get("underdetermined", []) else "fixed by anchors (")
+                reports[i]["notes"].append(f"{what}: {how}; anchor agreement r={r:.2f}"
                                            + (", weak: anchors barely drive it)" if r < 0.3 else ")"))
             T[i] = Ti
         if za is not None and self.anchor_mode == "joint":
@@ -360,11 +362,12 @@ class RestAligner:
     def _fix_free_block(self, i, ref, s, Ti, Tref, Li, Ms, w, za, zev, report) -> np.ndarray:
         """Orthogonal map within free block ``s`` of session ``i`` from anchors, regularised by rest.
 
-        Minimises the noise-weighted rest misfit (which is flat along the block's freedoms, but not
-        elsewhere inside a block of nearly equal timescales) plus the noise-weighted anchor misfit,
-        rotating only within the block: SO(2) for a rotation plane (rest fixes its sense of rotation),
-        O(d) for a block of near-equal timescales (signs included). Starts: the anchor Procrustes
-        solution and, for O(d), every sign pattern of the rest solution. Checks the anchor dimension:
+        A rotation plane (isotropic: rest carries no information on its angle): the SO(2) Procrustes
+        solution of the anchor responses (rest fixes the sense of rotation, so no reflection). A block
+        of near-equal timescales (rest carries weak information): minimises the noise-weighted rest
+        misfit plus the noise-weighted anchor misfit over O(d) within the block (signs included),
+        starting from the anchor Procrustes solution and every sign pattern of the rest solution.
+        Checks the anchor dimension:
         a d-D block needs an anchor response of rank >= 1 (plane) or >= d (O(d) block); otherwise the
         block is reported under-determined (anchors fix the driven directions, weak rest statistics
         the others).
@@ -396,6 +399,11 @@ class RestAligner:
         else:
             s2 = float(np.mean((Ab @ O_proc - Bb) ** 2))
             report["notes"].append(f"{what}: anchor rank not checked (pass anchors as (events, time, channels))")
+        if plane:
+            # an isotropic rotation plane: the rest statistics carry no information on the angle (any
+            # preference they show is noise), so the angle is the anchors' 2-D Procrustes solution
+            return O_proc
+        # near-equal timescales: rest does carry (weak) information; fit both, noise-weighted.
         # rest misfit in the current coordinates of both frames; rotate only within the block
         Lc = np.einsum("ia,tij,jb->tab", Ti, Li, Ti)
         Mc = np.einsum("ia,tij,jb->tab", Tref, Ms, Tref)
@@ -409,16 +417,27 @@ class RestAligner:
             return E
 
         starts = [O_proc]
-        if not plane and d <= 8:
+        if d <= 8:
             starts += [np.diag([-1.0 if bits >> j & 1 else 1.0 for j in range(d)]) for bits in range(2 ** d)]
-        elif plane:
-            starts += [np.eye(d), -np.eye(d)]
         best, fbest = O_proc, np.inf
         scored = sorted((_joint_cost_grad(embed(O), Lc, Mc, w, anchor)[0], j) for j, O in enumerate(starts))
         for _, j in scored[:4]:
             R, f = _refine(embed(starts[j]), Lc, Mc, w, anchor=anchor, mask=mask)
             if f < fbest:
                 best, fbest = R[np.ix_(idx, idx)], f
+        if zev[i] is not None and zev[i].shape[0] >= 3:
+            # which axes of the block do the anchors actually orient? per-event agreement t per axis
+            ev_i = zev[i][:, :, idx] @ best
+            for j, lat in enumerate(idx):
+                per = ev_i[:, :, j] @ Bb[:, j]
+                tval = float(per.mean() / max(per.std(ddof=1) / np.sqrt(len(per)), 1e-300))
+                report.setdefault("anchor_sign_t", {})[str([lat])] = tval
+                if tval < self.sign_z:
+                    report["notes"].append(
+                        f"sign of latent {lat} (in block {idx}): anchor evidence NOT significant (t={tval:.1f} "
+                        f"over {len(per)} events < {self.sign_z:g}): the anchors barely drive it and rest "
+                        f"never fixes a sign, so this sign is a guess")
+                    report.setdefault("uncertain", []).append(f"sign of latent {lat}")
         return best
 
     def _joint(self, T, T_rest, stats, Ms, w, za, zev, ref, subs, reports) -> None:
