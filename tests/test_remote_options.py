@@ -51,3 +51,15 @@ def test_malformed_uris_name_the_value_and_the_form(uri):
         parse_archive_uri(uri, "dandi", r"(\d{6})", form="dandi://<id>/<path>") if uri is None else (
             openneuro.parse_uri(uri) if "openneuro" in uri else dandi.parse_uri(uri))
     assert repr(uri) in str(e.value)
+
+
+def test_archives_share_one_spec(monkeypatch):
+    monkeypatch.setenv("GLUE_DANDI_API_URL", "http://127.0.0.1:9/api/")
+    assert dandi.api_url() == "http://127.0.0.1:9/api"
+    monkeypatch.delenv("GLUE_OPENNEURO_URL", raising=False)
+    assert openneuro.base_url() == openneuro.DEFAULT_URL
+    assert dandi.ARCHIVE.check_id("DANDI:000006") == "000006"
+    with pytest.raises(InvalidInputError, match="6 digits"):
+        dandi.list_assets("12")
+    with pytest.raises(InvalidInputError, match="ds004504"):
+        openneuro.list_files("004504")

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -37,30 +36,18 @@ from ..errors import InvalidInputError, NetworkError, NotFoundError, Unsupported
 from .cache import DiskCache, cache_key
 from .http import AccessDeniedError, HttpClient, Meter
 from .rangefile import DEFAULT_BLOCK_SIZE
-from .remote_options import RemoteOptions, archive_uri_parser, document_options
+from .remote_options import Archive, RemoteOptions, document_options
 
 __all__ = ["open_dandi", "search", "list_assets", "info", "parse_uri", "api_url", "resolve"]
 
 DEFAULT_API = "https://api.dandiarchive.org/api"
-_ID = re.compile(r"\d{6}")
-
-
-def api_url() -> str:
-    return os.environ.get("GLUE_DANDI_API_URL", DEFAULT_API).rstrip("/")
-
-
-parse_uri = archive_uri_parser("dandi", r"(?:DANDI:)?(\d{6})", what="a DANDI URI",
-                               form="dandi://<6-digit id>[@<version>]/<asset path>",
-                               example="dandi://000006/sub-anm369962/sub-anm369962_ses-20170309.nwb")
-
-
-def _check_id(dandiset: str) -> str:
-    dandiset = str(dandiset).strip()
-    if dandiset.upper().startswith("DANDI:"):
-        dandiset = dandiset[6:]
-    if not _ID.fullmatch(dandiset):
-        raise InvalidInputError(f"dandiset id {dandiset!r} must be 6 digits, e.g. '000006'.")
-    return dandiset
+ARCHIVE = Archive("DANDI", "dandi", "GLUE_DANDI_API_URL", DEFAULT_API, r"(?i:DANDI:)?(\d{6})",
+                  form="dandi://<6-digit id>[@<version>]/<asset path>",
+                  example="dandi://000006/sub-anm369962/sub-anm369962_ses-20170309.nwb",
+                  id_hint="6 digits, e.g. '000006'")
+api_url = ARCHIVE.base_url
+parse_uri = ARCHIVE.parse_uri
+_check_id = ARCHIVE.check_id
 
 
 def _make_client(options: RemoteOptions | dict[str, Any], meter: Meter | None = None

@@ -37,14 +37,13 @@ from .bids import DATA_EXTENSIONS, BidsSession, parse_bids_name
 from .cache import DiskCache, cache_key
 from .http import HttpClient, Meter
 from .rangefile import RangeFile
-from .remote_options import RemoteOptions, archive_uri_parser, document_options
+from .remote_options import Archive, RemoteOptions, document_options
 
 __all__ = ["open_openneuro", "list_files", "find_rest_runs", "parse_uri", "base_url", "REST_PATTERN"]
 
 DEFAULT_URL = "https://s3.amazonaws.com/openneuro.org"
 _BLOCK_SIZE = 16 * 1024  # range-read granularity of EDF/BDF/BrainVision samples
 _NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
-_DS = re.compile(r"ds\d{6}")
 _SNAPSHOT_NOTE = ("OpenNeuro's S3 bucket holds only the latest published snapshot; the requested snapshot "
                   "is recorded but the bytes read are the latest ones.")
 REST_PATTERN = re.compile(
@@ -52,19 +51,13 @@ REST_PATTERN = re.compile(
     r"eo|ec|baseline|spontaneous|task[\s_-]*free)(?![a-z])", re.IGNORECASE)
 
 
-def base_url() -> str:
-    return os.environ.get("GLUE_OPENNEURO_URL", DEFAULT_URL).rstrip("/")
-
-
-parse_uri = archive_uri_parser("openneuro", r"(ds\d{6})", what="an OpenNeuro URI",
-                               form="openneuro://<ds>[@<snapshot>]/<path>",
-                               example="openneuro://ds004504/sub-001/eeg/sub-001_task-eyesclosed_eeg.set")
-
-
-def _check_ds(ds: str) -> str:
-    if not isinstance(ds, str) or not _DS.fullmatch(ds):
-        raise InvalidInputError(f"dataset={ds!r} must look like 'ds004504' (ds + 6 digits).")
-    return ds
+ARCHIVE = Archive("OpenNeuro", "openneuro", "GLUE_OPENNEURO_URL", DEFAULT_URL, r"(ds\d{6})",
+                  form="openneuro://<ds>[@<snapshot>]/<path>",
+                  example="openneuro://ds004504/sub-001/eeg/sub-001_task-eyesclosed_eeg.set",
+                  id_hint="like 'ds004504' (ds + 6 digits)")
+base_url = ARCHIVE.base_url
+parse_uri = ARCHIVE.parse_uri
+_check_ds = ARCHIVE.check_id
 
 
 class _Bucket:
@@ -254,7 +247,7 @@ def list_files(ds: str, prefix: str = "", **kw: Any) -> pd.DataFrame:
     --------
     >>> gw.openneuro.list_files("ds004504", "sub-001/")   # doctest: +SKIP
     """
-    _check_ds(ds)
+    ds = _check_ds(ds)
     client, cache = _client(kw)
     objs, _ = _Bucket(ds, client=client, cache=cache).list(prefix.lstrip("/"))
     if not objs:
@@ -274,7 +267,7 @@ def find_rest_runs(ds: str, **kw: Any) -> pd.DataFrame:
     --------
     >>> gw.openneuro.find_rest_runs("ds004504")   # doctest: +SKIP
     """
-    _check_ds(ds)
+    ds = _check_ds(ds)
     client, cache = _client(kw)
     bucket = _Bucket(ds, client=client, cache=cache)
     objs, _ = bucket.list("")

@@ -5,7 +5,8 @@
 ``memory_bytes``); :class:`RemoteOptions` pops them from the keywords, builds the
 :class:`~glue_widgets.sources.http.HttpClient` and the disk cache, and :data:`OPTIONS_DOC` documents
 them once (openers put ``{remote_options}`` in their docstring and decorate with
-:func:`document_options`). :func:`parse_archive_uri` parses ``<scheme>://<id>[@<version>]/<path>``.
+:func:`document_options`). :class:`Archive` holds an archive's scheme, id form and base URL, and
+:func:`parse_archive_uri` parses ``<scheme>://<id>[@<version>]/<path>``.
 
 Examples
 --------
@@ -29,7 +30,7 @@ from ..errors import InvalidInputError
 from .cache import DiskCache, get_default_cache
 from .http import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpClient, Meter
 
-__all__ = ["RemoteOptions", "OPTIONS_DOC", "document_options", "parse_archive_uri", "archive_uri_parser"]
+__all__ = ["RemoteOptions", "OPTIONS_DOC", "document_options", "parse_archive_uri", "Archive"]
 
 # numpydoc "Parameters" entries shared by the openers (indented for a function docstring)
 OPTIONS_DOC = """timeout : float or (float, float), optional
@@ -120,13 +121,41 @@ def parse_archive_uri(uri: str, scheme: str, dataset: str, *, form: str, example
     return m.group(1), m.group(2), (m.group(3) or "").strip("/")
 
 
-def archive_uri_parser(scheme: str, dataset: str, *, form: str, example: str, what: str
-                       ) -> Callable[[str], tuple[str, str | None, str]]:
-    """A ``parse_uri(uri) -> (id, version, path)`` for one archive (see :func:`parse_archive_uri`)."""
 
-    def parse_uri(uri: str) -> tuple[str, str | None, str]:
-        return parse_archive_uri(uri, scheme, dataset, form=form, example=example, what=what)
+@dataclass(frozen=True)
+class Archive:
+    """One archive's URI scheme, dataset-id form and base URL (overridable by an environment variable).
 
-    parse_uri.__doc__ = (f"Parse {form} into ``(id, version or None, path)``, e.g. {example}; "
-                         f"raise InvalidInputError otherwise.")
-    return parse_uri
+    Examples
+    --------
+    >>> a = Archive("OpenNeuro", "openneuro", "GLUE_OPENNEURO_URL", "https://s3.amazonaws.com/openneuro.org",
+    ...             r"(ds\\d{6})", "openneuro://<ds>/<path>", "openneuro://ds004504/x.edf", "ds + 6 digits")
+    >>> a.parse_uri("openneuro://ds004504@1.0.0/sub-1/x.edf"), a.check_id(" ds004504")
+    (('ds004504', '1.0.0', 'sub-1/x.edf'), 'ds004504')
+    """
+
+    name: str  # as people write it: "DANDI", "OpenNeuro"
+    scheme: str
+    env: str  # environment variable holding the base URL (tests point it at local servers)
+    default_url: str
+    dataset: str  # regular expression of a dataset id, exactly one capturing group (the bare id)
+    form: str
+    example: str
+    id_hint: str  # what a valid id looks like, for the error message
+
+    def base_url(self) -> str:
+        """``$<env>`` or the default URL, without a trailing slash."""
+        return os.environ.get(self.env, self.default_url).rstrip("/")
+
+    def parse_uri(self, uri: str) -> tuple[str, str | None, str]:
+        """``<scheme>://<id>[@<version>]/<path>`` -> ``(id, version or None, path)``."""
+        article = "an" if self.name[:1].upper() in "AEIOU" else "a"
+        return parse_archive_uri(uri, self.scheme, self.dataset, form=self.form, example=self.example,
+                                 what=f"{article} {self.name} URI")
+
+    def check_id(self, value: str) -> str:
+        """The bare dataset id of ``value``, or an InvalidInputError saying what an id looks like."""
+        m = re.fullmatch(self.dataset, str(value).strip())
+        if not m:
+            raise InvalidInputError(f"{self.name} dataset id {value!r} must be {self.id_hint}.")
+        return m.group(1)
