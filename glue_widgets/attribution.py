@@ -260,7 +260,8 @@ def permute_within(rng: np.random.Generator, strata: np.ndarray | None, n: int) 
 
 
 def _freedman_lane(y: np.ndarray, mats: dict[str, np.ndarray], N: np.ndarray, n_permutations: int,
-                   rng: np.random.Generator, permute_y) -> dict[str, tuple[float, float]]:
+                   rng: np.random.Generator, permute_y, test_blocks: Sequence[str] | None = None
+                   ) -> dict[str, tuple[float, float]]:
     """Partial F of each block given nuisance + other blocks, and its Freedman–Lane p-value.
 
     ``permute_y(e, rng)`` returns a (len(e), B) matrix of permuted copies of the reduced-model
@@ -287,7 +288,7 @@ def _freedman_lane(y: np.ndarray, mats: dict[str, np.ndarray], N: np.ndarray, n_
             return ((rss_r - rss_f) / q) / np.maximum(rss_f / dfe, 1e-300)
 
         f_obs = float(F(y[:, None])[0])
-        if n_permutations <= 0:
+        if n_permutations <= 0 or (test_blocks is not None and k not in test_blocks):
             out[k] = (f_obs, float("nan"))
             continue
         # y* = reduced fit + permuted reduced residuals; the reduced fit is in span(QR), so the partial F of
@@ -334,7 +335,8 @@ def _strata(strata: Any, n: int) -> np.ndarray | None:
 
 
 def attribute_fragments(y: Any, confounds: Mapping[str, Any], nuisance: Any = None, strata: Any = None,
-                        n_permutations: int = 999, seed: int | None = 0) -> pd.DataFrame:
+                        n_permutations: int = 999, seed: int | None = 0,
+                        test_blocks: Sequence[str] | None = None) -> pd.DataFrame:
     """Per-fragment attribution: commonality analysis + Freedman–Lane permutation test of each unique share.
 
     Parameters
@@ -349,6 +351,8 @@ def attribute_fragments(y: Any, confounds: Mapping[str, Any], nuisance: Any = No
         Permute only within these groups (exchangeability blocks), e.g. the lab or the rest state.
     n_permutations : int
     seed : int
+    test_blocks : sequence of str, optional
+        Only these blocks get a permutation p-value (the others: NaN); all blocks stay in the model.
 
     Returns
     -------
@@ -376,7 +380,7 @@ def attribute_fragments(y: Any, confounds: Mapping[str, Any], nuisance: Any = No
     def permute_y(e: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return np.stack([e[permute_within(rng, st, n)] for _ in range(n_permutations)], axis=1)
 
-    tests = _freedman_lane(y, mats, N, int(n_permutations), rng, permute_y)
+    tests = _freedman_lane(y, mats, N, int(n_permutations), rng, permute_y, test_blocks)
     return _finish(_commonality(y, mats, N), tests, {
         "n": int(n), "unit": "fragment", "n_permutations": int(n_permutations),
         "test": "Freedman–Lane: reduced-model residuals permuted across fragments"
@@ -385,8 +389,8 @@ def attribute_fragments(y: Any, confounds: Mapping[str, Any], nuisance: Any = No
 
 def attribute_pairs(E: Any, confounds: Mapping[str, Any], nuisance: Any = None, strata: Any = None,
                     n_permutations: int = 999, seed: int | None = 0,
-                    terms: Sequence[str] = ("source", "target", "diff"), permute: str = "fragments"
-                    ) -> pd.DataFrame:
+                    terms: Sequence[str] = ("source", "target", "diff"), permute: str = "fragments",
+                    test_blocks: Sequence[str] | None = None) -> pd.DataFrame:
     """Pairwise attribution of an (n, n) error matrix with a QAP Freedman–Lane test.
 
     Parameters
@@ -401,7 +405,8 @@ def attribute_pairs(E: Any, confounds: Mapping[str, Any], nuisance: Any = None, 
         the generating structure the map already explains.
     strata : array (n,), optional
         Fragment permutations only exchange fragments of the same stratum.
-    n_permutations, seed, terms
+    n_permutations, seed, terms, test_blocks
+        As in :func:`attribute_fragments`; ``terms`` as in :func:`pair_design`.
     permute : "fragments" or "pairs"
         "fragments" (default): QAP, relabel fragments. "pairs": permute pair residuals independently —
         wrong for a pair matrix (anti-conservative); only for showing why.
@@ -458,7 +463,7 @@ def attribute_pairs(E: Any, confounds: Mapping[str, Any], nuisance: Any = None, 
             out[:, b] = e[idx[np.ix_(p, p)][off]]  # residual of pair (p_i, p_j) moves to pair (i, j)
         return out
 
-    tests = _freedman_lane(y, mats, N, int(n_permutations), rng, permute_y)
+    tests = _freedman_lane(y, mats, N, int(n_permutations), rng, permute_y, test_blocks)
     return _finish(_commonality(y, mats, N), tests, {
         "n": int(n), "n_pairs": int(y.size),
         "unit": "pair (QAP over fragments)" if permute == "fragments" else "pair (independent pairs: invalid)",
