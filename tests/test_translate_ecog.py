@@ -157,3 +157,101 @@ def test_source_space_mapping_errors(subjects):
     assert m.cv_["scheme"].startswith("blocked") and m.predict(ecog, pos).shape == eeg.shape
     with pytest.raises(InvalidInputError, match="positions"):
         m.predict(ecog, pos[:5])
+
+
+# ---------------------------------------------------------------- fair physics: dipoles under the contacts
+def test_contact_source_space_geometry():
+    from glue_widgets.translate.ecog_eeg import contact_source_space
+
+    r0 = np.array([0.0, 0.0, 0.04])
+    grid = _grid(-30.0)
+    rr, nn = contact_source_space(grid, r0, depth=0.006)
+    assert rr.shape == nn.shape == grid.shape
+    np.testing.assert_allclose(np.linalg.norm(grid - rr, axis=1), 0.006, atol=1e-12)  # straight below
+    np.testing.assert_allclose(np.linalg.norm(nn, axis=1), 1.0)
+    rr2, _ = contact_source_space(grid, r0, depth=0.006, margin=0.02)
+    assert len(rr2) > len(rr)
+    with pytest.raises(InvalidInputError, match="depth"):
+        contact_source_space(grid, grid[0], depth=0.006)  # a contact at the centre
+
+
+@pytest.fixture(scope="module")
+def contact_world(geometry):
+    """Two subjects whose activity comes from radial dipoles 8 mm under their own contacts."""
+    from glue_widgets.translate.ecog_eeg import ContactPhysicsEcogToEeg
+    from scipy.signal import lfilter
+
+    names, eeg_pos, _, _ = geometry
+    ref = ContactPhysicsEcogToEeg().fit([], eeg_pos, names)  # sphere only: the simulator's head
+    out = []
+    for k, g in enumerate([_grid(-30.0), _grid(-18.0, 14.0)]):
+        g = g - np.array([0.0, 0.0, 0.04]) + ref.r0_  # the grid on the 72-mm shell of the fitted sphere
+        G_ecog, G_eeg = ref._leadfields(g, 0.008, 0.0)
+        assert G_ecog.shape == (24, 24) and G_eeg.shape[1] == 24
+        rng = np.random.default_rng(20 + k)
+        S = lfilter([1], [1, -0.9], rng.standard_normal((3000, G_ecog.shape[1])), axis=0) * 1e-9
+        eeg, ecog = S @ G_eeg.T, S @ G_ecog.T
+        eeg += 0.05 * eeg.std() * rng.standard_normal(eeg.shape)
+        ecog += 0.02 * ecog.std() * rng.standard_normal(ecog.shape)
+        out.append((ecog, eeg, g))
+    return names, eeg_pos, out
+
+
+def test_contact_physics_predicts_held_out_subject(contact_world):
+    from glue_widgets.translate.ecog_eeg import ContactPhysicsEcogToEeg
+
+    names, eeg_pos, (train, test) = contact_world
+    m = ContactPhysicsEcogToEeg(depths=(0.004, 0.008, 0.016), margins=(0.0, 0.02),
+                                lambdas=(1e-3, 1e-1, 10.0)).fit([train], eeg_pos, names)
+    assert m.depth_ == 0.008 and m.margin_ == 0.0  # the true geometry wins on training data
+    assert set(m.cv_scores_.columns) >= {"depth", "margin", "depth_exp", "lambda2", "r2"}
+    ecog, eeg, grid = test
+    r2 = _r2(eeg, m.predict(ecog, grid))
+    generic = _r2(eeg, forward_baseline(ecog, grid, eeg_pos, names, n_sources=200))
+    assert r2 > 0.5 and r2 > generic + 0.2, (r2, generic)
+
+
+def test_contact_physics_io_and_errors(contact_world):
+    import xarray as xr
+
+    from glue_widgets.translate.ecog_eeg import ContactPhysicsEcogToEeg
+
+    names, eeg_pos, (train, _) = contact_world
+    ecog, eeg, grid = train
+    with pytest.raises(InvalidInputError, match="not fitted"):
+        ContactPhysicsEcogToEeg().predict(ecog, grid)
+    m = ContactPhysicsEcogToEeg(depths=(0.008,), margins=(0.0,), depth_exps=(0.0,), lambdas=(0.1,))
+    m.fit([], eeg_pos, names)
+    assert m.cv_["scheme"].startswith("no training data")
+    X = xr.DataArray(ecog[:500], dims=("time", "channel"), coords={"time": np.arange(500) / 200.0}, attrs={"fs": 200.0})
+    out = m.predict(X, grid)
+    assert isinstance(out, xr.DataArray) and list(out.channel.values) == names
+    with pytest.raises(InvalidInputError, match="positions"):
+        m.predict(ecog, grid[:5])
+    with pytest.raises(InvalidInputError, match="finite"):
+        m.predict(ecog, np.full_like(grid, np.nan))
+    with pytest.raises(InvalidInputError, match="paired"):
+        m.fit([(ecog[:100], eeg[:90], grid)], eeg_pos, names)
+    with pytest.raises(InvalidInputError, match="channels"):
+        m.fit([(ecog, eeg[:, :3], grid)], eeg_pos, names)
+    with pytest.raises(InvalidInputError, match="lambdas"):
+        ContactPhysicsEcogToEeg(lambdas=(-1.0,)).fit([], eeg_pos, names)
+    with pytest.raises(InvalidInputError, match="eeg_pos"):
+        ContactPhysicsEcogToEeg().fit([], eeg_pos[:3], names)
+
+
+def test_block_bootstrap_r2_is_paired_and_honest():
+    from glue_widgets.translate.cv import block_bootstrap_r2
+
+    rng = np.random.default_rng(0)
+    y = rng.standard_normal((4800, 4))
+    good, worse = y + 0.5 * rng.standard_normal(y.shape), y + 0.7 * rng.standard_normal(y.shape)
+    reps = block_bootstrap_r2(y, {"good": good, "worse": worse}, n_blocks=24, n_boot=500)
+    assert reps["good"].shape == (500,)
+    lo, hi = np.percentile(reps["good"], [2.5, 97.5])
+    assert lo < _r2(y, good) < hi and hi - lo < 0.1
+    assert np.percentile(reps["good"] - reps["worse"], 2.5) > 0  # paired difference resolved
+    with pytest.raises(InvalidInputError, match="shape"):
+        block_bootstrap_r2(y, {"bad": good[:10]})
+    with pytest.raises(InvalidInputError, match="samples"):
+        block_bootstrap_r2(y[:10], {"a": good[:10]})

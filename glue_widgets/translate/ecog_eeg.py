@@ -10,6 +10,11 @@ the ECoG leadfield is the potential of a current dipole in an infinite homogeneo
 forward code has no subdural sensors); ECoG is mapped to sources by a minimum-norm inverse and the
 sources forward to EEG. It needs electrode positions, not training data.
 
+Fair physics: :class:`ContactPhysicsEcogToEeg` — the same chain, but the dipoles sit where the
+activity the grid records is: radial dipoles just below each contact (optionally a margin of cortex
+around the grid), in the sphere fitted to the EEG electrodes; depth, margin and the minimum-norm
+regularization are chosen by CV on training recordings only (3 scalars, no learned weights).
+
 Transferable learned: :class:`SourceSpaceEcogToEeg` — for a subject never seen in training. Each
 subject's ECoG goes through the same minimum-norm inverse (from its own contact positions) onto the
 generic shell, which every subject shares; one ridge from those source estimates to the EEG channels
@@ -28,7 +33,8 @@ from ..errors import InvalidInputError
 from ..model.validation import as_time_by_channel
 from .translator import Translator
 
-__all__ = ["EcogToEeg", "SourceSpaceEcogToEeg", "forward_baseline", "shell_source_space", "physics_operator"]
+__all__ = ["EcogToEeg", "SourceSpaceEcogToEeg", "ContactPhysicsEcogToEeg", "forward_baseline", "shell_source_space",
+           "contact_source_space", "physics_operator"]
 
 SIGMA_BRAIN = 0.33  # S/m
 
@@ -345,3 +351,223 @@ def _r2(y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
     sst = (y ** 2).sum(0)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(sst > 0, 1.0 - ((y - yhat) ** 2).sum(0) / sst, np.nan)
+
+
+# ------------------------------------------------------------------------------------------------
+# Fair physics baseline: sources under the contacts, MNE sphere forward, CV-chosen min-norm
+# ------------------------------------------------------------------------------------------------
+def _fit_sphere(eeg_pos: np.ndarray, eeg_names: Sequence[str]):
+    """MNE 3-shell sphere fitted to the EEG electrode positions (the head points a user has)."""
+    import mne
+
+    info = mne.create_info(list(eeg_names), 250.0, "eeg")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        info.set_montage(mne.channels.make_dig_montage(ch_pos=dict(zip(eeg_names, eeg_pos)), coord_frame="head"))
+        sphere = mne.make_sphere_model("auto", "auto", info, verbose=False)
+    return info, sphere
+
+
+def contact_source_space(ecog_pos: Any, r0: Any, depth: float = 0.005, margin: float = 0.0,
+                         spacing: float = 0.007) -> tuple[np.ndarray, np.ndarray]:
+    """Radial dipoles ``depth`` (m) below each ECoG contact, toward the head-sphere centre ``r0``.
+
+    With ``margin`` > 0, dipoles on the same sphere (radius: median contact radius − depth, about
+    ``spacing`` apart) within an arc of ``margin`` (m) around the grid are added: cortex next to the
+    grid that its edge contacts still see. Returns positions and unit normals, both (m, 3).
+
+    Examples
+    --------
+    >>> pos = np.array([[0.07, 0.0, 0.04], [0.07, 0.01, 0.04]])
+    >>> rr, nn = contact_source_space(pos, r0=np.array([0.0, 0.0, 0.04]), depth=0.004)
+    >>> round(float(np.linalg.norm(rr[0] - [0, 0, 0.04])), 3)
+    0.066
+    """
+    ecog_pos = np.asarray(ecog_pos, float)
+    r0 = np.asarray(r0, float)
+    d = ecog_pos - r0
+    rc = np.linalg.norm(d, axis=1)
+    if (rc <= depth).any():
+        raise InvalidInputError(f"a contact lies within depth={depth} m of the head-sphere centre; check the "
+                                "electrode coordinates (head frame, metres).")
+    u = d / rc[:, None]
+    rr, nn = r0 + u * (rc - depth)[:, None], u
+    if margin > 0:
+        R = float(np.median(rc)) - depth
+        n_all = int(np.ceil(4 * np.pi * R**2 / spacing**2))
+        k = np.arange(n_all)
+        z = 1 - 2 * (k + 0.5) / n_all
+        phi = k * np.pi * (3 - np.sqrt(5))
+        v = np.c_[np.sqrt(1 - z**2) * np.cos(phi), np.sqrt(1 - z**2) * np.sin(phi), z]
+        arc = R * np.arccos(np.clip(v @ u.T, -1, 1)).min(1)  # arc distance to the nearest contact
+        keep = (arc <= margin) & (arc >= 0.5 * spacing)  # not on top of a contact's own dipole
+        rr, nn = np.vstack([rr, r0 + R * v[keep]]), np.vstack([nn, v[keep]])
+    return rr, nn
+
+
+def _min_norm(G: np.ndarray, lambda2: float, depth_exp: float = 0.0) -> np.ndarray:
+    """Minimum-norm inverse (sources × sensors), white noise, λ² relative to the mean sensor power of G.
+
+    ``depth_exp`` > 0 is MNE's depth weighting: source prior variance ∝ ‖g_i‖^(−2·depth_exp), so sources
+    far from the contacts are not swamped by those right under them."""
+    w = (G**2).sum(0) ** (-float(depth_exp)) if depth_exp else np.ones(G.shape[1])
+    GR = G * w
+    GRGt = GR @ G.T
+    reg = lambda2 * np.trace(GRGt) / GRGt.shape[0]
+    return np.linalg.solve(GRGt + reg * np.eye(GRGt.shape[0]), GR).T
+
+
+class ContactPhysicsEcogToEeg:
+    """Physics baseline ECoG → EEG with sources where the contacts are (no learned weights).
+
+    For each subject: a sphere fitted to the EEG electrode positions (``mne.make_sphere_model``);
+    radial dipoles ``depth`` below each ECoG contact (plus an optional ``margin`` of cortex around the
+    grid, :func:`contact_source_space`); EEG leadfield by ``mne.make_forward_solution`` through the
+    3-shell sphere with that discrete source space; ECoG leadfield of a dipole in an infinite
+    homogeneous conductor (σ = 0.33 S/m; MNE's forward has no subdural sensors); a minimum-norm
+    inverse of the ECoG onto the dipoles, then the EEG forward. Operator: EEG ≈ ECoG @ M.
+
+    ``fit`` only chooses the four scalars (depth, margin, depth weighting, λ²) that maximize the mean EEG R² over
+    the given training recordings (their own sampling, no held-out data); ``fit`` with no subjects
+    keeps the first value of each grid (pure physics, nothing seen).
+
+    Parameters
+    ----------
+    depths : sequence of float
+        Candidate dipole depths below the contacts (m).
+    margins : sequence of float
+        Candidate arcs of extra cortex around the grid (m); 0 = dipoles under the contacts only.
+    depth_exps : sequence of float
+        Candidate MNE depth-weighting exponents (0 = none; 0.8 = MNE's default): without it the
+        minimum norm explains everything with the dipoles right under the contacts.
+    lambdas : sequence of float
+        Candidate minimum-norm regularizations (MNE's 1/SNR², relative to mean ECoG leadfield power).
+    spacing : float
+        Dipole spacing in the margin (m).
+
+    Attributes
+    ----------
+    depth_, margin_, depth_exp_, lambda2_, cv_scores_ (DataFrame depth × margin × depth_exp × λ² → mean
+    training R²),
+    eeg_names_, sphere_ (the fitted MNE sphere), r0_.
+
+    Examples
+    --------
+    >>> m = ContactPhysicsEcogToEeg().fit([(ecog1, eeg1, pos1)], eeg_pos, names)  # doctest: +SKIP
+    >>> eeg_hat = m.predict(ecog_new, pos_new)                                     # doctest: +SKIP
+    """
+
+    def __init__(self, depths: Sequence[float] = (0.004, 0.012), margins: Sequence[float] = (0.0, 0.02, 0.04),
+                 depth_exps: Sequence[float] = (0.0, 0.8), lambdas: Sequence[float] = tuple(np.logspace(-3, 1, 9)),
+                 spacing: float = 0.007):
+        self.depths = depths
+        self.margins = margins
+        self.depth_exps = depth_exps
+        self.lambdas = lambdas
+        self.spacing = spacing
+
+    def _leadfields(self, ecog_pos: Any, depth: float, margin: float) -> tuple[np.ndarray, np.ndarray]:
+        import mne
+
+        ecog_pos = np.asarray(ecog_pos, float)
+        if ecog_pos.ndim != 2 or ecog_pos.shape[1] != 3 or not np.isfinite(ecog_pos).all():
+            raise InvalidInputError("ecog_pos must be an (n, 3) array of finite positions in metres (head frame); "
+                                    "drop channels without a position.")
+        rr, nn = contact_source_space(ecog_pos, self.r0_, depth, margin, self.spacing)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            src = mne.setup_volume_source_space(pos=dict(rr=rr, nn=nn), sphere=self.sphere_, mindist=0.0,
+                                                verbose=False)
+            if len(src[0]["vertno"]) == 0:
+                raise InvalidInputError("no dipole below the contacts lies inside the head sphere fitted to the EEG "
+                                        "electrodes; are ECoG and EEG positions in the same head frame (m)?")
+            fwd = mne.make_forward_solution(self.info_, trans=None, src=src, bem=self.sphere_, eeg=True, meg=False,
+                                            verbose=False)
+            fwd = mne.convert_forward_solution(fwd, force_fixed=True, surf_ori=True, verbose=False)
+        keep = fwd["src"][0]["vertno"]  # dipoles outside the inner skull are dropped by the forward
+        G_eeg = fwd["sol"]["data"]
+        G_ecog = _ecog_leadfield(ecog_pos, rr[keep], nn[keep], SIGMA_BRAIN)
+        return G_ecog, G_eeg
+
+    def operator(self, ecog_pos: Any, depth: float | None = None, margin: float | None = None,
+                 lambda2: float | None = None, depth_exp: float | None = None) -> np.ndarray:
+        """The ECoG → EEG matrix M (n_ecog × n_eeg) for a grid at ``ecog_pos`` (fitted values by default)."""
+        if not hasattr(self, "sphere_"):
+            raise InvalidInputError("this ContactPhysicsEcogToEeg is not fitted yet; call fit first.")
+        depth = self.depth_ if depth is None else depth
+        margin = self.margin_ if margin is None else margin
+        lambda2 = self.lambda2_ if lambda2 is None else lambda2
+        depth_exp = self.depth_exp_ if depth_exp is None else depth_exp
+        G_ecog, G_eeg = self._leadfields(ecog_pos, depth, margin)
+        return (G_eeg @ _min_norm(G_ecog, lambda2, depth_exp)).T
+
+    def fit(self, subjects: Sequence[tuple[Any, Any, Any]], eeg_pos: Any,
+            eeg_names: Sequence[str]) -> "ContactPhysicsEcogToEeg":
+        """Choose depth, margin and λ² on training recordings: a list of ``(ecog, eeg, ecog_pos)``
+        (time-paired; EEG columns in the order of ``eeg_names``); may be empty (first grid values)."""
+        import pandas as pd
+
+        eeg_pos = np.asarray(eeg_pos, float)
+        names = [str(n) for n in eeg_names]
+        if eeg_pos.shape != (len(names), 3) or not np.isfinite(eeg_pos).all():
+            raise InvalidInputError(f"eeg_pos must be ({len(names)}, 3) finite positions, one per EEG name.")
+        for name, grid in (("depths", self.depths), ("margins", self.margins), ("depth_exps", self.depth_exps),
+                           ("lambdas", self.lambdas)):
+            if len(grid) == 0 or any(not np.isfinite(v) or v < 0 for v in grid):
+                raise InvalidInputError(f"{name}={list(grid)} must be a non-empty list of finite values ≥ 0.")
+        self.eeg_names_ = names
+        self.info_, self.sphere_ = _fit_sphere(eeg_pos, names)
+        self.r0_ = np.asarray(self.sphere_["r0"], float)
+        stats = []
+        for g, (ecog, eeg, pos) in enumerate(subjects):
+            X = as_time_by_channel(ecog, name="ecog")
+            Y = as_time_by_channel(eeg, name="eeg")
+            if Y.shape[1] != len(names):
+                raise InvalidInputError(f"training subject {g}: EEG has {Y.shape[1]} channels, eeg_names {len(names)}.")
+            if X.shape[0] != Y.shape[0]:
+                raise InvalidInputError(f"training subject {g}: ECoG has {X.shape[0]} samples and EEG {Y.shape[0]}; "
+                                        "they must be paired in time.")
+            X, Y = X - X.mean(0), Y - Y.mean(0)
+            stats.append((pos, X.T @ X, X.T @ Y, (Y**2).sum(0)))
+        rows = []
+        for depth in self.depths:
+            for margin in self.margins:
+                lfs = [self._leadfields(pos, float(depth), float(margin)) for pos, *_ in stats]
+                for dexp in self.depth_exps:
+                    for lam in self.lambdas:
+                        r2 = []
+                        for (G_ecog, G_eeg), (_, xx, xy, yy) in zip(lfs, stats):
+                            M = (G_eeg @ _min_norm(G_ecog, float(lam), float(dexp))).T
+                            sse = yy - 2 * (M * xy).sum(0) + (M * (xx @ M)).sum(0)  # ‖Y − XM‖² per channel
+                            with np.errstate(divide="ignore", invalid="ignore"):
+                                r2.append(float(np.nanmean(np.where(yy > 0, 1 - sse / yy, np.nan))))
+                        rows.append(dict(depth=float(depth), margin=float(margin), depth_exp=float(dexp),
+                                         lambda2=float(lam), r2=float(np.mean(r2)) if r2 else np.nan))
+        self.cv_scores_ = pd.DataFrame(rows)
+        best = self.cv_scores_.iloc[int(np.nanargmax(self.cv_scores_.r2.values))] if stats else self.cv_scores_.iloc[0]
+        self.depth_, self.margin_, self.lambda2_ = float(best.depth), float(best.margin), float(best.lambda2)
+        self.depth_exp_ = float(best.depth_exp)
+        self.cv_ = {"scheme": f"chosen on {len(stats)} training recording(s)" if stats else "no training data (defaults)",
+                    "depth": self.depth_, "margin": self.margin_, "depth_exp": self.depth_exp_,
+                    "lambda2": self.lambda2_,
+                    "train_r2": float(best.r2) if stats else float("nan")}
+        return self
+
+    def predict(self, ecog: Any, ecog_pos: Any) -> Any:
+        """EEG (time × n_eeg, columns ``eeg_names_``, V) from ECoG (V) and its contact positions (head frame, m).
+        A DataArray when ``ecog`` is one."""
+        X = as_time_by_channel(ecog, name="ecog")
+        M = self.operator(ecog_pos)
+        if M.shape[0] != X.shape[1]:
+            raise InvalidInputError(f"ecog has {X.shape[1]} channels but ecog_pos has {M.shape[0]} positions.")
+        Yh = X @ M
+        try:
+            import xarray as xr
+
+            if isinstance(ecog, xr.DataArray):
+                return xr.DataArray(Yh, dims=("time", "channel"),
+                                    coords={"time": ecog["time"].values, "channel": self.eeg_names_},
+                                    attrs={**ecog.attrs, "modality": "eeg", "translated_by": "ContactPhysicsEcogToEeg"})
+        except ImportError:  # pragma: no cover
+            pass
+        return Yh
