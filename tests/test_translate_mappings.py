@@ -45,6 +45,37 @@ def test_rrr_errors():
         ReducedRankRegression(rank=5).fit(np.ones((100, 3)), np.ones((100, 2)))
 
 
+def _comm_with_arousal(seed=3, n=6000, p=30, q=20, rank=2):
+    """Rank-``rank`` communication plus a slow shared 'arousal' input that drives both areas."""
+    from scipy.signal import lfilter
+
+    rng = np.random.default_rng(seed)
+    c = lfilter([1], [1, -0.995], rng.standard_normal(n)) * 0.1  # slow, measured (pupil-like)
+    X = rng.standard_normal((n, p)) + np.outer(c, rng.uniform(0.5, 1.5, p))
+    B = rng.standard_normal((p, rank)) @ rng.standard_normal((rank, q)) * 0.3
+    Y = (X - np.outer(c, np.ones(p))) @ B + np.outer(c, rng.uniform(0.5, 1.5, q)) + rng.standard_normal((n, q))
+    pupil = c + 0.05 * c.std() * rng.standard_normal(n)  # the covariate a user measures, a little noisy
+    return X, Y, pupil
+
+
+def test_rrr_confounds_remove_the_shared_arousal_dimension():
+    X, Y, pupil = _comm_with_arousal()
+    plain = ReducedRankRegression().fit(X, Y)
+    assert plain.rank_ == 3  # arousal is a real predictive dimension, but not communication
+    m = ReducedRankRegression().fit(X, Y, confounds=pupil)
+    assert m.rank_ == 2 and m.cv_["confounds"] == 1
+    # prediction adds the confound part back: as good as the plain model on the same data
+    assert m.score(X, Y, confounds=pupil) > plain.score(X, Y) - 0.02
+    with pytest.raises(InvalidInputError, match="confounds"):
+        m.predict(X)
+    with pytest.raises(InvalidInputError, match="without confounds"):
+        plain.predict(X, confounds=pupil)
+    with pytest.raises(InvalidInputError, match="samples"):
+        ReducedRankRegression().fit(X, Y, confounds=pupil[:10])
+    with pytest.raises(InvalidInputError, match="NaN"):
+        ReducedRankRegression().fit(X, Y, confounds=np.full(len(X), np.nan))
+
+
 @pytest.mark.parametrize("model", ["ridge", "rrr", "linear"])
 def test_translator_fit_predict_score(model):
     rng = np.random.default_rng(0)

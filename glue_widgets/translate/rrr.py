@@ -54,9 +54,18 @@ class ReducedRankRegression:
         "1se": the smallest rank whose CV performance is within one standard error of the best
         (Semedo et al. 2019's choice); "max": the best rank.
 
+    Notes
+    -----
+    A common input to both areas (arousal: pupil, running) is a real predictive dimension that is not
+    communication: it adds one to the CV rank, more so in wide bins where slow shared fluctuations
+    dominate the Poisson noise (benchmarks/results/translate.md, §1). Pass the measured covariates as
+    ``fit(X, Y, confounds=C)``: X and Y are then residualized on [1, C] (least squares on the fit
+    data, Frisch–Waugh) before the rank is chosen and the map fitted; ``predict`` then needs ``C`` too.
+
     Attributes
     ----------
     rank_, coef_ (p × q), intercept_, cv_scores_ (DataFrame: rank × fold mean R²), cv_ (scheme),
+    confound_coef_x_, confound_coef_y_ ((1 + c) × p / q, or None without confounds),
     components_ (p × rank: source directions that reach the target, the communication subspace).
 
     Examples
@@ -80,12 +89,19 @@ class ReducedRankRegression:
     def _alpha(self, X: np.ndarray) -> float:
         return float(self.alpha * X.var(0).sum() * X.shape[0])
 
-    def fit(self, X: Any, Y: Any) -> "ReducedRankRegression":
-        """Fit; X (time × p source), Y (time × q target)."""
+    def fit(self, X: Any, Y: Any, confounds: Any = None) -> "ReducedRankRegression":
+        """Fit; X (time × p source), Y (time × q target), optional confounds (time × c covariates
+        shared by both areas, e.g. pupil and running speed) partialled out of X and Y first."""
         X = as_time_by_channel(X, name="X", min_samples=4)
         Y = as_time_by_channel(Y, name="Y", min_samples=4)
         if X.shape[0] != Y.shape[0]:
             raise InvalidInputError(f"X has {X.shape[0]} samples and Y {Y.shape[0]}; they must be paired.")
+        self.confound_coef_x_ = self.confound_coef_y_ = None
+        if confounds is not None:
+            C1 = self._design(confounds, X.shape[0])
+            self.confound_coef_x_ = np.linalg.lstsq(C1, X, rcond=None)[0]
+            self.confound_coef_y_ = np.linalg.lstsq(C1, Y, rcond=None)[0]
+            X, Y = X - C1 @ self.confound_coef_x_, Y - C1 @ self.confound_coef_y_
         if self.rule not in ("1se", "max"):
             raise InvalidInputError(f"rule={self.rule!r}; use '1se' or 'max'.")
         max_rank = min(X.shape[1], Y.shape[1])
@@ -129,18 +145,36 @@ class ReducedRankRegression:
         # source-space directions that reach the target (orthonormal basis of the column space of B_r)
         self.components_ = np.linalg.qr(self.coef_ @ V[:, : self.rank_])[0]
         self.cv_ = {"scheme": f"blocked {self.cv}-fold (contiguous, unshuffled)", "rule": self.rule,
-                    "alpha": self.alpha}
+                    "alpha": self.alpha, "confounds": 0 if confounds is None else C1.shape[1] - 1}
         self.n_features_in_ = X.shape[1]
         return self
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Ŷ = X B_r + b."""
+    @staticmethod
+    def _design(confounds: Any, n: int) -> np.ndarray:
+        C = np.asarray(confounds, float)
+        C = C[:, None] if C.ndim == 1 else C
+        if C.ndim != 2 or C.shape[0] != n:
+            raise InvalidInputError(f"confounds {np.shape(confounds)} must be (time,) or (time, c) with {n} samples, "
+                                    "one row per row of X.")
+        if not np.isfinite(C).all():
+            raise InvalidInputError("confounds contain NaN or inf; interpolate or drop those samples first.")
+        return np.c_[np.ones(n), C]
+
+    def predict(self, X: Any, confounds: Any = None) -> np.ndarray:
+        """Ŷ = X B_r + b; with confounds at fit: Ŷ = C₁ Γ_y + (X − C₁ Γ_x) B_r + b."""
         X = as_time_by_channel(X, name="X")
         if X.shape[1] != self.n_features_in_:
             raise InvalidInputError(f"X has {X.shape[1]} channels; the model was fitted on {self.n_features_in_}.")
-        return X @ self.coef_ + self.intercept_
+        if getattr(self, "confound_coef_x_", None) is None:
+            if confounds is not None:
+                raise InvalidInputError("this model was fitted without confounds; do not pass them to predict.")
+            return X @ self.coef_ + self.intercept_
+        if confounds is None:
+            raise InvalidInputError("this model was fitted with confounds; pass the same covariates to predict.")
+        C1 = self._design(confounds, X.shape[0])
+        return C1 @ self.confound_coef_y_ + (X - C1 @ self.confound_coef_x_) @ self.coef_ + self.intercept_
 
-    def score(self, X: Any, Y: Any) -> float:
+    def score(self, X: Any, Y: Any, confounds: Any = None) -> float:
         """Mean R² over targets."""
         Y = as_time_by_channel(Y, name="Y")
-        return float(np.nanmean(r2_per_target(Y, self.predict(X))))
+        return float(np.nanmean(r2_per_target(Y, self.predict(X, confounds))))
