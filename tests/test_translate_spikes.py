@@ -141,3 +141,46 @@ def test_simulate_calcium_kinetics():
     assert np.argmax(s < s.max() / 2 * (np.arange(300) > s.argmax())) > np.argmax(f < f.max() / 2 * (np.arange(300) > f.argmax()))
     big = simulate_calcium(x * 50, FS, shot_noise=0, read_noise=0)
     assert big.max() < 50 * f.max()  # saturation
+
+
+# ---------------------------------------------------------------- issue 6 must-show: bad input, one check each
+@pytest.mark.parametrize("method", ["supervised", "oasis"])
+def test_all_nan_trace_is_a_clear_error(sim, method):
+    _, dff = sim
+    with pytest.raises(BadDataError, match="entirely NaN"):
+        infer_spikes(np.full(600, np.nan), FS, method=method)  # one trace, all NaN
+    x = dff.copy()
+    x[1] = np.nan
+    with pytest.raises(BadDataError, match="trace 1"):  # names the offending trace
+        infer_spikes(x, FS, method=method)
+
+
+@pytest.mark.parametrize("fs", [-30.0, 0.0, float("nan"), float("inf")])
+def test_non_positive_or_non_finite_fs(sim, fs):
+    _, dff = sim
+    with pytest.raises(InvalidInputError, match="fs"):
+        infer_spikes(dff, fs)
+
+
+@pytest.mark.parametrize("method", ["supervised", "oasis"])
+def test_trace_shorter_than_the_models_window(sim, method):
+    _, dff = sim
+    with pytest.raises(InvalidInputError, match="frames"):
+        infer_spikes(dff[:, :5], FS, method=method)
+
+
+def test_fs_mismatch_with_the_models_rate(sim):
+    _, dff = sim
+    with pytest.raises(InvalidInputError, match="rate"):
+        infer_spikes(dff, 7.5)  # slower imaging than the supervised model was trained at
+
+
+@pytest.mark.xfail(strict=True, reason="infer_spikes does not yet compare a DataArray's attrs['fs'] with the fs "
+                                       "argument (glue_widgets/translate/spikes.py, not owned by this test's author)")
+def test_fs_mismatch_with_dataarray_attrs(sim):
+    import xarray as xr
+
+    _, dff = sim
+    da = xr.DataArray(dff.T, dims=("time", "channel"), attrs={"fs": FS})
+    with pytest.raises(InvalidInputError, match="fs"):
+        infer_spikes(da, 2 * FS)
