@@ -331,8 +331,9 @@ class RestAligner:
                 r = float(np.sum(a_c * b_c) / max(np.linalg.norm(a_c) * np.linalg.norm(b_c), 1e-300))
                 reports[i]["anchored"].append(what)
                 reports[i].setdefault("anchor_agreement", {})[str(idx)] = r
-                how = ("set by anchors and rest together (under-determined, see above"
-                       if what in reports[i].get("underdetermined", []) else "fixed by anchors (")
+                how = ("fixed by anchors (" if what not in reports[i].get("underdetermined", []) else
+                       "set by the anchors, unreliably (under-determined, see above" if s.kind == "plane" else
+                       "set by anchors and rest together (under-determined, see above")
                 reports[i]["notes"].append(f"{what}: {how}; anchor agreement r={r:.2f}"
                                            + (", weak: anchors barely drive it)" if r < 0.3 else ")"))
             T[i] = Ti
@@ -388,14 +389,18 @@ class RestAligner:
         if evs:
             s2 = 2 * float(np.mean([np.mean(np.var(e, axis=0, ddof=1)) / e.shape[0] for e in evs]))
             bound = np.sqrt(s2 / 2) * (np.sqrt(Ab.shape[0]) + np.sqrt(d))
-            rank = int(min(np.sum(np.linalg.svd(m, compute_uv=False) > bound) for m in (Ab, Bb)))
+            svs = [np.linalg.svd(m, compute_uv=False) for m in (Ab, Bb)]
+            rank = int(min(np.sum(v > bound) for v in svs))
+            ratio = float(min(v[0] for v in svs) / max(bound, 1e-300))
             report.setdefault("anchor_rank", {})[str(idx)] = rank
             if rank < need:
                 report.setdefault("underdetermined", []).append(what)
+                tail = ("the angle the anchors give is not reliable" if plane else
+                        "anchors fix the directions they drive, the weak rest statistics the others")
                 report["notes"].append(
                     f"{what}: UNDER-DETERMINED by anchors (anchor response rank {rank} above noise < {need} "
-                    f"needed for this {'SO(2) plane' if plane else f'O({d}) block'}): anchors fix the "
-                    f"directions they drive, the weak rest statistics the others")
+                    f"needed for this {'SO(2) plane' if plane else f'O({d}) block'}; top singular value "
+                    f"{ratio:.1f}x the noise level): {tail}")
         else:
             s2 = float(np.mean((Ab @ O_proc - Bb) ** 2))
             report["notes"].append(f"{what}: anchor rank not checked (pass anchors as (events, time, channels))")
