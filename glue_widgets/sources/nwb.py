@@ -10,7 +10,8 @@ Streams
 - ``calcium``: RoiResponseSeries (under Fluorescence / DfOverF); channels are ROI ids.
 - ``lfp`` / ``ecog`` / ``ieeg`` / ``eeg``: ElectricalSeries; values scaled by ``conversion``,
   ``offset`` and ``channel_conversion`` so they are in the stated unit (volts).
-- ``spikes``: Units tables (``kind="events"``); ``read`` bins spike times with ``bin_width``.
+- ``spikes``: Units tables (``kind="events"``); ``read`` bins spike times with ``bin_width``. A short
+  window reads a page or two of each unit's train, a wide one whole trains in batches (``nwb_paged``).
 - ``behavior``: SpatialSeries and other TimeSeries (running speed, pupil diameter...).
 """
 
