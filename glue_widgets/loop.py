@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .attribution import attribute_fragments, attribute_pairs, commonality, confound_blocks
+from .attribution import attribute_fragments, attribute_pairs, card_arousal, commonality, confound_blocks
 from .dask_utils import as_fragments, compute
 from .errormap import _make_predictor, _pairs, _load_reduce, align_latents, dissimilarity, map_from_latents
 from .errors import InvalidInputError
@@ -311,7 +311,7 @@ class CouplingLoop:
         if max_iter < 0:
             raise InvalidInputError(f"max_iter={self.max_iter!r} must be >= 0.")
         names = [f.name for f in frags]
-        meta = pd.DataFrame([dict(f.meta) for f in frags], index=names)
+        meta = pd.DataFrame([_fragment_meta(f) for f in frags], index=names)
         lazy = [f.without_data() if f.is_lazy else f for f in frags]
         latents = compute([dask.delayed(_load_reduce)(f, k, self.opener) for f in lazy], self.scheduler,
                           self.progress, "load+reduce")
@@ -445,6 +445,20 @@ class CouplingLoop:
         out.attrs["response"] = "mean error of the fragment as a target; nuisance = its cluster"
         out.attrs["shared"] = out.attrs.get("shared_total", 0.0)
         return out
+
+
+def _fragment_meta(f: Any) -> dict[str, Any]:
+    """A fragment's meta, with the arousal fields re-read from its card when it has one (measured
+    covariates only: see :func:`glue_widgets.attribution.card_arousal`)."""
+    meta = dict(f.meta)
+    card = getattr(getattr(f, "data", None), "attrs", {}).get("card") if f.data is not None else None
+    if isinstance(card, dict) and isinstance(card.get("arousal"), dict):
+        fields = card_arousal(card)
+        if fields:
+            for k in [k for k in meta if str(k).startswith("arousal_")]:
+                del meta[k]
+            meta.update(fields)
+    return meta
 
 
 def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:

@@ -117,3 +117,24 @@ def test_bad_input_messages():
     with pytest.raises(InvalidInputError, match="strata"):
         attribute_fragments(np.arange(6.0), {"a": np.arange(6.0) ** 2}, strata=["a"] * 5)
     assert attribute_fragments(np.arange(6.0), {}).empty
+
+
+def test_card_arousal_skips_velocity_readouts_and_loop_meta_uses_it():
+    import xarray as xr
+
+    from glue_widgets.attribution import card_arousal
+    from glue_widgets.dask_utils import as_fragments
+    from glue_widgets.loop import _fragment_meta
+
+    card = {"arousal": {"available": ["pupil", "speed"],
+                        "pupil_diameter": {"role": "pupil", "mean": 1.5, "sd": 0.25},
+                        "running_speed": {"role": "speed", "mean": 0.12, "sd": 0.17},
+                        "velocity": {"role": "speed", "mean": 1.25, "sd": 0.74, "source_role": "velocity",
+                                     "derived": "speed from velocity"}}}
+    got = card_arousal(card)
+    assert got == {"arousal_pupil_mean": 1.5, "arousal_pupil_sd": 0.25, "arousal_speed_mean": 0.12,
+                   "arousal_speed_sd": 0.17}
+    assert card_arousal(None) == {} and card_arousal({"arousal": None}) == {}
+    x = xr.DataArray(np.zeros((10, 2)), dims=("time", "channel"), attrs={"card": card, "lab": "a"})
+    meta = _fragment_meta(as_fragments({"f": x, "g": x.copy()})[0])
+    assert meta["arousal_speed_mean"] == 0.12 and meta["lab"] == "a"  # the running speed, not the velocity
