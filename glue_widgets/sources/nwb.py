@@ -29,8 +29,8 @@ import xarray as xr
 from ..errors import BadDataError, CorruptFileError, GlueError, NotFoundError, UnsupportedError
 from ..model import Session, StreamInfo, check_timestamps, make_timeseries
 from ..model.spikes import bin_spikes
-from .nwb_h5 import SMALL_READ, as_str, guarded, lazy_searchsorted, read_scalar_str, region_rows, table_ids
-from .nwb_paged import read_spike_windows
+from .nwb_h5 import SMALL_READ, as_str, guarded, read_scalar_str, region_rows, table_ids
+from .nwb_paged import PagedColumn, page_size, read_spike_windows
 from .nwb_tables import read_intervals, unit_coords, unit_ids
 
 __all__ = ["open_nwb", "NWBSession"]
@@ -495,7 +495,10 @@ class NWBSession(Session):
         if cached is not None:
             i0, i1 = np.searchsorted(cached, [start, stop], side="left")
         else:
-            i0, i1 = lazy_searchsorted(ts, [start, stop], name=f"timestamps of stream {info.name!r}")
+            # long timestamps: a few pages, interpolated in the stream's extent (see nwb_paged)
+            col = PagedColumn(ts, 0, n, page=page_size(ts), t_range=(info.start_s, info.stop_s),
+                              name=f"timestamps of stream {info.name!r}")
+            i0, i1 = col.searchsorted([start, stop])
         return int(i0), int(i1)
 
     def _read_series(self, info: StreamInfo, start: float, stop: float) -> xr.DataArray:

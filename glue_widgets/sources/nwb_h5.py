@@ -1,8 +1,7 @@
-"""Small h5py helpers for the NWB reader: strings, table columns, lazy searches in big datasets.
+"""Small h5py helpers for the NWB reader: strings, table columns, region references, error guards.
 
 Everything here reads as little as possible: a remote HDF5 file costs one HTTP range request per
-chunk touched, so searches in long timestamp arrays bisect over single elements instead of
-loading the array.
+chunk touched. Searches in long sorted datasets (timestamps, spike trains) live in ``nwb_paged``.
 """
 
 from __future__ import annotations
@@ -12,12 +11,12 @@ from typing import Any
 import h5py
 import numpy as np
 
-from ..errors import BadDataError, CorruptFileError, GlueError
+from ..errors import CorruptFileError, GlueError
 
-__all__ = ["as_str", "read_scalar_str", "guarded", "lazy_searchsorted", "column", "ragged_column",
+__all__ = ["as_str", "read_scalar_str", "guarded", "column", "ragged_column",
            "table_ids", "region_rows", "SMALL_READ"]
 
-# arrays at most this many elements are read whole (one request) rather than bisected
+# arrays at most this many elements are read whole (one request) rather than searched by pages
 SMALL_READ = 1 << 16
 
 
@@ -50,35 +49,6 @@ def guarded(what: str, func, *args, **kwargs):
             f"could not read {what}: {exc}. The file is probably truncated or damaged; "
             "re-download it or check it with `h5dump -H` / nwbinspector."
         ) from None
-
-
-def lazy_searchsorted(ds: h5py.Dataset, values: np.ndarray | list[float], lo: int = 0, hi: int | None = None,
-                      side: str = "left", name: str = "timestamps") -> np.ndarray:
-    """``np.searchsorted(ds[lo:hi], values) + lo`` without reading the whole range.
-
-    Bisects over single elements until the range is at most :data:`SMALL_READ` elements, then
-    reads that slice and checks it is increasing (a BadDataError otherwise).
-    """
-    hi = ds.shape[0] if hi is None else hi
-    out = []
-    for v in np.atleast_1d(values):
-        a, b = lo, hi
-        while b - a > SMALL_READ:
-            mid = (a + b) // 2
-            x = float(ds[mid])
-            if x < v or (side == "right" and x == v):
-                a = mid + 1
-            else:
-                b = mid
-        part = np.asarray(ds[a:b], dtype=np.float64)
-        if part.size > 1 and (np.diff(part) < 0).any():
-            i = int(np.flatnonzero(np.diff(part) < 0)[0])
-            raise BadDataError(
-                f"{name} are not monotonic: element {a + i} = {part[i]!r} is followed by "
-                f"{part[i + 1]!r}. Sort the samples or fix the clock in the file before reading."
-            )
-        out.append(a + int(np.searchsorted(part, v, side=side)))
-    return np.asarray(out, dtype=np.int64)
 
 
 def column(table: h5py.Group, name: str) -> np.ndarray | None:
