@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import importlib
 import logging
+import os
+import threading
 import time
 from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["find_analysis", "unavailable", "timed", "TIMING_LOGGER", "rest_window_of", "REST_LABEL_WORDS"]
+__all__ = ["find_analysis", "unavailable", "timed", "TIMING_LOGGER", "rest_window_of", "REST_LABEL_WORDS",
+           "enable_server_timings", "server_timings", "TIMINGS_ENV"]
 
 TIMING_LOGGER = logging.getLogger("glue_widgets.apps.timing")
+TIMINGS_ENV = "GLUE_WIDGETS_TIMINGS"  # "1": record server-side timings (debug/benchmark only)
+
+# debug-only, per-process record of server-side timings (bounded; filled only once enabled)
+_TIMINGS: collections.deque = collections.deque(maxlen=100_000)
+_TIMINGS_LOCK = threading.Lock()
 
 # epoch labels that mean "spontaneous / rest" across labs (gray screen, dark, eyes open/closed, BIDS task-rest)
 REST_LABEL_WORDS = ("rest", "spontaneous", "spon", "gray screen", "grey screen", "dark", "eyes open",
@@ -59,6 +68,85 @@ def timed(what: str, sink: list | None = None, **fields: Any) -> Iterator[None]:
         if sink is not None:
             sink.append((what, ms))
         TIMING_LOGGER.info("%s %.1f ms", what, ms, extra={"gw_step": what, "gw_ms": ms, **fields})
+
+
+def _record(kind: str, what: str, ms: float, **fields: Any) -> None:
+    with _TIMINGS_LOCK:
+        _TIMINGS.append({"kind": kind, "what": what, "ms": round(ms, 3), "t": time.time(), **fields})
+
+
+class _StepHandler(logging.Handler):
+    """Copies every :func:`timed` step into the timing record."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        step = getattr(record, "gw_step", None)
+        if step is not None:
+            _record("step", step, float(record.gw_ms), thread=record.threadName)
+
+
+def enable_server_timings() -> None:
+    """Record, per process, how long the server spends on every change a browser sends.
+
+    Debug/benchmark only (``glue-widgets serve`` turns it on when ``GLUE_WIDGETS_TIMINGS=1``).
+    Wraps Panel's ``Syncable._change_event`` — the synchronous handling of one batch of
+    client-side widget changes: the widget's parameters are updated, the dashboard's watchers run
+    (read the window, rebuild/redraw the HoloViews plot) and the resulting Bokeh model changes are
+    queued for the browser. So one record = the server-side time of one interaction, from the
+    moment Panel starts processing it (after its debounce) until the new plot state is ready to
+    send; network and browser paint are not included. The :func:`timed` steps (``read_window``,
+    ``redraw``...) are recorded too. Idempotent.
+    """
+    from panel.reactive import Syncable
+    if not getattr(Syncable._change_event, "_gw_timed", False):
+        original = Syncable._change_event
+
+        def _change_event(self, doc):
+            changed = sorted(map(str, self._events))
+            t0 = time.perf_counter()
+            try:
+                return original(self, doc)
+            finally:
+                _record("interaction", type(self).__name__, (time.perf_counter() - t0) * 1e3,
+                        name=str(getattr(self, "name", "") or ""), changed=changed,
+                        doc=id(doc) if doc is not None else None)
+
+        _change_event._gw_timed = True  # type: ignore[attr-defined]
+        Syncable._change_event = _change_event
+    try:  # HoloViews may defer a plot refresh to a later tick: time every refresh on its own too
+        from holoviews.plotting.plot import Plot
+    except Exception:  # pragma: no cover - holoviews is a dependency
+        Plot = None
+    if Plot is not None and not getattr(Plot.refresh, "_gw_timed", False):
+        original_refresh = Plot.refresh
+
+        def refresh(self, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return original_refresh(self, **kwargs)
+            finally:
+                doc = getattr(self, "document", None)
+                _record("plot_refresh", type(self).__name__, (time.perf_counter() - t0) * 1e3,
+                        doc=id(doc) if doc is not None else None, thread=threading.current_thread().name)
+
+        refresh._gw_timed = True  # type: ignore[attr-defined]
+        Plot.refresh = refresh
+    if not any(isinstance(h, _StepHandler) for h in TIMING_LOGGER.handlers):
+        TIMING_LOGGER.addHandler(_StepHandler())
+        if TIMING_LOGGER.level == logging.NOTSET or TIMING_LOGGER.level > logging.INFO:
+            TIMING_LOGGER.setLevel(logging.INFO)
+
+
+def server_timings(clear: bool = False) -> list[dict]:
+    """The timing records of this process (see :func:`enable_server_timings`); ``clear`` empties them."""
+    with _TIMINGS_LOCK:
+        out = list(_TIMINGS)
+        if clear:
+            _TIMINGS.clear()
+    return out
+
+
+def timings_enabled_by_env() -> bool:
+    return os.environ.get(TIMINGS_ENV, "").strip() in ("1", "true", "yes")
 
 
 def _is_rest_label(label: object) -> bool:

@@ -6,13 +6,37 @@ users never share state; each page closes its Sessions when the tab goes away.
 
 On a hub or Binder, pass the public host to ``allow_websocket_origin`` (or ``"*"`` behind
 jupyter-server-proxy / jupyter-panel-proxy, which already authenticates), and a ``prefix``.
+
+Debug/benchmark only: with ``GLUE_WIDGETS_TIMINGS=1`` in the environment (or ``timings=True``)
+the server records how long it spends on each browser interaction and serves the records as JSON
+at ``/gw-debug/timings`` (``?clear=1`` empties them); see
+:func:`glue_widgets.apps._common.enable_server_timings`. Off by default.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from typing import Any, Sequence
 
-__all__ = ["serve_all", "app_routes"]
+__all__ = ["serve_all", "app_routes", "TIMINGS_ROUTE"]
+
+TIMINGS_ROUTE = "/gw-debug/timings"
+
+
+def _timings_handler():
+    from tornado.web import RequestHandler
+
+    from ._common import server_timings
+
+    class TimingsHandler(RequestHandler):
+        def get(self):
+            clear = self.get_argument("clear", "0") == "1"
+            self.set_header("Content-Type", "application/json")
+            self.set_header("Cache-Control", "no-store")
+            self.write(json.dumps({"pid": os.getpid(), "records": server_timings(clear=clear)}))
+
+    return TimingsHandler
 
 
 def app_routes(catalog=None, apps: Sequence[str] | None = None) -> dict:
@@ -29,7 +53,7 @@ def app_routes(catalog=None, apps: Sequence[str] | None = None) -> dict:
 
 def serve_all(port: int = 5006, address: str = "localhost", allow_websocket_origin: str | Sequence[str] | None = None,
               show: bool = False, num_procs: int = 1, *, catalog=None, apps: Sequence[str] | None = None,
-              prefix: str = "", threaded: bool = False, **kwargs: Any):
+              prefix: str = "", threaded: bool = False, timings: bool | None = None, **kwargs: Any):
     """Serve all dashboards with an index page; blocks unless ``threaded=True``.
 
     Parameters
@@ -43,6 +67,8 @@ def serve_all(port: int = 5006, address: str = "localhost", allow_websocket_orig
     apps : subset of slugs to serve (default all).
     prefix : URL prefix when served behind a proxy (e.g. ``"/panel"``).
     threaded : run the server in a thread and return it (tests, benchmarks); stop it with ``.stop()``.
+    timings : record server-side interaction times and serve them at ``/gw-debug/timings``
+        (debug/benchmarks; default: on only when ``GLUE_WIDGETS_TIMINGS=1``).
     **kwargs : passed to :func:`panel.serve` (e.g. ``liveness=True``, ``check_unused_sessions``).
 
     Returns
@@ -56,6 +82,7 @@ def serve_all(port: int = 5006, address: str = "localhost", allow_websocket_orig
     """
     import panel as pn
 
+    from ._common import enable_server_timings, timings_enabled_by_env
     from .index import write_index
     routes = app_routes(catalog, apps)
     if allow_websocket_origin is None:
@@ -74,4 +101,7 @@ def serve_all(port: int = 5006, address: str = "localhost", allow_websocket_orig
     if num_procs != 1:
         opts["num_procs"] = num_procs
     opts.update(kwargs)
+    if timings if timings is not None else timings_enabled_by_env():
+        enable_server_timings()
+        opts["extra_patterns"] = [*opts.get("extra_patterns", []), (TIMINGS_ROUTE, _timings_handler())]
     return pn.serve(routes, **opts)
