@@ -216,7 +216,8 @@ class CouplingLoop:
                  max_iter: int = 4, tol: float = 1e-3, cv: int = 5, n_boot: int = 100, alpha: float = 1.0,
                  holdout: str = "subject", groups: Sequence[str] = ("day", "subject", "lab", "condition", "species"),
                  confounds: Sequence[str] = ("arousal", "lab", "apparatus", "species", "state"),
-                 n_permutations: int = 500, strata: str | Sequence[str] | None = "cluster", scheduler: Any = None, progress: Any = None, seed: int = 0,
+                 n_permutations: int = 500, strata: str | Sequence[str] | None = "cluster",
+                 scheduler: Any = None, progress: Any = None, seed: int = 0,
                  opener: Callable | None = None, clustering: str = "auto") -> None:
         self.n_components = n_components
         self.aligner = aligner
