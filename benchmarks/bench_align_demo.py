@@ -51,11 +51,13 @@ What keeps m02 under 90 %: true latent 3 (tau 2.0 s) is barely driven by the anc
 fixes a sign, so its sign relative to day 0 is decided by near-zero evidence (the report flags the
 signs in the slow block as not significant, t < 2 over 8 events) and came out flipped on both days
 with the per-plane fit; the joint fit gets it right on day 2 only. More events do not cure it (11
-anchors: flipped on day 1 still). (6) Even the truth-chosen best orthogonal map of these V1 k = 5
-frames retains only 0.93 (day 1) / 0.87 (day 2), the best linear map 0.93 / 0.89: on day 2 (75 %
-turnover, 100 V1 units) the per-day FA frames lose part of the decoded signal, so no alignment of
-them, orthogonal or linear, reaches 90 % there; reaching it needs better per-day frames (more units
-or longer rest), not only better anchors. (7) PairedCCA on
+anchors: flipped on day 1 still). (6) Even mapping each day's V1 k = 5 frame onto day 0's
+through the true latents (least squares on rest; ORACLE rows) retains only 0.93 (day 1) / 0.87 (day 2)
+with the best orthogonal map and 0.93 / 0.89 with the best linear one; the same check with all units
+(k = 7) or V1 at k = 4 or 6 also stays at 0.88-0.90 on day 2 (checked once, not tabled). So on day 2
+(75 % turnover, 100 V1 units) the gap left is in the per-day frames (what a 10-minute rest lets FA
+estimate from the surviving and new units), not only in the anchors: reaching 90 % there needs better
+per-day frames (more units or longer rest) as well as anchors that drive latent 3. (7) PairedCCA on
 direction-averaged task data aligns only the task-driven subspace (the task input is 2-D); in m02
 the decoder also reads latents that input barely moves, so CCA transfer fails there.
 """

@@ -87,8 +87,13 @@ class RestAligner:
     coordinates). No channel correspondence and no paired trials are used. What the rest statistics
     cannot fix is found and reported in ``identifiability_`` (:class:`~.identifiability.Identifiability`):
     rotation-free subspaces (e.g. a rotation plane with isotropic noise) and per-block signs.
-    Second-order statistics never fix a latent's sign; ``anchors`` (time-matched short events, one array per session) then fix only what is still free:
-    an SO(d) Procrustes within each rotation-free block and the sign of each unresolved block.
+    Free parts are resolved per plane: a rotation plane with isotropic noise leaves only its SO(2)
+    angle free (rest fixes the sense of rotation); directions with near-equal timescales form an O(d)
+    block. Second-order statistics never fix a latent's sign. ``anchors`` (time-matched short events,
+    one array per session) then fix only what is still free: the 2-D Procrustes angle of each free
+    plane, each O(d) block by rest and anchors together (noise-weighted), and the sign of each axis.
+    The anchor response's rank in each free block is checked against its noise; a block the anchors
+    cannot fix is reported as under-determined, and signs decided on insignificant evidence are flagged.
 
     Parameters
     ----------
