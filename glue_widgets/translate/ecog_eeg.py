@@ -457,7 +457,7 @@ class ContactPhysicsEcogToEeg:
     >>> eeg_hat = m.predict(ecog_new, pos_new)                                     # doctest: +SKIP
     """
 
-    def __init__(self, depths: Sequence[float] = (0.004, 0.012), margins: Sequence[float] = (0.0, 0.02, 0.04),
+    def __init__(self, depths: Sequence[float] = (0.004, 0.012), margins: Sequence[float] = (0.0, 0.02, 0.04, 0.08),
                  depth_exps: Sequence[float] = (0.0, 0.8), lambdas: Sequence[float] = tuple(np.logspace(-3, 1, 9)),
                  spacing: float = 0.007):
         self.depths = depths
