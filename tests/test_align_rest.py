@@ -204,14 +204,15 @@ def _run_lds(A: np.ndarray, Q: np.ndarray, n: int, rng: np.random.Generator, bur
     return z[burn:]
 
 
-def _gaussian_days(A: np.ndarray, n: int, n_ch: int = 40, seed: int = 0, n_anchor: int = 8):
+def _gaussian_days(A: np.ndarray, n: int, n_ch: int = 40, seed: int = 0, n_anchor: int = 8, resp=None):
     """Two sessions of the same latent process seen through different loadings (no correspondence),
     Gaussian noise; anchors = the same latent response added on each of ``n_anchor`` events."""
     rng = np.random.default_rng(seed)
     k = A.shape[0]
     Q = np.eye(k) - A @ A.T
     t = np.arange(20) * 0.02
-    resp = np.stack([2.0 * np.sin(2 * np.pi * (j + 1) * t / 0.4 + j) * np.exp(-t / 0.3) for j in range(k)], 1)
+    if resp is None:
+        resp = np.stack([2.0 * np.sin(2 * np.pi * (j + 1) * t / 0.4 + j) * np.exp(-t / 0.3) for j in range(k)], 1)
     days = []
     for d in range(2):
         C = rng.standard_normal((n_ch, k))
@@ -271,6 +272,39 @@ def test_anchor_rank_check_reports_underdetermined_block():
     rep = al.identifiability_.sessions[1]
     assert len(rep.get("underdetermined", [])) == 2, rep["notes"]
     assert "UNDER-DETERMINED" in str(al.identifiability_)
+
+
+def test_demo_like_limit_plane_fixed_slow_block_underdetermined():
+    """The demo's m02 situation: a rotation plane plus slow latents rest cannot tell apart, and an anchor
+    that rotates in the plane but drives a single direction of the slow block. The plane is fixed; the
+    slow O(3) block is reported under-determined (anchor rank 1 < 3) and only its driven direction is
+    matched across days."""
+    dt = 0.02
+    A = np.zeros((5, 5))
+    A[:2, :2] = np.exp(-dt / 0.5) * _rot(2 * np.pi * 1.5 * dt)
+    A[2:, 2:] = np.eye(3) * np.exp(-dt / 0.3)  # identical timescales: an exact O(3) freedom
+    t = np.arange(20) * dt
+    env = 2.5 * np.exp(-t / 0.2)
+    u = np.array([0.0, 0.0, 0.8, 0.6, 0.0])  # the one slow direction the anchor drives
+    resp = np.outer(env, u)
+    resp[:, 0], resp[:, 1] = env * np.cos(2 * np.pi * 2 * t), env * np.sin(2 * np.pi * 2 * t)
+    days = _gaussian_days(A, 30000, seed=5, resp=resp)
+    al = RestAligner(5, reduction="pca", anchor_baseline=10, anchor_predict=3).fit(
+        [d["rest"] for d in days], anchors=[d["anchors"] for d in days])
+    rep = al.identifiability_
+    kinds = {s.kind: s for s in rep.subspaces}
+    assert set(kinds) == {"plane", "degenerate"} and kinds["degenerate"].dimension == 3, str(rep)
+    slow = str(list(kinds["degenerate"].latents))
+    s1 = rep.sessions[1]
+    assert s1["anchor_rank"][slow] == 1 and f"rotation in latents {slow}" in s1["underdetermined"]
+    assert s1["anchor_rank"][str(list(kinds["plane"].latents))] >= 1
+    assert "UNDER-DETERMINED" in str(rep) and "O(3) block" in str(rep)
+    K0, K1 = _truth_maps(al, days)
+    plane = list(kinds["plane"].latents)
+    ang = [np.degrees(np.arctan2(K[0, plane[1]], K[0, plane[0]])) for K in (K0, K1)]
+    assert abs((ang[1] - ang[0] + 180) % 360 - 180) < 10, ang  # the plane's angle: fixed by the anchors
+    a0, a1 = u @ K0, u @ K1  # the driven slow direction lands in the same place on both days
+    assert a0 @ a1 / (np.linalg.norm(a0) * np.linalg.norm(a1)) > 0.9
 
 
 def test_anchor_predict_removes_ongoing_dynamics():
