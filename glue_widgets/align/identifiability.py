@@ -9,6 +9,13 @@ told apart by the rest data; they are the *free* part of the frame:
   covariances are ``r^tau R(theta tau)``, which commute with every in-plane rotation. We find them as
   the near-null space of the quadratic form ``sum_tau ||[G, L(tau)]||^2 / se_tau^2`` over ``so(k)``;
   its eigenvalues are squared, noise-scaled eigen gaps.
+  The freedoms are resolved per plane (:func:`analyse_statistics`): rotation planes are found from
+  the antisymmetric part of the lagged covariances, so two planes with different frequencies or
+  damping are two SO(2) freedoms, never one lumped block; real directions are merged into an O(d)
+  block only when their lagged covariances coincide within noise. The noise-scaled gap z of a truly
+  free generator is not 0 but sits at a noise floor of about 2-3 (7 lags), so the default threshold
+  4 separates "free" from "fixed" by a modest margin: directions with gaps of 3-6 are weakly fixed
+  and anchors help there too.
 * discrete freedoms: a sign flip of a group of axes that no ``L(tau)`` couples to the rest.
   Second-order statistics never fix ``z -> -z``; third-order cumulants can when the data are skewed
   enough, anchors always can.
