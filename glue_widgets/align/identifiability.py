@@ -142,7 +142,7 @@ class Identifiability:
     __repr__ = __str__
 
 
-def _gen(k: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+def _gen(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Unit-norm rotation generator in the plane of orthonormal ``u``, ``v``."""
     return (np.outer(v, u) - np.outer(u, v)) / np.sqrt(2)
 
@@ -200,7 +200,7 @@ def analyse_statistics(L: np.ndarray, se: np.ndarray, gap_threshold: float = 4.0
     for B, zr in _planes(Ln, gap_threshold):
         B = B - used @ (used.T @ B)
         B = np.linalg.qr(B)[0]
-        z_in = _comm_z(_gen(k, B[:, 0], B[:, 1]), Ln)
+        z_in = _comm_z(_gen(B[:, 0], B[:, 1]), Ln)
         if z_in < gap_threshold:  # isotropic in the plane: its angle is free
             units.append((B, "plane", zr))
             used = np.concatenate([used, B], axis=1)
@@ -217,7 +217,7 @@ def analyse_statistics(L: np.ndarray, se: np.ndarray, gap_threshold: float = 4.0
 
     def unit_gap(a: int, b: int) -> float:
         Ua, Ub = units[a][0], units[b][0]
-        return min(_comm_z(_gen(k, u, v), Ln) for u in Ua.T for v in Ub.T)
+        return min(_comm_z(_gen(u, v), Ln) for u in Ua.T for v in Ub.T)
 
     nu = len(units)
     parent = list(range(nu))
@@ -246,7 +246,7 @@ def analyse_statistics(L: np.ndarray, se: np.ndarray, gap_threshold: float = 4.0
         cols = np.concatenate([units[m][0] for m in members], axis=1)
         if len(members) == 1:  # one isotropic rotation plane
             B = cols
-            blocks.append((cols, "rotation free", "plane", _comm_z(_gen(k, B[:, 0], B[:, 1]), Ln),
+            blocks.append((cols, "rotation free", "plane", _comm_z(_gen(B[:, 0], B[:, 1]), Ln),
                            units[members[0]][2]))
         else:
             inner = max(gaps[a, b] for a in members for b in members if a != b and gaps[a, b] < gap_threshold)

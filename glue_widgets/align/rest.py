@@ -487,8 +487,6 @@ class RestAligner:
                 Q, f = _refine(starts[j], Lc, Mc, w, anchor=anchor)
                 if f < fbest:
                     best, fbest = Q, f
-            ang = float(np.degrees(np.arccos(np.clip((np.trace(best) - (k - 2)) / 2, -1, 1)))) \
-                if np.linalg.det(best) > 0 else float("nan")
             T[i] = T[i] @ best
             reports[i]["notes"].append(
                 f"joint rest+anchor refinement moved the frame by {np.linalg.norm(best - np.eye(k)):.2f} "
