@@ -349,6 +349,10 @@ class RestAligner:
         for s in subs:
             if s.free:
                 s.fixed_by = "anchors" if anc is not None else "nothing (left free: pass anchors)"
+                under = [r["session"] for r in reports
+                         if f"rotation in latents {list(s.latents)}" in r.get("underdetermined", [])]
+                if anc is not None and under:
+                    s.fixed_by = f"anchors, UNDER-DETERMINED in sessions {under} (see below)"
                 s.sign_fixed_by = "(inside the rotation)"
             else:
                 how = {("third-order" if any("third-order" in nt and str(list(s.latents)) in nt
