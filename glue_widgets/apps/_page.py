@@ -8,7 +8,7 @@ import panel as pn
 
 from .deeplink import build_query, parse_query
 
-__all__ = ["page", "apply_deeplink", "session_args", "in_server"]
+__all__ = ["page", "apply_deeplink", "session_args", "in_server", "serve_script"]
 
 _CSS = """
 .gw-header { background: #1f3b57; color: white; padding: 4px 16px; border-radius: 4px; }
@@ -82,26 +82,66 @@ def _sync_url(model) -> None:
 
 
 def page(title: str, view: Any, model: Any = None, notices: list[str] | None = None,
-         closers: list | None = None) -> pn.viewable.Viewable:
-    """Wrap a dashboard view in a small, offline-safe page and register its clean-up."""
+         closers: list | None = None, periodic: list | None = None) -> pn.viewable.Viewable:
+    """Wrap a dashboard view in a small, offline-safe page and register its clean-up.
+
+    When served, the page registers ``pn.state.on_session_destroyed``: when the tab is gone (Bokeh
+    destroys the session after its websocket closed), ``model.close()`` and every callable in
+    ``closers`` run (closing the Sessions/files the page opened), every periodic callback in
+    ``periodic`` is stopped, and the page drops its references to model and view, so the session's
+    memory can be collected (``tests/test_apps_sessions.py`` checks it with weak references).
+    """
     header = pn.pane.HTML(f'<h2 style="margin:6px 0">glue_widgets · {title}</h2>'
                           '<a href="./">all dashboards</a>', css_classes=["gw-header"],
                           stylesheets=[_CSS], sizing_mode="stretch_width")
     closers = list(closers or [])
     if model is not None and hasattr(model, "close"):
         closers.append(model.close)
+    col = pn.Column(header, view, sizing_mode="stretch_width", css_classes=["gw-page"])
+    col.gw_model, col.gw_view = model, view  # handles for tests and notebooks
     if in_server():
         if model is not None and "uri" in getattr(model, "param", {}):
             _sync_url(model)
+        state = {"closers": closers, "periodic": list(periodic or []), "page": col}
 
-        def _release(session_context, closers=closers):
-            for c in closers:
+        def _release(session_context, state=state):
+            for cb in state.pop("periodic", []):
                 try:
-                    c()
+                    cb.stop()
                 except Exception:
                     pass
+            for c in state.pop("closers", []):
+                try:
+                    c()
+                except Exception:  # a failing close must not keep the other resources alive
+                    pass
+            p = state.pop("page", None)
+            if p is not None:
+                p.gw_model = p.gw_view = None
 
         pn.state.on_session_destroyed(_release)
-    col = pn.Column(header, view, sizing_mode="stretch_width", css_classes=["gw-page"])
-    col.gw_model, col.gw_view = model, view  # handles for tests and notebooks
     return col
+
+
+def serve_script(slug: str, module_name: str, catalog=None):
+    """Build and ``.servable()`` the page of dashboard ``slug`` when a Panel/Bokeh server runs the script.
+
+    The one-line scripts in ``glue_widgets/apps/scripts/`` call this with their ``__name__``: Bokeh
+    runs a served script as a module named ``bokeh_app_<id>``, once per browser session, so each
+    tab gets fresh models. Imported any other way (tests, ``python -m``, an IDE), nothing is built
+    and ``None`` is returned.
+
+    Examples
+    --------
+    >>> serve_script("browser", "__main__") is None
+    True
+    """
+    from .registry import APPS, app_factory
+    spec = next((a for a in APPS if a.slug == slug), None)
+    if spec is None:
+        from ..errors import InvalidInputError
+        raise InvalidInputError(f"unknown dashboard {slug!r}; choose from {[a.slug for a in APPS]}.")
+    if not module_name.startswith("bokeh_app"):
+        return None
+    kw = {} if catalog is None else {"catalog": catalog}
+    return app_factory(spec, **kw)().servable(title=f"glue_widgets · {spec.title}")

@@ -1,0 +1,9 @@
+"""The browser dashboard as a servable script: ``panel serve glue_widgets/apps/scripts/browser.py``.
+
+jupyter-panel-proxy serves it at ``/panel/browser`` (Binder: ``?urlpath=panel/browser``); see
+binder/jupyter-panel-proxy.yml. Builds nothing unless a server runs it (one fresh page per session).
+"""
+
+from glue_widgets.apps._page import serve_script
+
+page = serve_script("browser", __name__)

@@ -1,0 +1,9 @@
+"""The loop dashboard as a servable script: ``panel serve glue_widgets/apps/scripts/loop.py``.
+
+jupyter-panel-proxy serves it at ``/panel/loop`` (Binder: ``?urlpath=panel/loop``); see
+binder/jupyter-panel-proxy.yml. Builds nothing unless a server runs it (one fresh page per session).
+"""
+
+from glue_widgets.apps._page import serve_script
+
+page = serve_script("loop", __name__)
