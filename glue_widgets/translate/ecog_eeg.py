@@ -138,6 +138,9 @@ def forward_baseline(ecog: Any, ecog_pos: Any, eeg_pos: Any, eeg_names: Sequence
                      **kwargs: Any) -> Any:
     """Predict EEG from ECoG through physics only: minimum-norm inverse, then the spherical-head forward.
 
+    The sources here are a generic cortical shell; :class:`ContactPhysicsEcogToEeg` puts them under
+    the contacts and chooses its settings on training data (the fairer comparison for a learned map).
+
     Parameters
     ----------
     ecog : array (time × n_ecog) or DataArray ("time", "channel"), in V.
