@@ -55,7 +55,7 @@ from _record import record  # noqa: E402
 
 N_SESSIONS = int(os.environ.get("GW_BENCH_SESSIONS", 20))
 N_MOVES = 5            # window moves per session
-RAMP_S = float(os.environ.get("GW_BENCH_RAMP", 0.0))  # 0: all sessions start at once
+RAMP_S = float(os.environ.get("GW_BENCH_RAMP", 20.0))  # arrivals spread over this many s (0: all at once)
 APP = "browser"
 WAIT_S = 30.0          # longest wait for one update before it counts as an error
 
@@ -160,6 +160,7 @@ def client(i: int, base: str, out: dict, start_at: float) -> None:
         r.raise_for_status()
         token = re.search(r'"token":\s*"([^"]+)"', r.text).group(1)
         t1 = time.perf_counter()
+        c1 = time.thread_time()
         cs = pull_session(session_id=get_session_id(token), url=url, io_loop=IOLoop())
         # BokehJS sends `document_ready` once the page is rendered; Panel waits for it before it
         # pushes plot updates (until then HoloViews defers every refresh), so send it like a browser
@@ -167,7 +168,7 @@ def client(i: int, base: str, out: dict, start_at: float) -> None:
         cs.document.callbacks.send_event(DocumentReady())
         cs.force_roundtrip()
         t2 = time.perf_counter()
-        rec.update(get_s=t1 - t0, pull_s=t2 - t1, first_render_s=t2 - t0)
+        rec.update(get_s=t1 - t0, pull_s=t2 - t1, first_render_s=t2 - t0, pull_client_cpu_s=time.thread_time() - c1)
         doc = cs.document
         start_w = _widget(doc, "Window start (s)")
         length = float(_widget(doc, "Window length (s)").value)
@@ -295,6 +296,7 @@ def main() -> None:
     fr = [s["first_render_s"] for s in sessions if "first_render_s" in s]
     gets = [s["get_s"] for s in sessions if "get_s" in s]
     pulls = [s["pull_s"] for s in sessions if "pull_s" in s]
+    pull_cpu = [s["pull_client_cpu_s"] for s in sessions if "pull_client_cpu_s" in s]
     moves_rt = [m for s in sessions for m in s["moves_ms"]]
     switch_rt = [s["switch_ms"] for s in sessions if s["switch_ms"] is not None]
     inter = interaction_times(records)
@@ -308,6 +310,7 @@ def main() -> None:
     data.update(demo_build_s=build_s, sessions_ok=sum(1 for s in sessions if not s["errors"]),
                 client_errors=errors, server_error_lines=server_errors[:20],
                 first_render_s=summary(fr), get_s=summary(gets), pull_s=summary(pulls),
+                pull_client_cpu_s=summary(pull_cpu),
                 server_redraw_ms_all=summary(all_srv), server_redraw_ms_window=summary(moves_srv),
                 server_redraw_ms_session=summary(switch_srv),
                 roundtrip_ms_window=summary(moves_rt), roundtrip_ms_session=summary(switch_rt),
@@ -334,6 +337,7 @@ def main() -> None:
 {row('first render (GET page + pull Document, client wall time)', data['first_render_s'], 'ms', 1e3)}
 {row('  GET of the page (server builds it)', data['get_s'], 'ms', 1e3)}
 {row('  pull of the Document (incl. Python client decode)', data['pull_s'], 'ms', 1e3)}
+{row('  of which CPU of the client thread (decode; not server work)', data['pull_client_cpu_s'], 'ms', 1e3)}
 {row('server-side redraw, all interactions', data['server_redraw_ms_all'], 'ms')}
 {row('  server-side redraw, window move', data['server_redraw_ms_window'], 'ms')}
 {row('  server-side redraw, session switch', data['server_redraw_ms_session'], 'ms')}

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["find_analysis", "unavailable", "timed", "TIMING_LOGGER", "rest_window_of", "REST_LABEL_WORDS",
-           "enable_server_timings", "server_timings", "TIMINGS_ENV"]
+           "enable_server_timings", "server_timings", "TIMINGS_ENV", "once_cached"]
 
 TIMING_LOGGER = logging.getLogger("glue_widgets.apps.timing")
 TIMINGS_ENV = "GLUE_WIDGETS_TIMINGS"  # "1": record server-side timings (debug/benchmark only)
@@ -154,14 +154,31 @@ def _is_rest_label(label: object) -> bool:
     return any(w in s for w in REST_LABEL_WORDS)
 
 
+_INFLIGHT: dict[str, threading.Lock] = {}
+_INFLIGHT_LOCK = threading.Lock()
+
+
+def once_cached(key: str, compute):
+    """``pn.state.as_cached(key, compute)``, computed once even when many sessions ask at the same time.
+
+    ``as_cached`` alone lets every concurrent caller compute (20 visitors opening the same session
+    would run the same rest detection 20 times, in 20 threads fighting for the GIL); here the
+    first caller computes and the others wait for its result.
+    """
+    import panel as pn
+    with _INFLIGHT_LOCK:
+        lock = _INFLIGHT.setdefault(key, threading.Lock())
+    with lock:
+        return pn.state.as_cached(key, compute)
+
+
 def detect_rest_cached(catalog, uri: str) -> dict:
     """``rest_window_of`` with ``gw.extract_rest`` on a Session of its own, cached per catalog and URI.
 
     The result (a plain dict) is shared read-only between pages through ``pn.state.as_cached``,
-    so the second visitor of a session does not wait for the detection again.
+    so the second visitor of a session does not wait for the detection again (and concurrent
+    visitors wait for one detection instead of each running their own).
     """
-    import panel as pn
-
     def compute():
         s = catalog.open(uri)
         try:
@@ -169,7 +186,8 @@ def detect_rest_cached(catalog, uri: str) -> dict:
         finally:
             s.close()
 
-    return pn.state.as_cached(f"gw-rest:{type(catalog).__name__}:{id(catalog) if type(catalog).__name__ == 'MappingCatalog' else ''}:{uri}", compute)
+    scope = id(catalog) if type(catalog).__name__ == "MappingCatalog" else ""
+    return once_cached(f"gw-rest:{type(catalog).__name__}:{scope}:{uri}", compute)
 
 
 def rest_window_of(session, stream: str | None = None, *, use_analysis: bool = True) -> dict:
