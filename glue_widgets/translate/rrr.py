@@ -59,8 +59,9 @@ class ReducedRankRegression:
     A common input to both areas (arousal: pupil, running) is a real predictive dimension that is not
     communication: it adds one to the CV rank, more so in wide bins where slow shared fluctuations
     dominate the Poisson noise (benchmarks/results/translate.md, §1). Pass the measured covariates as
-    ``fit(X, Y, confounds=C)``: X and Y are then residualized on [1, C] (least squares on the fit
-    data, Frisch–Waugh) before the rank is chosen and the map fitted; ``predict`` then needs ``C`` too.
+    ``fit(X, Y, confounds=C)``: X and Y are then residualized on [1, C] (least squares, Frisch–Waugh;
+    inside CV the confound coefficients come from the training blocks only) before the rank is chosen
+    and the map fitted; ``predict`` then needs ``C`` too.
 
     Attributes
     ----------
@@ -97,6 +98,7 @@ class ReducedRankRegression:
         if X.shape[0] != Y.shape[0]:
             raise InvalidInputError(f"X has {X.shape[0]} samples and Y {Y.shape[0]}; they must be paired.")
         self.confound_coef_x_ = self.confound_coef_y_ = None
+        X_raw, Y_raw, C1 = X, Y, None
         if confounds is not None:
             C1 = self._design(confounds, X.shape[0])
             self.confound_coef_x_ = np.linalg.lstsq(C1, X, rcond=None)[0]
@@ -120,16 +122,22 @@ class ReducedRankRegression:
             stats = BlockStats(X, Y, self.cv)
             for f in range(self.cv):
                 tr, te = stats.fold(f)
+                Xf, Yf = X, Y
+                if C1 is not None:  # confound coefficients from the training blocks only: no leak into the test
+                    gx = np.linalg.lstsq(C1[tr], X_raw[tr], rcond=None)[0]
+                    gy = np.linalg.lstsq(C1[tr], Y_raw[tr], rcond=None)[0]
+                    Xf, Yf = X_raw - C1 @ gx, Y_raw - C1 @ gy
+                    stats = BlockStats(Xf, Yf, self.cv)
                 # every rank from one ridge fit: B_r = B V_r V_rᵀ, V from the eigenvectors of Bᵀ XᵀX_c B
                 B, b0, xx = stats.ridge(f, float(self.alpha))
                 w, V = np.linalg.eigh(B.T @ xx @ B)
                 V = V[:, np.argsort(w)[::-1]]
                 ytr_mean = b0 + _train_mean_x(stats, f) @ B
-                P = (X[te] - _train_mean_x(stats, f)) @ (B @ V)  # test scores on each predictive direction
-                sst = ((Y[te] - ytr_mean) ** 2).sum(0)
+                P = (Xf[te] - _train_mean_x(stats, f)) @ (B @ V)  # test scores on each predictive direction
+                sst = ((Yf[te] - ytr_mean) ** 2).sum(0)
                 for i, r in enumerate(ranks):
                     pred = P[:, :r] @ V[:, :r].T + ytr_mean
-                    sse = ((Y[te] - pred) ** 2).sum(0)
+                    sse = ((Yf[te] - pred) ** 2).sum(0)
                     # mean R² over targets, relative to the training mean (a fair held-out baseline)
                     scores[i, f] = float(np.nanmean(1 - sse / np.where(sst > 0, sst, np.nan)))
             mean = scores.mean(1)
