@@ -229,6 +229,19 @@ def interaction_times(records: list[dict]) -> list[dict]:
     return out
 
 
+def single_reference(base: str) -> dict:
+    """One session alone on the (warm) server: the uncontended cost of the same scenario."""
+    import requests
+    requests.get(base + "/gw-debug/timings?clear=1", timeout=10)
+    out: dict = {}
+    client(1000, base, out, time.perf_counter())
+    inter = interaction_times(requests.get(base + "/gw-debug/timings?clear=1", timeout=30).json()["records"])
+    s = out[1000]
+    return {"errors": s["errors"], "first_render_s": s.get("first_render_s"), "get_s": s.get("get_s"),
+            "server_redraw_ms_window": summary([x["total_ms"] for x in inter if x["widget"] == "Window start (s)"]),
+            "server_redraw_ms_session": summary([x["total_ms"] for x in inter if x["widget"] == "Session"])}
+
+
 def main() -> None:
     import panel.models  # noqa: F401  - registers Panel's Bokeh models, so the client can decode pages
     import requests
@@ -250,6 +263,8 @@ def main() -> None:
     try:
         data["server_startup_s"] = wait_live(base, proc)
         data["rss_mb_start"] = rss_mb(proc.pid)
+        data["single_session"] = single_reference(base)
+        time.sleep(2)
         requests.get(base + "/gw-debug/timings?clear=1", timeout=10)
 
         out: dict = {}
@@ -321,6 +336,11 @@ def main() -> None:
     ok_err = not errors and not server_errors
     data["bars"] = {"first_render_p95_lt_2s": ok_fr, "server_redraw_p95_lt_300ms": ok_rd, "no_errors": ok_err}
 
+    ref = data["single_session"]
+
+    def fmt_s(x):
+        return "n/a" if x is None else f"{x * 1e3:.0f} ms"
+
     def row(name, s, unit, scale=1.0):
         return f"| {name} | {s['n']} | {s['p50'] * scale:.0f} | {s['p95'] * scale:.0f} | {s['max'] * scale:.0f} | {unit} |"
 
@@ -350,6 +370,11 @@ for the same Document; recorded by the server itself (`GLUE_WIDGETS_TIMINGS=1`).
 widget in the client Document until its plot data shows the new window (includes Panel's debounce and queueing
 behind the other sessions). Background rest detection (`gw.extract_rest` in a worker thread after a session
 switch) is not an interaction and not counted.
+
+Reference, one session alone on the same warm server just before (same scenario): first render
+{fmt_s(ref['first_render_s'])} (GET {fmt_s(ref['get_s'])}), server-side redraw window move p50/max
+{ref['server_redraw_ms_window']['p50']:.0f}/{ref['server_redraw_ms_window']['max']:.0f} ms (n={ref['server_redraw_ms_window']['n']}),
+session switch {ref['server_redraw_ms_session']['max']:.0f} ms, errors: {len(ref['errors'])}.
 
 Sessions without error: {data['sessions_ok']}/{N_SESSIONS}; client errors: {len(errors)}; server log error
 lines: {len(server_errors)}. Server RSS: {data['rss_mb_start']:.0f} MB at start, peak {data['rss_mb_peak_during']:.0f} MB
