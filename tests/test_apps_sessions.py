@@ -128,11 +128,13 @@ def test_closed_page_releases_its_models_and_session(server):
 
 def test_open_close_cycles_do_not_grow_live_models(server):
     url, tr = server
+    gc.collect()
+    before = sum(isinstance(o, BrowserModel) for o in gc.get_objects())  # other tests' models may live on
     for _ in range(4):
         _open(url).close()
     assert len(tr.models) == 4
     assert _collected(lambda: tr.alive(tr.models) == 0), f"{tr.alive(tr.models)} of 4 models still alive"
-    assert sum(isinstance(o, BrowserModel) for o in gc.get_objects()) == 0
+    assert sum(isinstance(o, BrowserModel) for o in gc.get_objects()) <= before
 
 
 def test_two_served_sessions_are_independent(server):

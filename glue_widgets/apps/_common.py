@@ -156,6 +156,9 @@ def _is_rest_label(label: object) -> bool:
 
 _INFLIGHT: dict[str, threading.Lock] = {}
 _INFLIGHT_LOCK = threading.Lock()
+# one background rest detection at a time per server process: CPU-bound worker threads share the
+# GIL with the server's event loop, and every extra one takes a further share from every page
+_DETECT_SLOTS = threading.BoundedSemaphore(1)
 
 
 def once_cached(key: str, compute):
@@ -180,11 +183,12 @@ def detect_rest_cached(catalog, uri: str) -> dict:
     visitors wait for one detection instead of each running their own).
     """
     def compute():
-        s = catalog.open(uri)
-        try:
-            return rest_window_of(s, None, use_analysis=True)
-        finally:
-            s.close()
+        with _DETECT_SLOTS:
+            s = catalog.open(uri)
+            try:
+                return rest_window_of(s, None, use_analysis=True)
+            finally:
+                s.close()
 
     scope = id(catalog) if type(catalog).__name__ == "MappingCatalog" else ""
     return once_cached(f"gw-rest:{type(catalog).__name__}:{scope}:{uri}", compute)
