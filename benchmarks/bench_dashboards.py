@@ -35,7 +35,6 @@ Run: ``PYTHONPATH=. nice .venv/bin/python benchmarks/bench_dashboards.py`` (abou
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
@@ -71,7 +70,8 @@ def pct(xs, q):
 
 
 def summary(xs) -> dict:
-    return {"n": len(xs), "p50": pct(xs, 50), "p95": pct(xs, 95), "max": float(max(xs)) if xs else float("nan"),
+    return {"n": len(xs), "p50": pct(xs, 50), "p95": pct(xs, 95),
+            "max": float(max(xs)) if xs else float("nan"),
             "mean": float(statistics.fmean(xs)) if xs else float("nan")}
 
 
@@ -168,7 +168,8 @@ def client(i: int, base: str, out: dict, start_at: float) -> None:
         cs.document.callbacks.send_event(DocumentReady())
         cs.force_roundtrip()
         t2 = time.perf_counter()
-        rec.update(get_s=t1 - t0, pull_s=t2 - t1, first_render_s=t2 - t0, pull_client_cpu_s=time.thread_time() - c1)
+        rec.update(get_s=t1 - t0, pull_s=t2 - t1, first_render_s=t2 - t0,
+                   pull_client_cpu_s=time.thread_time() - c1)
         doc = cs.document
         start_w = _widget(doc, "Window start (s)")
         length = float(_widget(doc, "Window length (s)").value)
@@ -223,7 +224,8 @@ def interaction_times(records: list[dict]) -> list[dict]:
         end = r["t"]
         start = end - r["ms"] / 1e3
         nxt = next((q["t"] - q["ms"] / 1e3 for q in inter[j + 1:] if q["doc"] == r["doc"]), end + 5.0)
-        deferred = sum(q["ms"] for q in refresh if q["doc"] == r["doc"] and end <= q["t"] - q["ms"] / 1e3 < nxt)
+        deferred = sum(q["ms"] for q in refresh
+                       if q["doc"] == r["doc"] and end <= q["t"] - q["ms"] / 1e3 < nxt)
         out.append({"widget": r["name"] or r["what"], "handling_ms": r["ms"], "deferred_ms": deferred,
                     "total_ms": r["ms"] + deferred, "start": start})
     return out
@@ -238,7 +240,8 @@ def single_reference(base: str) -> dict:
     inter = interaction_times(requests.get(base + "/gw-debug/timings?clear=1", timeout=30).json()["records"])
     s = out[1000]
     return {"errors": s["errors"], "first_render_s": s.get("first_render_s"), "get_s": s.get("get_s"),
-            "server_redraw_ms_window": summary([x["total_ms"] for x in inter if x["widget"] == "Window start (s)"]),
+            "server_redraw_ms_window": summary([x["total_ms"] for x in inter
+                                                if x["widget"] == "Window start (s)"]),
             "server_redraw_ms_session": summary([x["total_ms"] for x in inter if x["widget"] == "Session"])}
 
 
@@ -269,8 +272,8 @@ def main() -> None:
 
         out: dict = {}
         t_start = time.perf_counter() + 0.5
-        threads = [threading.Thread(target=client, args=(i, base, out, t_start + RAMP_S * i / max(1, N_SESSIONS)))
-                   for i in range(N_SESSIONS)]
+        starts = [t_start + RAMP_S * i / max(1, N_SESSIONS) for i in range(N_SESSIONS)]
+        threads = [threading.Thread(target=client, args=(i, base, out, starts[i])) for i in range(N_SESSIONS)]
         peak = [0.0]
         stop = threading.Event()
 
@@ -295,7 +298,8 @@ def main() -> None:
         records = requests.get(base + "/gw-debug/timings", timeout=30).json()["records"]
 
         # sessions are destroyed by bokeh's unused-session check (every ~17 s, lifetime 15 s)
-        time.sleep(float(os.environ.get("GW_BENCH_DESTROY_WAIT", 40)))
+        data["destroy_wait_s"] = float(os.environ.get("GW_BENCH_DESTROY_WAIT", 40))
+        time.sleep(data["destroy_wait_s"])
         data["rss_mb_after_destroyed"] = rss_mb(proc.pid)
     finally:
         proc.terminate()
@@ -304,7 +308,8 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
     log = log_path.read_text(errors="replace")
-    server_errors = [ln for ln in log.splitlines() if "Traceback" in ln or " ERROR" in ln or "Exception" in ln]
+    server_errors = [ln for ln in log.splitlines()
+                     if "Traceback" in ln or " ERROR" in ln or "Exception" in ln]
 
     sessions = [out[i] for i in sorted(out)]
     errors = [e for s in sessions for e in s["errors"]]
@@ -337,20 +342,23 @@ def main() -> None:
     data["bars"] = {"first_render_p95_lt_2s": ok_fr, "server_redraw_p95_lt_300ms": ok_rd, "no_errors": ok_err}
 
     ref = data["single_session"]
+    rw = ref["server_redraw_ms_window"]
 
     def fmt_s(x):
         return "n/a" if x is None else f"{x * 1e3:.0f} ms"
 
     def row(name, s, unit, scale=1.0):
-        return f"| {name} | {s['n']} | {s['p50'] * scale:.0f} | {s['p95'] * scale:.0f} | {s['max'] * scale:.0f} | {unit} |"
+        vals = " | ".join(f"{s[k] * scale:.0f}" for k in ("p50", "p95", "max"))
+        return f"| {name} | {s['n']} | {vals} | {unit} |"
 
     md = f"""
 {N_SESSIONS} concurrent sessions of the `/{APP}` dashboard against `glue-widgets serve` (subprocess, loopback,
 1 server process, `warm=True`), demo corpus size "small"; clients are Bokeh's websocket client
 (`bokeh.client.pull_session`, one thread each, same 2-core machine); sessions start
 {'all at once' if RAMP_S == 0 else f'spread over {RAMP_S:.0f} s'}; each moves the window {N_MOVES} times
-(0.2 s apart) and then switches the session once. Load average before: {data['settings']['load_average_before'][0]:.1f}
-(the machine is shared with other jobs), after: {data['load_average_after'][0]:.1f}.
+(0.2 s apart) and then switches the session once. Load average before:
+{data['settings']['load_average_before'][0]:.1f} (the machine is shared with other jobs), after:
+{data['load_average_after'][0]:.1f}.
 
 | measure | n | p50 | p95 | max | unit |
 |---|---|---|---|---|---|
@@ -364,22 +372,23 @@ def main() -> None:
 {row('client round trip, window move', data['roundtrip_ms_window'], 'ms')}
 {row('client round trip, session switch', data['roundtrip_ms_session'], 'ms')}
 
-Server-side redraw = Panel's synchronous handling of one client change (`Syncable._change_event`: widget →
-model → read window → HoloViews redraw → Bokeh changes queued) + HoloViews refreshes deferred to a later tick
-for the same Document; recorded by the server itself (`GLUE_WIDGETS_TIMINGS=1`). Client round trip = set the
+Server-side redraw = Panel's synchronous handling of one client change (`Syncable._change_event`:
+widget → model → read window → HoloViews redraw → Bokeh changes queued) + HoloViews refreshes deferred
+to a later tick for the same Document; recorded by the server itself (`GLUE_WIDGETS_TIMINGS=1`). Client round trip = set the
 widget in the client Document until its plot data shows the new window (includes Panel's debounce and queueing
 behind the other sessions). Background rest detection (`gw.extract_rest` in a worker thread after a session
 switch) is not an interaction and not counted.
 
 Reference, one session alone on the same warm server just before (same scenario): first render
 {fmt_s(ref['first_render_s'])} (GET {fmt_s(ref['get_s'])}), server-side redraw window move p50/max
-{ref['server_redraw_ms_window']['p50']:.0f}/{ref['server_redraw_ms_window']['max']:.0f} ms (n={ref['server_redraw_ms_window']['n']}),
+{rw['p50']:.0f}/{rw['max']:.0f} ms (n={rw['n']}),
 session switch {ref['server_redraw_ms_session']['max']:.0f} ms, errors: {len(ref['errors'])}.
 
 Sessions without error: {data['sessions_ok']}/{N_SESSIONS}; client errors: {len(errors)}; server log error
-lines: {len(server_errors)}. Server RSS: {data['rss_mb_start']:.0f} MB at start, peak {data['rss_mb_peak_during']:.0f} MB
-during, {data['rss_mb_after_clients']:.0f} MB when the clients closed, {data['rss_mb_after_destroyed']:.0f} MB
-40 s later (sessions destroyed). Server start-up (warm build of every dashboard): {data['server_startup_s']:.1f} s.
+lines: {len(server_errors)}. Server RSS: {data['rss_mb_start']:.0f} MB at start, peak
+{data['rss_mb_peak_during']:.0f} MB during, {data['rss_mb_after_clients']:.0f} MB when the clients closed, {data['rss_mb_after_destroyed']:.0f} MB
+{data['destroy_wait_s']:.0f} s later (sessions destroyed). Server start-up (warm build of every dashboard):
+{data['server_startup_s']:.1f} s.
 
 Bars (DESIGN §6): first render p95 < 2 s: **{'yes' if ok_fr else 'no'}**; server redraw p95 < 300 ms:
 **{'yes' if ok_rd else 'no'}**; no errors: **{'yes' if ok_err else 'no'}**.
