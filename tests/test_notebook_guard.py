@@ -26,6 +26,7 @@ def test_stalled_cell_is_interrupted_and_rerun_but_errors_are_not(tmp_path):
     nbformat.write(new_notebook(cells=[new_code_cell(transport), new_code_cell("raise ValueError('an ordinary bug')")]),
                    tmp_path / "bug.ipynb")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    env.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)  # the child needs nbmake and rerunfailures
     # -p conftest loads the repository's conftest.py as a plugin for notebooks outside the checkout
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "stall.ipynb", "bug.ipynb", "--nbmake", "--nbmake-timeout=3",

@@ -11,7 +11,8 @@
   aligned latents predicts another fragment through its readout.
 """
 
-from .ecog_eeg import EcogToEeg, SourceSpaceEcogToEeg, forward_baseline, physics_operator
+from .ecog_eeg import (ContactPhysicsEcogToEeg, EcogToEeg, SourceSpaceEcogToEeg, contact_source_space,
+                       forward_baseline, physics_operator)
 from .reverse import INDICATORS, simulate_calcium
 from .rrr import ReducedRankRegression
 from .spikes import infer_spikes, load_spike_model
@@ -20,6 +21,6 @@ from .transfer import transfer_table
 from .translator import Translator
 from .unpaired import LatentDynamicsTranslator, LatentVAR
 
-__all__ = ["infer_spikes", "load_spike_model", "SpikeModel", "simulate_calcium", "INDICATORS",
+__all__ = ["ContactPhysicsEcogToEeg", "contact_source_space", "infer_spikes", "load_spike_model", "SpikeModel", "simulate_calcium", "INDICATORS",
            "Translator", "ReducedRankRegression", "transfer_table", "EcogToEeg", "SourceSpaceEcogToEeg", "forward_baseline",
            "physics_operator", "LatentVAR", "LatentDynamicsTranslator"]
