@@ -101,6 +101,19 @@ def _open(url: str, query: str = ""):
     return cs
 
 
+def _own_thread(test):
+    """Run a test body in a thread of its own: bokeh's client runs an event loop, which fails when an
+    earlier test (Playwright, a served page) has left a loop running in the main thread."""
+    import functools
+    from concurrent.futures import ThreadPoolExecutor
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        with ThreadPoolExecutor(1) as ex:
+            return ex.submit(test, *args, **kwargs).result()
+    return run
+
+
 def _collected(predicate, timeout: float = 15.0) -> bool:
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
@@ -111,6 +124,7 @@ def _collected(predicate, timeout: float = 15.0) -> bool:
     return False
 
 
+@_own_thread
 def test_closed_page_releases_its_models_and_session(server):
     url, tr = server
     cs = _open(url)
@@ -126,6 +140,7 @@ def test_closed_page_releases_its_models_and_session(server):
     assert tr.alive(tr.pages) == 0, "the page layout is still referenced"
 
 
+@_own_thread
 def test_open_close_cycles_do_not_grow_live_models(server):
     url, tr = server
     gc.collect()
@@ -137,6 +152,7 @@ def test_open_close_cycles_do_not_grow_live_models(server):
     assert sum(isinstance(o, BrowserModel) for o in gc.get_objects()) <= before
 
 
+@_own_thread
 def test_two_served_sessions_are_independent(server):
     url, tr = server
     a = _open(url)
