@@ -129,7 +129,8 @@ class RestView(pn.viewable.Viewer):
         self._uri = pn.widgets.Select.from_param(m.param.uri, name="Session", size=8)
         self._slider = pn.widgets.RangeSlider(name="Adjust the rest window (s)", start=0.0, end=1.0, step=1.0,
                                               value=(0.0, 1.0), css_classes=["gw-window"], sizing_mode="stretch_width")
-        self._slider.param.watch(lambda e: setattr(m, "window", tuple(map(float, e.new))), "value_throttled")
+        self._from_slider = False
+        self._slider.param.watch(self._window_from_slider, "value_throttled")
         self._broaden = pn.widgets.Button(name="Broaden (gw.broaden_rest)", css_classes=["gw-broaden"])
         self._broaden.on_click(lambda e: m.param.trigger("broaden"))
         self._spinner = pn.indicators.LoadingSpinner(value=False, size=24, visible=False)
@@ -147,10 +148,23 @@ class RestView(pn.viewable.Viewer):
         self._sync_slider()
         self._draw()
 
+    def _window_from_slider(self, event):
+        # The browser owns the slider while the user drags or presses keys: echoing this (already
+        # stale) value back would snap a slider that has moved on since (keyboard steps arrive as
+        # value, value, ..., then a late value_throttled).
+        self._from_slider = True
+        try:
+            self.model.window = tuple(map(float, event.new))
+        finally:
+            self._from_slider = False
+
     def _sync_slider(self, *_):
         m = self.model
         a, b = m.span
-        self._slider.param.update(start=float(a), end=float(max(b, a + 1)), value=tuple(map(float, m.window)))
+        bounds = dict(start=float(a), end=float(max(b, a + 1)))
+        if not self._from_slider:
+            bounds["value"] = tuple(map(float, m.window))
+        self._slider.param.update(**bounds)
 
     def _draw(self, *_):
         import holoviews as hv

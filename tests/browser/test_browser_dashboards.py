@@ -153,7 +153,12 @@ def test_rest_move_window(page, toy_server, shot, wait_plot):
     while f"{b0 - 10:.1f} s =" not in head.inner_text():
         assert time.time() - t0 < 60, head.inner_text()
         page.wait_for_timeout(200)
+    # the browser's slider ends where the keys put it (a late server echo used to snap it back a few steps)
+    page.wait_for_function("([el, v]) => Math.abs(parseFloat(el.getAttribute('aria-valuenow')) - v) < 1e-6",
+                           arg=[hi.element_handle(), b0 - 10], timeout=10_000)
+    page.wait_for_timeout(1000)
     assert float(hi.get_attribute("aria-valuenow")) == pytest.approx(b0 - 10)
+    assert any(m.window[1] == pytest.approx(b0 - 10) for m in _server_rest_models())
     shot(page, "rest-moved")
     assert page.external == []
 
