@@ -13,7 +13,7 @@ __all__ = ["SIZES", "LABS", "Block", "SessionSpec", "HumanSpec", "nwb_sessions",
            "bids_entries", "CORPUS_VERSION"]
 
 # bump when the generated content changes: the cache directory is keyed on it
-CORPUS_VERSION = "5"
+CORPUS_VERSION = "6"
 SIZES = ("default", "small")
 
 
