@@ -95,6 +95,18 @@ def infer_spikes(
         if "time" not in da.dims:
             raise InvalidInputError(f"dff has dims {da.dims}; expected ('time', 'channel').")
         tax = da.dims.index("time")
+        own = da.attrs.get("fs")
+        if own is not None:
+            try:
+                own = float(own)
+            except (TypeError, ValueError):
+                own = None
+        # the DataArray says at what rate it was sampled: a different fs argument would silently
+        # misplace every spike in time, so refuse it
+        if own is not None and np.isfinite(own) and own > 0 and abs(own - fs) > 1e-3 * own:
+            raise InvalidInputError(
+                f"fs={fs:g} Hz disagrees with the DataArray's attrs['fs']={own:g} Hz; pass fs={own:g} "
+                "(or resample the data first and update attrs['fs']).")
         arr = np.asarray(da.values, dtype=float)
     else:
         try:
