@@ -1,7 +1,7 @@
 """Spikes → calcium (ΔF/F) for simulation: indicator kinetics, saturation and noise.
 
-Independent of the demo generator (analysis may not import sources); the demo's
-``sources.demo.simulate.calcium_from_spikes`` uses the same family of models.
+Independent of the demo generator (analysis may not import sources); the kernel is shared with it
+through the neutral :mod:`glue_widgets.simulate`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from scipy.signal import lfilter
 
 from ..errors import InvalidInputError
 from ..model.validation import check_fs
+from ..simulate.spiking import calcium_kernel as _shared_kernel
 
 __all__ = ["INDICATORS", "simulate_calcium", "calcium_kernel"]
 
@@ -27,16 +28,15 @@ INDICATORS: dict[str, dict[str, float]] = {
 
 
 def calcium_kernel(fs: float, tau_rise: float, tau_decay: float) -> tuple[list[float], list[float]]:
-    """IIR (b, a) of the difference-of-exponentials kernel with peak 1, sampled mid-frame."""
-    if not 0 < tau_rise < tau_decay:
-        raise InvalidInputError(f"need 0 < tau_rise ({tau_rise}) < tau_decay ({tau_decay}) in seconds.")
-    dt = 1.0 / fs
-    ad, ar = np.exp(-dt / tau_decay), np.exp(-dt / tau_rise)
-    tpk = np.log(tau_decay / tau_rise) * tau_decay * tau_rise / (tau_decay - tau_rise)
-    norm = 1.0 / (np.exp(-tpk / tau_decay) - np.exp(-tpk / tau_rise))
-    h0 = norm * (np.exp(-0.5 * dt / tau_decay) - np.exp(-0.5 * dt / tau_rise))
-    h1 = norm * (np.exp(-1.5 * dt / tau_decay) - np.exp(-1.5 * dt / tau_rise))
-    return [h0, h1 - (ad + ar) * h0], [1.0, -(ad + ar), ad * ar]
+    """IIR (b, a) of the difference-of-exponentials kernel with peak 1, sampled mid-frame.
+
+    The same kernel as the demo corpus (:func:`glue_widgets.simulate.calcium_kernel`), with this
+    package's error type.
+    """
+    try:
+        return _shared_kernel(fs, tau_rise, tau_decay)
+    except ValueError as exc:
+        raise InvalidInputError(str(exc)) from exc
 
 
 def simulate_calcium(
