@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import xarray as xr
 
+from .attribution import card_arousal
 from .errors import InvalidInputError
 
 __all__ = ["Fragment", "as_fragments", "load_fragment", "compute", "fragment_meta_table"]
@@ -39,7 +40,8 @@ class Fragment:
         Stream name and window (s) passed to ``session.read``.
     meta : dict
         Card fields used for grouping and confound attribution: ``lab``, ``species``, ``subject``,
-        ``day``, ``apparatus``, ``condition``, ``arousal`` (a number, e.g. pupil variability) ...
+        ``day``, ``apparatus``, ``condition``, ``arousal`` (one number: the card's mean pupil diameter,
+        else mean running speed, else a variability such as pupil SD), ``arousal_<role>_<stat>`` ...
     read_kwargs : dict
         Extra arguments of ``session.read`` (e.g. ``bin_width`` for spikes).
 
@@ -75,6 +77,17 @@ class Fragment:
                         dict(self.read_kwargs))
 
 
+def _arousal_pick(nums: Mapping[str, float]) -> str:
+    """Which arousal summary becomes the single ``meta["arousal"]`` number: the *level* a field would use
+    (mean pupil diameter, else mean running speed), else a variability (SD), else the first one."""
+    for pref, suf in (("pupil", "_mean"), ("speed", "_mean"), ("running", "_mean"), ("", "_mean"),
+                      ("pupil", "_sd"), ("", "_sd")):
+        for k in nums:
+            if k.startswith(pref) and k.endswith(suf):
+                return k
+    return next(iter(nums))
+
+
 def _meta_from_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
     """Flatten a DataArray's attrs / RestCard into the meta fields the analysis uses."""
     meta: dict[str, Any] = {}
@@ -89,18 +102,18 @@ def _meta_from_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
     arousal = card.get("arousal") or attrs.get("arousal")
     if isinstance(arousal, Mapping):
         nums: dict[str, float] = {}
-        for k, v in arousal.items():  # flat numbers, or one level of per-covariate summaries
+        for k, v in arousal.items():  # flat numbers (e.g. {"pupil_sd": 0.3})
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 nums[str(k)] = float(v)
-            elif isinstance(v, Mapping):
-                for kk in ("mean", "sd"):
-                    if isinstance(v.get(kk), (int, float)) and not isinstance(v.get(kk), bool):
-                        nums[f"{v.get('role') or k}_{kk}"] = float(v[kk])
+        # per-covariate summaries ({"running_speed": {"role": "speed", "mean": ...}}): measured covariates
+        # only, the first of each role wins -- a speed the card derived from a behavioural velocity readout
+        # (a readout of the neural latents in the demo) used to overwrite the running speed here
+        for k, v in card_arousal({"arousal": arousal}).items():
+            nums.setdefault(k[len("arousal_"):], v)
         for k, v in nums.items():
             meta.setdefault(f"arousal_{k}", v)
         if nums:
-            pick = next((k for k in nums if k.startswith("pupil") and k.endswith("_sd")), next(iter(nums)))
-            meta["arousal"] = nums[pick]
+            meta["arousal"] = nums[_arousal_pick(nums)]
     elif isinstance(arousal, (int, float)):
         meta["arousal"] = float(arousal)
     return meta
