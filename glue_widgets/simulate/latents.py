@@ -215,27 +215,45 @@ def run_lds(A: np.ndarray, Q: np.ndarray, n_samples: int, rng: np.random.Generat
 
 
 def anchor_response(params: Mapping[str, Any], fs: float, duration: float = 1.0,
-                    rng: np.random.Generator | int | None = None, amplitude: float = 2.0) -> np.ndarray:
+                    rng: np.random.Generator | int | None = None, amplitude: float = 2.5) -> np.ndarray:
     """A fixed latent response to the anchor stimulus, ``(round(duration*fs), k)``.
 
     Added directly to the latents at every anchor onset, so the latent response is identical on every
-    repeat and every day of one generator. In the rotational family it is a decaying rotation in the
-    plane, which pins down the plane's orientation that rest statistics leave free.
+    repeat and every day of one generator. The stimulus drives every latent direction (the demo is
+    designed so that a handful of events can fix what rest leaves free): each latent outside a
+    rotation plane gets a transient (Gaussian bump, sd 100 ms) of its own latency, spread over
+    0.12-0.8 x ``duration`` in a random order, with a random sign and amplitude 0.8-1.2 x
+    ``amplitude``, so the response has full rank ``k``. In the rotational family the plane gets a
+    decaying rotation at the plane's frequency (alpha envelope, peak at 150 ms), which pins down the
+    plane's angle that rest statistics leave free.
+
+    Examples
+    --------
+    >>> p = latent_params("rotational", 5, 0)
+    >>> r = anchor_response(p, 50.0, 1.0, 0)
+    >>> r.shape, int(np.linalg.matrix_rank(r, tol=1e-2 * np.abs(r).max()))
+    ((50, 5), 5)
     """
     rng = _rng(rng)
     k = int(params["k"])
     L = int(round(duration * fs))
     t = np.arange(L) / fs
-    env = (t / 0.1) * np.exp(1 - t / 0.1) if L else t  # alpha function, peak at 100 ms
-    env = np.sqrt(np.clip(env, 0, None)) * np.exp(-t / max(duration / 2, 1e-3))
     r = np.zeros((L, k))
-    direction = rng.standard_normal(k)
-    direction /= np.linalg.norm(direction)
-    r += amplitude * env[:, None] * direction[None, :]
-    if params.get("plane") is not None:
-        i, j = params["plane"]
+    if L == 0:
+        return r
+    plane = params.get("plane")
+    free = [i for i in range(k) if plane is None or i not in plane]
+    lat = np.linspace(0.12, 0.8, max(len(free), 1)) * duration
+    lat = lat[rng.permutation(lat.size)]
+    signs = rng.choice([-1.0, 1.0], k)
+    amps = amplitude * rng.uniform(0.8, 1.2, k)
+    for n, i in enumerate(free):
+        r[:, i] = signs[i] * amps[i] * np.exp(-0.5 * ((t - lat[n]) / 0.1) ** 2)
+    if plane is not None:
+        i, j = plane
         w = 2 * np.pi * float(params["rotation_hz"][i])
         phase0 = rng.uniform(0, 2 * np.pi)
-        r[:, i] = amplitude * env * np.cos(w * t + phase0)
-        r[:, j] = amplitude * env * np.sin(w * t + phase0)
+        env = amps[i] * (t / 0.15) * np.exp(1 - t / 0.15)
+        r[:, i] = env * np.cos(w * t + phase0)
+        r[:, j] = env * np.sin(w * t + phase0)
     return r
