@@ -329,3 +329,35 @@ def test_anchor_predict_removes_ongoing_dynamics():
         RestAligner(4, anchor_predict=3).fit(rest, anchors=anchors)
     with pytest.raises(Exception, match="anchor_predict"):
         RestAligner(4, anchor_baseline=2, anchor_predict=3).fit(rest, anchors=anchors)
+
+
+def test_posterior_scores_keep_a_frozen_decoder_calibrated_on_a_noisier_day():
+    """scores="posterior": each session's factor scores shrunk by its own noise model (fitted on its rest).
+
+    Day 1 keeps only 40 of 120 neurons, so its Bartlett scores are much noisier than day 0's; a decoder
+    frozen on day 0 over-weights them. Posterior means fix the scale: the fit (frames) is identical, the
+    scores equal (I + N)^-1 times the Bartlett scores in each session's frame (N its noise covariance)."""
+    days = simulate_days("timescales", k=3, n_neurons=120, turnover=(0.0, 0.5), rest_s=300, task_s=60, seed=11)
+    sub = np.random.default_rng(0).choice(120, 40, replace=False)
+    rest = [days[0].rest, days[1].rest[:, sub]]
+    task = [days[0].task, days[1].task[:, sub]]
+    anchors = [days[0].anchors, days[1].anchors[:, sub]]
+    beh = [d.behavior for d in days]
+    out = {}
+    for sc in ("bartlett", "posterior"):
+        al = RestAligner(3, scores=sc).fit(rest, anchors=anchors)
+        zs = [al.transform(x, session=i) for i, x in enumerate(task)]
+        out[sc] = (al, frozen_decoder_transfer(zs[0], beh[0], zs, beh)["retained"].iloc[1])
+    (ab, rb), (ap, rp) = out["bartlett"], out["posterior"]
+    for Tb, Tp in zip(ab.transforms_, ap.transforms_):
+        np.testing.assert_allclose(Tb, Tp)
+    red = ap.reducers_[1]
+    lam, psi = red.loadings_, red.noise_variance_
+    N = np.linalg.inv(lam.T @ (lam / psi[:, None]))
+    zb = red.transform(task[1])
+    np.testing.assert_allclose(red.transform(task[1], posterior=True), zb @ np.linalg.inv(np.eye(3) + N), atol=1e-8)
+    assert rp >= 0.9 and rp > rb + 0.02, (rb, rp)
+    with pytest.raises(Exception, match="reduction='fa'"):
+        RestAligner(3, reduction="pca", scores="posterior").fit(rest)
+    with pytest.raises(Exception, match="scores="):
+        RestAligner(3, scores="shrunk").fit(rest)

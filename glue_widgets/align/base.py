@@ -153,14 +153,23 @@ class SessionReducer:
             pinv = lam / psi[:, None]
             self.components_ = pinv @ np.linalg.inv(lam.T @ pinv)
             self.loadings_, self.noise_variance_ = lam, psi
+            # posterior mean E[z|x] = (I + L'P^-1 L)^-1 L'P^-1 x: the Bartlett score shrunk by this
+            # session's own noise (its covariance (L'P^-1 L)^-1); sessions with fewer informative
+            # channels are shrunk more, so one decoder reads every session at the same scale
+            self.posterior_components_ = pinv @ np.linalg.inv(np.eye(self.k) + lam.T @ pinv)
         self.total_variance_ = total
         return self
 
-    def transform(self, x: np.ndarray, *, name: str = "x") -> np.ndarray:
+    def transform(self, x: np.ndarray, *, name: str = "x", posterior: bool = False) -> np.ndarray:
+        """Scores of ``x``: Bartlett (unbiased, signal covariance I; default) or, with ``posterior=True``
+        (factor analysis only), the posterior means E[z | x]."""
         if x.shape[1] != self.n_channels_:
             raise InvalidInputError(
                 f"{name} has {x.shape[1]} channels but the session was fitted with {self.n_channels_}."
             )
-        w = self.components_ / self.scale_[:, None]
+        if posterior and not hasattr(self, "posterior_components_"):
+            raise InvalidInputError(f"posterior scores need a noise model: method={self.method!r} has none; "
+                                    f"use method='fa' (reduction='fa').")
+        w = (self.posterior_components_ if posterior else self.components_) / self.scale_[:, None]
         # one matmul, no standardised copy of x
         return x[:, self.keep_] @ w - self.mean_ @ w if not self.keep_.all() else x @ w - self.mean_ @ w

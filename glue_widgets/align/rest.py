@@ -151,6 +151,15 @@ class RestAligner:
         Applied to every input (rest, anchors and later ``transform`` data) before reduction:
         ``"sqrt"`` is the variance-stabilising transform for spike counts (Poisson noise becomes
         nearly homoscedastic, so factor analysis sees the latent signal rather than the high rates).
+    scores : {"bartlett", "posterior"}
+        What ``transform`` returns (the fit is the same). "bartlett" (default): unbiased factor scores
+        ``z + e``, whose signal covariance is I in every session; the noise ``e`` is each session's own
+        (smaller with more, or more informative, channels). "posterior" (needs ``reduction="fa"``): the
+        posterior means ``E[z | x]`` in the shared frame, i.e. each session's scores shrunk by its own
+        noise model (fitted on its rest). A linear decoder trained on one session's posterior means
+        estimates the latent readout itself, so it stays calibrated on a session whose scores are
+        noisier (turnover to fewer informative neurons); on Bartlett scores it is tuned to the
+        training session's noise level. Use it for frozen-decoder transfer.
 
     Examples
     --------
@@ -167,7 +176,7 @@ class RestAligner:
                  constant_channels: str = "drop", n_chunks: int = 8, n_splits: int = 10,
                  reduction: str = "fa", anchor_baseline: int = 0, sign_z: float = 2.0,
                  input_transform: str | None = None, anchor_rank: int = 0,
-                 anchor_mode: str = "free", anchor_predict: int = 0) -> None:
+                 anchor_mode: str = "free", anchor_predict: int = 0, scores: str = "bartlett") -> None:
         self.n_components = n_components
         self.lags = lags
         self.reference = reference
@@ -185,11 +194,17 @@ class RestAligner:
         self.anchor_rank = anchor_rank
         self.anchor_mode = anchor_mode
         self.anchor_predict = anchor_predict
+        self.scores = scores
 
     # ------------------------------------------------------------------ fitting
     def fit(self, rest_list: Sequence[Any], anchors: Sequence[Any] | None = None) -> "RestAligner":
         """Fit on one rest segment per session; ``anchors`` optional (one time-matched array per session)."""
         k = check_positive_int(self.n_components, name="n_components")
+        if self.scores not in ("bartlett", "posterior"):
+            raise InvalidInputError(f"scores={self.scores!r}; use 'bartlett' or 'posterior'.")
+        if self.scores == "posterior" and self.reduction != "fa":
+            raise InvalidInputError(f"scores='posterior' needs a noise model: reduction={self.reduction!r} has "
+                                    f"none; use reduction='fa' or scores='bartlett'.")
         xs = [self._pre(x, f"rest_list[{i}]") for i, x in enumerate(check_session_list(rest_list, name="rest_list"))]
         if self.lags is None:
             n_min = min(x.shape[0] for x in xs)
@@ -681,7 +696,7 @@ class RestAligner:
             raise InvalidInputError("RestAligner is not fitted; call fit(rest_list) first.")
         i = check_session_index(session, self.n_sessions_)
         arr = self._pre(as_time_by_channel(x, name="x"), "x")
-        z = self.reducers_[i].transform(arr) @ self.transforms_[i]
+        z = self.reducers_[i].transform(arr, posterior=self.scores == "posterior") @ self.transforms_[i]
         return wrap_latents(z, x, extra_attrs={"aligner": "RestAligner", "aligned_session": i})
 
     def fit_transform(self, rest_list: Sequence[Any], anchors: Sequence[Any] | None = None) -> list[Any]:
