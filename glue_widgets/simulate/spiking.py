@@ -27,16 +27,25 @@ INDICATORS: dict[str, dict[str, float]] = {
 # --------------------------------------------------------------------------------------------
 def arousal_traces(n_samples: int, fs: float, rng: np.random.Generator | int | None = None, *,
                    level: np.ndarray | float = 0.0, tau: float = 15.0,
-                   pupil_lag: float = 1.0) -> dict[str, np.ndarray]:
+                   pupil_lag: float = 1.0, drift_sd: float = 0.0, drift_tau: float = 150.0,
+                   drift_rng: np.random.Generator | int | None = None) -> dict[str, np.ndarray]:
     """A slow arousal process and what it drives: running speed and pupil diameter.
 
-    ``arousal = level(t) + OU(tau)``; running speed (cm/s) is a rectified, bout-like function of arousal
-    (running when arousal exceeds 1); pupil diameter (mm) follows arousal smoothed with ``pupil_lag``.
+    ``arousal = level(t) [+ drift(t)] + OU(tau)``; running speed (cm/s) is a rectified, bout-like function
+    of arousal (running when arousal exceeds 1); pupil diameter (mm) follows arousal smoothed with
+    ``pupil_lag``.
 
     Parameters
     ----------
     level : float or ndarray (n_samples,)
         Mean arousal per sample (e.g. low during quiet rest, high during task).
+    drift_sd, drift_tau : float
+        An optional slower OU process (SD ``drift_sd``, time constant ``drift_tau`` s) added to the level:
+        vigilance that drifts over minutes (drowsy and alert stretches of one long rest), so windows of a
+        few minutes differ in mean arousal. 0 (default) = no drift.
+    drift_rng : Generator or int, optional
+        Random stream of the drift (default: ``rng``, which shifts its later draws); a separate stream
+        leaves every draw of ``rng`` as it was without the drift.
 
     Returns
     -------
@@ -52,7 +61,14 @@ def arousal_traces(n_samples: int, fs: float, rng: np.random.Generator | int | N
     lev = np.broadcast_to(np.asarray(level, float), (n,)).astype(float)
     b = np.exp(-dt / 3.0)
     lev, _ = lfilter([1 - b], [1.0, -b], lev, zi=np.array([b * lev[0]]))
-    arousal = lev + ou
+    if drift_sd > 0:
+        dr = rng if drift_rng is None else _rng(drift_rng)
+        d = np.exp(-dt / float(drift_tau))
+        wd = dr.standard_normal(n) * np.sqrt(1 - d * d) * float(drift_sd)
+        drift, _ = lfilter([1.0], [1.0, -d], wd, zi=np.array([d * dr.standard_normal() * float(drift_sd)]))
+    else:
+        drift = 0.0
+    arousal = lev + drift + ou
     fast = lfilter([1.0], [1.0, -np.exp(-dt / 0.5)], rng.standard_normal(n) * 0.3)[0] * 0.3
     run = 25.0 * np.clip(arousal - 1.0 + fast, 0, None) ** 1.2
     run = np.clip(run + rng.normal(0, 0.3, n), 0, None)

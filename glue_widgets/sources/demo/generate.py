@@ -18,6 +18,7 @@ __all__ = ["SEED", "rng_for", "generator_params", "generate_session", "generate_
            "EEG_CHANNELS", "SOURCE_NAMES"]
 
 SEED = 20240601
+AROUSAL_DRIFT_SD, AROUSAL_DRIFT_TAU = 0.35, 150.0  # slow vigilance drift of the arousal level (see generate_session)
 
 EEG_CHANNELS = ["Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "FC5", "FC1", "FC2", "FC6", "T7", "C3", "Cz",
                 "C4", "T8", "CP5", "CP1", "CP2", "CP6", "P7", "P3", "Pz", "P4", "P8", "PO3", "PO4", "O1",
@@ -48,7 +49,9 @@ def generator_params(spec: SessionSpec) -> dict[str, Any]:
             "ids": (ri + 1) * 1000 + np.arange(pool),
             "C": r.normal(0, 0.9 / np.sqrt(spec.k), (pool, k_load)),
             "b": np.log(r.uniform(1.0, 6.0, pool)),
-            "arousal": r.normal(0.25, 0.15, pool),
+            # arousal gain coupling a_i (rates x exp(a_i * arousal)); v6: N(0.6, 0.2), was N(0.25, 0.15),
+            # which left arousal 1.4-7.6 % of the within-block log-rate variance (undetectable by design)
+            "arousal": r.normal(0.6, 0.2, pool),
         }
     out: dict[str, Any] = {"latent": lat, "pools": pools}
     r = rng_for(g, "readout")
@@ -131,7 +134,10 @@ def generate_session(spec: SessionSpec) -> dict[str, Any]:
         L = min(R.shape[0], n - i0)
         z[i0:i0 + L] += R[:L]
 
-    ar = sim.arousal_traces(n, fs, rng, level=level)
+    # arousal = block level + a slow vigilance drift (OU, tau 150 s, SD 0.35; its own random stream) + the
+    # 15-s OU: windows of ~100 s inside one rest block differ in mean arousal, as drowsy / alert stretches do
+    ar = sim.arousal_traces(n, fs, rng, level=level, drift_sd=AROUSAL_DRIFT_SD, drift_tau=AROUSAL_DRIFT_TAU,
+                            drift_rng=rng_for(spec.uri, "arousal-drift"))
     dark = np.zeros(n)
     for (t0, t1, b) in blocks:
         if b.state == "dark":
