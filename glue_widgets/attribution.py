@@ -178,7 +178,15 @@ def _basis(X: np.ndarray) -> np.ndarray:
     """Orthonormal basis of the column space of X (rank-revealing, drops collinear columns)."""
     if X.shape[1] == 0:
         return np.empty((X.shape[0], 0))
-    U, s, _ = np.linalg.svd(X, full_matrices=False)
+    try:
+        U, s, _ = np.linalg.svd(X, full_matrices=False)
+    except np.linalg.LinAlgError:  # LAPACK gesdd can fail to converge on tall, nearly collinear designs
+        if not np.isfinite(X).all():
+            raise InvalidInputError("a confound or nuisance design has non-finite values; fill or drop the "
+                                    "missing confound values before attribution.") from None
+        from scipy.linalg import svd as _svd
+
+        U, s, _ = _svd(X, full_matrices=False, lapack_driver="gesvd")
     tol = s.max() * max(X.shape) * np.finfo(float).eps if s.size else 0.0
     return U[:, s > max(tol, 1e-10)]
 

@@ -138,3 +138,21 @@ def test_card_arousal_skips_velocity_readouts_and_loop_meta_uses_it():
     x = xr.DataArray(np.zeros((10, 2)), dims=("time", "channel"), attrs={"card": card, "lab": "a"})
     meta = _fragment_meta(as_fragments({"f": x, "g": x.copy()})[0])
     assert meta["arousal_speed_mean"] == 0.12 and meta["lab"] == "a"  # the running speed, not the velocity
+
+
+def test_basis_falls_back_when_gesdd_does_not_converge(monkeypatch):
+    from glue_widgets import attribution as A
+
+    X = np.random.default_rng(0).standard_normal((50, 4))
+    X[:, 3] = X[:, 0] + X[:, 1]  # collinear column: rank 3
+    Q = A._basis(X)
+
+    def boom(*a, **k):
+        raise np.linalg.LinAlgError("SVD did not converge")
+
+    monkeypatch.setattr(A.np.linalg, "svd", boom)
+    Q2 = A._basis(X)  # scipy gesvd fallback: same column space
+    assert Q2.shape == Q.shape == (50, 3)
+    assert np.allclose(Q2 @ Q2.T, Q @ Q.T, atol=1e-10)
+    with pytest.raises(InvalidInputError, match="non-finite"):
+        A._basis(np.where(np.eye(50, 4, dtype=bool), np.nan, X))
