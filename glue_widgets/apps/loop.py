@@ -57,7 +57,9 @@ class Loop(AnalysisView):
             xlabel="iteration") * hv.Scatter(hist, "index", "heldout_error").opts(size=8)
         out = [pn.pane.HoloViews(curve, sizing_mode="stretch_width", css_classes=["gw-plot"]),
                pn.pane.Markdown(f"**Improvement over a single pass:** {res.improvement:.4f}"),
-               pn.pane.Markdown("**Attribution** (variance of residual pair errors explained by confounds):"),
+               pn.pane.Markdown("**Failure attribution**: share of the pair errors' variance left by the clusters "
+                                "that each confound explains (unique = beyond the others; commonality analysis), "
+                                "p from Freedman–Lane permutations of whole fragments within clusters:"),
                pn.pane.DataFrame(res.attribution.round(3) if not res.attribution.empty else res.attribution),
                pn.pane.Markdown(f"```\n{res.summary()}\n```"),
                pn.pane.Markdown(f"*Settings:* {r['settings']}")]
