@@ -106,15 +106,20 @@ def wait_live(base: str, proc: subprocess.Popen, timeout: float = 180.0) -> floa
 # -- one client ------------------------------------------------------------------------------------
 
 def _cds_span(doc) -> tuple | None:
-    """(min, max) of the time axis over the Document's line data (the traces of the window)."""
+    """(min, max) of the time axis over the Document's trace data (the lines of the window)."""
     lo, hi = np.inf, -np.inf
     from bokeh.models import ColumnDataSource
     for m in doc.models:
         if isinstance(m, ColumnDataSource):
-            for key in ("time",):
-                v = m.data.get(key)
-                if v is not None and len(v) > 1:
-                    a = np.asarray(v, float)
+            v = m.data.get("time")  # one line per channel (Curve) or the raster (Segments)
+            if v is not None and len(v) > 1:
+                a = np.asarray(v, float)
+                lo, hi = min(lo, np.nanmin(a)), max(hi, np.nanmax(a))
+            xs = m.data.get("xs")   # all channels as one Path (multi_line: a list of arrays)
+            if xs is not None and len(xs) and "time" not in m.data:
+                parts = [np.asarray(x, float) for x in xs if len(x) > 1]
+                if parts:
+                    a = np.concatenate(parts)
                     lo, hi = min(lo, np.nanmin(a)), max(hi, np.nanmax(a))
     return None if not np.isfinite(lo) else (float(lo), float(hi))
 

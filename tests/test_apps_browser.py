@@ -44,12 +44,33 @@ def test_window_reads_only_that_window_and_plot_updates(model):
     model.window = 5.0
     t = model.data.time.values
     assert 300.0 <= t[0] < 300.01 and t[-1] < 305.0
-    frame = view._ds[()]  # what the server sends on this redraw (downsampled overlay)
-    curves = [c for c in frame.values() if isinstance(c, hv.Curve)]
-    assert len(curves) == 16
-    assert all(300.0 <= c.range("time")[0] and c.range("time")[1] < 305.0 for c in curves)
+    frame = view._ds[()]  # what the server sends on this redraw: epochs + one Path of all channels
+    path = next(el for el in frame.values() if isinstance(el, hv.Path))
+    traces = path.split()
+    assert len(traces) == 16
+    assert all(300.0 <= c.range("time")[0] and c.range("time")[1] < 305.0 for c in traces)
     assert _glyph_data(view._plot.object)  # and the layout still renders
-    assert [s for s, _ in model.timings].count("redraw") >= 2
+    steps = [s for s, _ in model.timings]
+    assert steps.count("redraw") >= 2 and steps.count("rebuild") == 1  # updated in place, built once
+
+
+def test_session_switch_updates_in_place_and_keeps_minmax_peaks(model):
+    view = Browser(model)
+    layout = view._plot.object
+    model.uri = TOY_URIS[1]
+    assert view._plot.object is layout  # same HoloViews layout: only its streams got new data
+    frame = view._ds[()]
+    path = next(el for el in frame.values() if isinstance(el, hv.Path))
+    assert path.range("time")[0] >= model.start - 1e-9
+    # minmax-LTTB keeps each channel's extremes: the top trace's max is the channel's max (scaled)
+    from glue_widgets.apps.browser import N_POINTS, stacked_traces
+    paths, ticks = stacked_traces(model.data)
+    assert [t for _, t in ticks] == [str(c) for c in model.data.channel.values]
+    assert all(len(p["time"]) <= N_POINTS for p in paths)
+    raw = model.data.values[:, 0]
+    j = int(np.argmax(paths[0]["y"]))
+    assert raw.max() == pytest.approx(np.interp(paths[0]["time"][j], model.data.time.values, raw))
+    assert paths[0]["y"].max() == pytest.approx(ticks[0][0] + 0.45)
 
 
 def test_event_stream_draws_a_raster(model):

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["find_analysis", "unavailable", "timed", "TIMING_LOGGER", "rest_window_of", "REST_LABEL_WORDS",
-           "enable_server_timings", "server_timings", "TIMINGS_ENV", "once_cached"]
+           "enable_server_timings", "server_timings", "TIMINGS_ENV", "once_cached", "hv_bokeh"]
 
 TIMING_LOGGER = logging.getLogger("glue_widgets.apps.timing")
 TIMINGS_ENV = "GLUE_WIDGETS_TIMINGS"  # "1": record server-side timings (debug/benchmark only)
@@ -226,3 +226,23 @@ def rest_window_of(session, stream: str | None = None, *, use_analysis: bool = T
                     "card": None, "note": f"epoch labelled {row['label']!r}. " + " ".join(notes)}
     return {"start": None, "stop": None, "method": "none", "card": None,
             "note": "no rest window: no epoch labelled rest. " + " ".join(notes)}
+
+
+def hv_bokeh():
+    """``holoviews`` with the Bokeh backend active; ``hv.extension("bokeh")`` runs only when it is not yet.
+
+    ``hv.extension`` re-registers every option builder of the backend (~0.2 s of CPU a call); calling
+    it on every draw made each window move of a dashboard 3 × slower. Once per process is enough
+    (again only if something switched the backend away, e.g. ``hv.output(backend="matplotlib")``).
+    """
+    import holoviews as hv
+    global _HV_EXTENDED
+    # importing holoviews.plotting.bokeh registers the renderer but not the option builders
+    # (hv.opts.Curve...): the first call here always runs hv.extension
+    if not _HV_EXTENDED or hv.Store.current_backend != "bokeh":
+        hv.extension("bokeh", logo=False)
+        _HV_EXTENDED = True
+    return hv
+
+
+_HV_EXTENDED = False

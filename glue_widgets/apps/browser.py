@@ -22,6 +22,7 @@ from .catalog import SOURCE_LABELS, Catalog, DefaultCatalog
 __all__ = ["BrowserModel", "Browser", "create_app"]
 
 MAX_WINDOW_S = 300.0
+_TRACE_COLOR = "#1f3b57"
 _EPOCH_COLORS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c"]
 
 
@@ -221,13 +222,61 @@ class BrowserModel(param.Parameterized):
 # -- plotting --------------------------------------------------------------------------------------
 
 def _hv():
-    import holoviews as hv
-    hv.extension("bokeh", logo=False)
-    return hv
+    """HoloViews with its Bokeh backend loaded once per process (``hv.extension`` costs ~0.2 s a call)."""
+    from ._common import hv_bokeh
+    return hv_bokeh()
 
 
-def traces_element(data, spikes, epochs: pd.DataFrame | None, title: str = ""):
-    """An overlay of the window: stacked channels (subcoordinate_y) or a spike raster, epochs behind."""
+N_POINTS = 1200  # points per channel after minmax-LTTB (about one per screen pixel)
+
+
+def stacked_traces(data, x_range: tuple | None = None, n_out: int = N_POINTS):
+    """Channels of ``data`` downsampled with minmax-LTTB and stacked, first channel on top.
+
+    Returns ``(paths, ticks)``: one ``{"time", "y", "channel"}`` dict per channel, each scaled into
+    a band of height 0.9 around its offset (``n_channels - 1 - j``), and the y ticks
+    ``[(offset, channel id)]``. Only samples inside ``x_range`` are kept (a zoom re-downsamples the
+    visible part). The downsampling is tsdownsample's ``MinMaxLTTBDownsampler``, the algorithm of
+    ``holoviews.operation.downsample1d(algorithm="minmax-lttb")``, called directly on the numpy
+    arrays: one HoloViews element for all channels instead of one per channel (a page switch then
+    patches one data source instead of re-creating a plot per channel).
+    """
+    from tsdownsample import MinMaxLTTBDownsampler
+    t = np.ascontiguousarray(data.time.values, dtype=np.float64)
+    v = np.asarray(data.values)
+    a, b = 0, len(t)
+    if x_range is not None and None not in x_range and len(t):
+        a = int(np.searchsorted(t, float(x_range[0]), "left"))
+        b = int(np.searchsorted(t, float(x_range[1]), "right"))
+        a, b = max(0, a - 1), min(len(t), b + 1)  # keep one sample beyond each edge
+    t = t[a:b]
+    n = v.shape[1]
+    paths, ticks = [], []
+    ds = MinMaxLTTBDownsampler()
+    for j, ch in enumerate(map(str, data.channel.values)):
+        y = np.ascontiguousarray(v[a:b, j], dtype=np.float64)
+        tt = t
+        finite = np.isfinite(y)
+        if not finite.all():
+            tt, y = tt[finite], y[finite]
+        if len(y) > n_out:
+            idx = ds.downsample(tt, y, n_out=n_out)
+            tt, y = tt[idx], y[idx]
+        off = float(n - 1 - j)
+        if len(y):
+            lo, hi = float(y.min()), float(y.max())
+            half = (hi - lo) / 2 or 1.0
+            y = off + 0.45 * (y - (lo + hi) / 2) / half
+        paths.append({"time": tt, "y": y, "channel": ch})
+        ticks.append((off, ch))
+    return paths, ticks
+
+
+def traces_element(data, spikes, epochs: pd.DataFrame | None, title: str = "", x_range: tuple | None = None):
+    """An overlay of the window: stacked channels (one Path, minmax-LTTB) or a spike raster, epochs behind.
+
+    Always two layers (epochs, then traces or raster), so a DynamicMap of it is updated in place.
+    """
     hv = _hv()
     if spikes is not None:
         xs = [np.asarray(t, float) for t in spikes.values()]
@@ -238,13 +287,18 @@ def traces_element(data, spikes, epochs: pd.DataFrame | None, title: str = ""):
             color="black", line_width=1, yticks=[(i, str(k)) for i, k in enumerate(spikes)], ylabel="unit")
         lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 1.0)
     elif data is not None and data.sizes["time"]:
+        paths, ticks = stacked_traces(data, x_range)
+        el = hv.Path([(p["time"], p["y"]) for p in paths], kdims=["time", "y"]).opts(
+            color=_TRACE_COLOR, line_width=1, yticks=ticks, ylabel="channel", ylim=(-0.6, len(ticks) - 0.4))
         t = data.time.values
-        el = hv.Overlay([hv.Curve((t, data.values[:, j]), "time", hv.Dimension("amplitude"), label=str(ch))
-                         .opts(subcoordinate_y=True, line_width=1) for j, ch in enumerate(data.channel.values)])
         lo, hi = float(t[0]), float(t[-1])
+        if x_range is not None and None not in x_range:
+            lo, hi = max(lo, float(x_range[0])), min(hi, float(x_range[1]))
     else:
-        return hv.Overlay([hv.Curve([], "time", "amplitude")]).opts(title=title)
-    return hv.Overlay([epoch_spans(epochs, lo, hi), *(el if isinstance(el, hv.Overlay) else [el])]).opts(title=title)
+        return hv.Overlay([hv.VSpans([]), hv.Path([], kdims=["time", "y"])]).opts(title=title)
+    # explicit x-limits of this frame: HoloViews' framewise ranges of a stream-driven DynamicMap kept
+    # the first window's x-range (the traces moved out of view on a window move)
+    return hv.Overlay([epoch_spans(epochs, lo, hi), el]).opts(title=title, xlim=(lo, hi))
 
 
 def epoch_spans(epochs: pd.DataFrame | None, lo: float, hi: float):
@@ -261,8 +315,47 @@ def epoch_spans(epochs: pd.DataFrame | None, lo: float, hi: float):
     return hv.VSpans(df, kdims=["x0", "x1"], vdims=["label", "color"]).opts(color="color", alpha=0.12)
 
 
+def minimap_element(epochs: pd.DataFrame | None, span: tuple[float, float]):
+    """The whole session's epochs as colored blocks (x extents: the session's span)."""
+    hv = _hv()
+    t0, t1 = float(span[0]), float(span[1])
+    rows = [] if epochs is None else [(float(r.start), 0.0, float(r.stop), 1.0, str(r.label))
+                                      for r in epochs.itertuples()]
+    return hv.Rectangles(rows or [(t0, 0.0, t0, 1.0, "")], vdims=["label"], extents=(t0, 0.0, t1, 1.4)).opts(
+        color="label", cmap=_EPOCH_COLORS, alpha=0.6, line_alpha=0, responsive=True, height=110,
+        yaxis=None, xlim=(t0, t1), ylim=(0, 1.4), title="", toolbar=None, show_legend=True, framewise=True,
+        legend_position="right", default_tools=[], xlabel="session time (s)")
+
+
+def rest_marker(rest: dict | None):
+    """The rest window above the minimap: a green box and its method (both empty when there is none)."""
+    hv = _hv()
+    rest = rest or {}
+    has = rest.get("start") is not None
+    box = hv.Rectangles([(rest["start"], 1.05, rest["stop"], 1.35)] if has else [], group="Rest").opts(
+        color="#2ca02c", line_color="#2ca02c", alpha=0.9)
+    txt = hv.Labels([((rest["start"] + rest["stop"]) / 2, 1.2, f"rest ({rest['method']})")] if has else [],
+                    kdims=["x", "y"], vdims=["text"], group="Rest").opts(text_color="white", text_font_size="9pt")
+    return box * txt
+
+
+def _structure(data, spikes) -> str | None:
+    """Which element the main plot draws: a redraw in place is possible while this stays the same."""
+    if spikes is not None:
+        return "events"
+    if data is not None and data.sizes["time"]:
+        return "traces"
+    return None
+
+
 class Browser(pn.viewable.Viewer):
-    """The Browser dashboard: controls on the left, the window, its minimap and the rest window."""
+    """The Browser dashboard: controls on the left, the window, its minimap and the rest window.
+
+    The HoloViews layout is built once per page and then updated in place: a window move, a session
+    switch to a session with the same channels, or a new rest window only push new data through
+    ``hv.streams.Pipe`` streams (HoloViews then patches the existing Bokeh data sources). The layout
+    is rebuilt only when the layers change (another stream kind or another set of channels/units).
+    """
 
     model = param.ClassSelector(class_=BrowserModel)
 
@@ -289,12 +382,17 @@ class Browser(pn.viewable.Viewer):
         self._message = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["gw-message"],
                                       sizing_mode="stretch_width")
         self._rest_md = pn.pane.Markdown("", css_classes=["gw-rest"], sizing_mode="stretch_width")
+        self._title = pn.pane.Markdown("", css_classes=["gw-plot-title"], sizing_mode="stretch_width",
+                                       margin=(0, 10))
         self._plot = pn.pane.HoloViews(None, sizing_mode="stretch_width", min_height=520,
                                        css_classes=["gw-plot"], linked_axes=False)
+        self._dmap = self._ds = self._pipe = self._mini_pipe = self._rx = None
+        self._key = None        # _structure() of what the built layout draws
+        self._mini_for = None   # (uri, stream, rest) the minimap shows
         m.param.watch(self._on_message, "message")
-        m.param.watch(self._rebuild, ["loaded", "rest"])
         m.param.watch(self._on_data, ["data", "spikes"])
-        self._rebuild()
+        m.param.watch(self._on_rest, "rest")
+        self._on_data()
         self._on_message()
 
     # -- callbacks -----------------------------------------------------------------------------
@@ -302,6 +400,8 @@ class Browser(pn.viewable.Viewer):
         self._progress.active = event.new
         self._progress.visible = event.new
         self._plot.loading = event.new
+        if not event.new and self.model.session is None:
+            self._clear()  # the session could not be opened: no stale plot of the previous one
 
     def _go_rest(self, *_):
         r = self.model.rest or {}
@@ -312,19 +412,6 @@ class Browser(pn.viewable.Viewer):
         self._message.object = self.model.message
         self._message.visible = bool(self.model.message)
 
-    def _on_data(self, *_):
-        # a new stream/session is drawn by _rebuild (it fires after the model read the new data)
-        if self._dmap is not None and self._built_for == (self.model.uri, self.model.stream):
-            hv = _hv()
-            m = self.model
-            with timed("redraw", m.timings, uri=m.uri):
-                # move the downsampler's x-range with the data, or it would slice the old window
-                rx = [s for s in self._ds.streams if isinstance(s, hv.streams.RangeX)]
-                for s in rx:
-                    s.update(x_range=(float(m.start), float(m.start + m.window)))
-                self._pipe.update(data=(m.data, m.spikes))
-                hv.streams.Stream.trigger([self._pipe, *rx])
-
     def _on_tap(self, x=None, **_):
         """A click on the minimap centres the window there (reads that window)."""
         if x is None:
@@ -333,55 +420,73 @@ class Browser(pn.viewable.Viewer):
         t0, t1 = m.span
         m.start = float(min(max(float(x) - m.window / 2, t0), max(t0, t1 - m.window)))
 
-    def _rebuild(self, *_):
+    def _on_rest(self, *_):
+        self._update_rest_md()
         m = self.model
-        hv = _hv()
-        from holoviews.operation.downsample import downsample1d
-        self._dmap = None
-        self._built_for = (m.uri, m.stream)
+        if self._dmap is not None and (m.data is not None or m.spikes is not None):
+            self._update_minimap()  # a late rest detection: only the minimap changes
+
+    def _on_data(self, *_):
+        m = self.model
         self._update_rest_md()
         if m.session is None or m.stream is None:
-            self._plot.object = None
-            return
+            if m.uri is None:
+                self._clear()
+            return  # else mid-switch: the old session was closed, the new one is being opened
         if m.data is None and m.spikes is None:
-            return  # mid-switch (old session closed, new window not read yet): wait for `loaded`
+            return  # mid-switch (old session closed, new window not read yet): wait for the new data
         info = m.info
-        epochs = m.session.epochs
-        self._pipe = hv.streams.Pipe(data=(m.data, m.spikes))
-        title = f"{m.uri} · {m.stream} ({info.modality}, {info.n_channels} ch" + (
-            f", first {m.max_channels} shown)" if info.n_channels > m.max_channels else ")")
+        shown = f", first {m.max_channels} shown" if info.n_channels > m.max_channels else ""
+        self._title.object = f"**{m.uri}** · {m.stream} ({info.modality}, {info.n_channels} ch{shown})"
+        key = _structure(m.data, m.spikes)
+        if self._dmap is None or key is None or key != self._key:
+            with timed("rebuild", m.timings, uri=m.uri):
+                self._build(key)
+            return
+        with timed("redraw", m.timings, uri=m.uri):
+            self._update_minimap()
+            # a new window is drawn whole: forget the zoom of the old one. Only the Pipe triggers: a
+            # triggering range stream tells HoloViews the user set the range, and it would then keep
+            # the old x-range instead of following the new window (framewise)
+            self._rx.update(x_range=None)
+            self._pipe.send((m.data, m.spikes, m.session.epochs))
 
-        def draw(data):
-            return traces_element(data[0], data[1], epochs, title=title)
+    def _clear(self):
+        self._plot.object = None
+        self._title.object = ""
+        self._dmap = self._ds = self._pipe = self._mini_pipe = self._rx = self._key = self._mini_for = None
 
-        dmap = hv.DynamicMap(draw, streams=[self._pipe])
-        if info.kind != "events":
-            dmap = downsample1d(dmap, algorithm="minmax-lttb", width=1200)
+    def _update_minimap(self):
+        m = self.model
+        want = (m.uri, m.stream, id(m.rest))
+        if self._mini_pipe is not None and want != self._mini_for:
+            self._mini_for = want
+            self._mini_pipe.send((m.session.epochs, m.span, m.rest))
+
+    def _build(self, key):
+        m = self.model
+        hv = _hv()
+        from holoviews.plotting.links import RangeToolLink
+        self._key = key
+        self._pipe = hv.streams.Pipe(data=(m.data, m.spikes, m.session.epochs))
+        # a zoom (or the minimap's range tool) redraws the visible part at full minmax-LTTB resolution
+        self._rx = hv.streams.RangeX()
+        dmap = hv.DynamicMap(lambda data, x_range: traces_element(*data, x_range=x_range),
+                             streams=[self._pipe, self._rx])
         self._ds = dmap
-        t0, t1 = m.span
         main = dmap.opts(hv.opts.Overlay(responsive=True, height=420, xlabel="time (s)", show_legend=False,
                                          framewise=True),
                          hv.opts.Segments(responsive=True, height=420, framewise=True),
-                         hv.opts.Curve(responsive=True, height=420, tools=["xwheel_zoom"], framewise=True))
-        # minimap: the whole session, epochs colored by label, the rest window outlined
-        mini_rows = [(float(r["start"]), 0.0, float(r["stop"]), 1.0, str(r["label"])) for _, r in epochs.iterrows()]
-        mini = hv.Rectangles(mini_rows or [(t0, 0, t0, 1, "")], vdims=["label"]).opts(
-            color="label", cmap=_EPOCH_COLORS, alpha=0.6, line_alpha=0, responsive=True, height=110,
-            yaxis=None, xlim=(t0, t1), ylim=(0, 1.4), title="", toolbar=None, show_legend=True,
-            legend_position="right", default_tools=[], xlabel="session time (s)")
-        rest = m.rest or {}
-        if rest.get("start") is not None:
-            mini = mini * hv.Rectangles([(rest["start"], 1.05, rest["stop"], 1.35)]).opts(
-                color="#2ca02c", line_color="#2ca02c", alpha=0.9)
-            mini = mini * hv.Text((rest["start"] + rest["stop"]) / 2, 1.2, f"rest ({rest['method']})",
-                                  fontsize=9).opts(text_color="white")
-        src = mini if not isinstance(mini, hv.Overlay) else mini.get(0)
-        from holoviews.plotting.links import RangeToolLink
-        RangeToolLink(src, main, axes=["x"], boundsx=(m.start, m.start + m.window))
-        tap = hv.streams.Tap(source=src)
+                         hv.opts.Path(responsive=True, height=420, tools=["xwheel_zoom"], framewise=True))
+        self._mini_for = (m.uri, m.stream, id(m.rest))
+        self._mini_pipe = hv.streams.Pipe(data=(m.session.epochs, m.span, m.rest))
+        blocks = hv.DynamicMap(lambda data: minimap_element(data[0], data[1]), streams=[self._mini_pipe])
+        marker = hv.DynamicMap(lambda data: rest_marker(data[2]), streams=[self._mini_pipe])
+        RangeToolLink(blocks, main, axes=["x"], boundsx=(m.start, m.start + m.window))
+        tap = hv.streams.Tap(source=blocks)
         tap.add_subscriber(self._on_tap)
         self._dmap = main
-        self._plot.object = (main + mini).cols(1).opts(shared_axes=False)
+        self._plot.object = (main + (blocks * marker)).cols(1).opts(shared_axes=False)
 
     def _update_rest_md(self):
         m = self.model
@@ -403,7 +508,8 @@ class Browser(pn.viewable.Viewer):
             "### Window", self._start, self._window, self._to_rest, self._progress,
             width=320,
         )
-        main = pn.Column(self._message, self._rest_md, self._rest_progress, self._plot, sizing_mode="stretch_width")
+        main = pn.Column(self._message, self._rest_md, self._rest_progress, self._title, self._plot,
+                         sizing_mode="stretch_width")
         return pn.Row(side, main, sizing_mode="stretch_width")
 
 
