@@ -49,9 +49,9 @@ def generator_params(spec: SessionSpec) -> dict[str, Any]:
             "ids": (ri + 1) * 1000 + np.arange(pool),
             "C": r.normal(0, 0.9 / np.sqrt(spec.k), (pool, k_load)),
             "b": np.log(r.uniform(1.0, 6.0, pool)),
-            # arousal gain coupling a_i (rates x exp(a_i * arousal)); v6: N(0.6, 0.2), was N(0.25, 0.15),
+            # arousal gain coupling a_i (rates x exp(a_i * arousal)); v6: N(0.4, 0.15), was N(0.25, 0.15),
             # which left arousal 1.4-7.6 % of the within-block log-rate variance (undetectable by design)
-            "arousal": r.normal(0.6, 0.2, pool),
+            "arousal": r.normal(0.4, 0.15, pool),
         }
     out: dict[str, Any] = {"latent": lat, "pools": pools}
     r = rng_for(g, "readout")
