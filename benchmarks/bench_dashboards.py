@@ -124,6 +124,21 @@ def _cds_span(doc) -> tuple | None:
     return None if not np.isfinite(lo) else (float(lo), float(hi))
 
 
+def _trace_fingerprint(doc) -> tuple:
+    """The time span and a checksum of the drawn values: changes when the plot shows other data, even
+    when two sessions open on the same time window (the span alone would not change then)."""
+    from bokeh.models import ColumnDataSource
+    total = 0.0
+    for m in doc.models:
+        if isinstance(m, ColumnDataSource):
+            for key in ("ys", "y0", "amplitude"):
+                v = m.data.get(key)
+                if v is not None and len(v):
+                    parts = [np.asarray(x, float).ravel() for x in v] if key == "ys" else [np.asarray(v, float)]
+                    total += float(sum(np.nansum(x) for x in parts))
+    return _cds_span(doc), round(total, 6)
+
+
 def _widget(doc, title):
     for m in doc.models:
         if getattr(m, "title", None) == title:
@@ -200,10 +215,10 @@ def client(i: int, base: str, out: dict, start_at: float) -> None:
         opts = [o[0] if isinstance(o, (list, tuple)) else o for o in sel.options]
         others = [o for o in opts if o != sel.value]
         if others:
-            before = _cds_span(doc)
+            before = _trace_fingerprint(doc)
             t = time.perf_counter()
             sel.value = others[i % len(others)]
-            ok = _wait(cs, lambda: _cds_span(doc) is not None and _cds_span(doc) != before)
+            ok = _wait(cs, lambda: _cds_span(doc) is not None and _trace_fingerprint(doc) != before)
             if ok:
                 rec["switch_ms"] = (time.perf_counter() - t) * 1e3
             else:

@@ -129,3 +129,28 @@ def test_empty_source_is_honest():
     m = BrowserModel(catalog=cat)
     assert m.uri is None and "not available" in m.message
     Browser(m)  # renders without a session
+
+
+def test_rendered_plot_follows_the_window_and_the_session(model):
+    """The Bokeh x-range of the main plot moves with the window (it once stayed on the first window)."""
+    from bokeh.document import Document
+    from bokeh.models import Plot, Range1d
+    from panel.io.state import set_curdoc
+
+    view = Browser(model)
+    doc = Document()
+    with set_curdoc(doc):
+        root = view._plot.get_root(doc)
+
+        def main_range():
+            ranges = [(p.x_range.start, p.x_range.end) for p in root.select({"type": Plot})
+                      if isinstance(p.x_range, Range1d) and p.x_range.end - p.x_range.start < 100]
+            assert len(ranges) == 1  # the main plot (the minimap spans the whole session)
+            return ranges[0]
+
+        assert main_range()[0] == pytest.approx(model.start, abs=0.01)
+        model.start = 400.0
+        assert main_range() == pytest.approx((400.0, 400.0 + model.window), abs=0.01)
+        model.uri = TOY_URIS[2]
+        lo, hi = main_range()
+        assert lo == pytest.approx(model.start, abs=0.01) and hi <= model.start + model.window + 0.01

@@ -175,20 +175,83 @@ def once_cached(key: str, compute):
         return pn.state.as_cached(key, compute)
 
 
-def detect_rest_cached(catalog, uri: str) -> dict:
+REST_WORKER_ENV = "GLUE_WIDGETS_REST_WORKER"  # "0": never detect rest windows in a worker process
+_POOL = None
+_POOL_LOCK = threading.Lock()
+
+
+def _detect_in_worker(catalog, uri: str) -> dict:
+    """Runs in the worker process: ``rest_window_of`` with ``gw.extract_rest`` on a Session of its own."""
+    s = catalog.open(uri)
+    try:
+        return rest_window_of(s, None, use_analysis=True)
+    finally:
+        s.close()
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Worker initializer: end this worker when the server process is gone (a SIGTERM'd server runs
+    no atexit handler, and an orphaned worker would live on)."""
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(0)
+    threading.Thread(target=watch, daemon=True, name="gw-parent-watch").start()
+
+
+def _rest_pool():
+    """One worker process for rest detections (spawned on first use, shared by every page)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            import concurrent.futures
+            import multiprocessing
+            _POOL = concurrent.futures.ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent, initargs=(os.getpid(),))
+    return _POOL
+
+
+def _warm_worker() -> bool:
+    return find_analysis("glue_widgets.rest:extract_rest")[0] is not None
+
+
+def warm_rest_worker() -> None:
+    """Start the rest-detection worker and import the analysis there now (serve start-up), not on the
+    first visitor's page. Returns at once; does nothing with ``GLUE_WIDGETS_REST_WORKER=0``."""
+    if os.environ.get(REST_WORKER_ENV, "1").strip() != "0":
+        _rest_pool().submit(_warm_worker)
+
+
+def _picklable(obj) -> bool:
+    import pickle
+    try:
+        pickle.dumps(obj)
+        return True
+    except Exception:  # lambdas in a MappingCatalog (tests, toy data): stay in this process
+        return False
+
+
+def detect_rest_cached(catalog, uri: str, *, worker: bool = False) -> dict:
     """``rest_window_of`` with ``gw.extract_rest`` on a Session of its own, cached per catalog and URI.
 
     The result (a plain dict) is shared read-only between pages through ``pn.state.as_cached``,
     so the second visitor of a session does not wait for the detection again (and concurrent
     visitors wait for one detection instead of each running their own).
+
+    ``worker=True`` (the served Browser) runs the detection in one worker process instead of a
+    thread of the server: a CPU-bound thread holds the GIL about half the time and slows every page's
+    event handling; a process uses the other core. Falls back to this process when the catalog cannot
+    be pickled, when ``GLUE_WIDGETS_REST_WORKER=0``, or when the worker fails.
     """
     def compute():
         with _DETECT_SLOTS:
-            s = catalog.open(uri)
-            try:
-                return rest_window_of(s, None, use_analysis=True)
-            finally:
-                s.close()
+            if worker and os.environ.get(REST_WORKER_ENV, "1").strip() != "0" and _picklable(catalog):
+                try:
+                    return _rest_pool().submit(_detect_in_worker, catalog, uri).result()
+                except Exception as exc:  # broken pool, unpicklable result: detect here instead
+                    TIMING_LOGGER.warning("rest detection worker failed (%s); detecting in-process", exc)
+            return _detect_in_worker(catalog, uri)
 
     scope = id(catalog) if type(catalog).__name__ == "MappingCatalog" else ""
     return once_cached(f"gw-rest:{type(catalog).__name__}:{scope}:{uri}", compute)

@@ -116,7 +116,7 @@ class BrowserModel(param.Parameterized):
         self.rest_busy = True
         try:
             with timed("rest_window", self.timings, uri=uri):
-                res = await asyncio.to_thread(detect_rest_cached, self.catalog, uri)
+                res = await asyncio.to_thread(detect_rest_cached, self.catalog, uri, worker=True)
         except Exception as exc:  # shown, never raised into the event loop
             res = dict(self.rest, note=f"gw.extract_rest failed: {exc}")
         finally:
@@ -276,6 +276,8 @@ def traces_element(data, spikes, epochs: pd.DataFrame | None, title: str = "", x
     """An overlay of the window: stacked channels (one Path, minmax-LTTB) or a spike raster, epochs behind.
 
     Always two layers (epochs, then traces or raster), so a DynamicMap of it is updated in place.
+    Each frame sets its own ``xlim`` (the window): HoloViews' framewise ranges of this stream-driven
+    DynamicMap otherwise kept (or merged in) the first window's x-range on a window move.
     """
     hv = _hv()
     if spikes is not None:
@@ -283,21 +285,21 @@ def traces_element(data, spikes, epochs: pd.DataFrame | None, title: str = "", x
         ys = [np.full(len(t), i, float) for i, t in enumerate(xs)]
         x = np.concatenate(xs) if xs else np.zeros(0)
         y = np.concatenate(ys) if ys else np.zeros(0)
-        el = hv.Segments((x, y - 0.4, x, y + 0.4), kdims=["time", "unit", "time2", "unit2"]).opts(
-            color="black", line_width=1, yticks=[(i, str(k)) for i, k in enumerate(spikes)], ylabel="unit")
         lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 1.0)
+        el = hv.Segments((x, y - 0.4, x, y + 0.4), kdims=["time", "unit", "time2", "unit2"],
+                         extents=(lo, -0.6, hi, len(xs) - 0.4)).opts(
+            color="black", line_width=1, yticks=[(i, str(k)) for i, k in enumerate(spikes)], ylabel="unit")
     elif data is not None and data.sizes["time"]:
         paths, ticks = stacked_traces(data, x_range)
-        el = hv.Path([(p["time"], p["y"]) for p in paths], kdims=["time", "y"]).opts(
-            color=_TRACE_COLOR, line_width=1, yticks=ticks, ylabel="channel", ylim=(-0.6, len(ticks) - 0.4))
         t = data.time.values
         lo, hi = float(t[0]), float(t[-1])
         if x_range is not None and None not in x_range:
             lo, hi = max(lo, float(x_range[0])), min(hi, float(x_range[1]))
+        el = hv.Path([(p["time"], p["y"]) for p in paths], kdims=["time", "y"],
+                     extents=(lo, -0.6, hi, len(ticks) - 0.4)).opts(
+            color=_TRACE_COLOR, line_width=1, yticks=ticks, ylabel="channel", ylim=(-0.6, len(ticks) - 0.4))
     else:
         return hv.Overlay([hv.VSpans([]), hv.Path([], kdims=["time", "y"])]).opts(title=title)
-    # explicit x-limits of this frame: HoloViews' framewise ranges of a stream-driven DynamicMap kept
-    # the first window's x-range (the traces moved out of view on a window move)
     return hv.Overlay([epoch_spans(epochs, lo, hi), el]).opts(title=title, xlim=(lo, hi))
 
 

@@ -101,6 +101,9 @@ def serve_all(port: int = 5006, address: str = "localhost", allow_websocket_orig
     if num_procs != 1:
         opts["num_procs"] = num_procs
     opts.update(kwargs)
+    # rest detection runs in one worker process (see detect_rest_cached): start it with the server
+    from ._common import warm_rest_worker
+    warm_rest_worker()
     if timings if timings is not None else timings_enabled_by_env():
         enable_server_timings()
         opts["extra_patterns"] = [*opts.get("extra_patterns", []), (TIMINGS_ROUTE, _timings_handler())]
