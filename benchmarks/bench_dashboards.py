@@ -75,6 +75,19 @@ def summary(xs) -> dict:
             "mean": float(statistics.fmean(xs)) if xs else float("nan")}
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and its children (the rest worker)."""
+    import psutil
+    p = psutil.Process(pid)
+    total = sum(p.cpu_times()[:2])
+    for c in p.children(recursive=True):
+        try:
+            total += sum(c.cpu_times()[:2])
+        except psutil.Error:
+            pass
+    return total
+
+
 def rss_mb(pid: int) -> float:
     import psutil
     return psutil.Process(pid).memory_info().rss / 2**20
@@ -131,7 +144,7 @@ def _trace_fingerprint(doc) -> tuple:
     total = 0.0
     for m in doc.models:
         if isinstance(m, ColumnDataSource):
-            for key in ("ys", "y0", "amplitude"):
+            for key in ("ys", "y", "y0", "amplitude"):
                 v = m.data.get(key)
                 if v is not None and len(v):
                     parts = [np.asarray(x, float).ravel() for x in v] if key == "ys" else [np.asarray(v, float)]
@@ -307,12 +320,16 @@ def main() -> None:
 
         w = threading.Thread(target=watch_rss, daemon=True)
         w.start()
+        cpu_server0, cpu_clients0 = cpu_s(proc.pid), time.process_time()
         for t in threads:
             t.start()
         for t in threads:
             t.join(timeout=600)
         stop.set()
         data["wall_s_clients"] = time.perf_counter() - t_start
+        # CPU actually used in the 20-session phase, server (+ its rest worker) and clients (this process)
+        data["cpu_s_server"] = cpu_s(proc.pid) - cpu_server0
+        data["cpu_s_clients"] = time.process_time() - cpu_clients0
         data["rss_mb_peak_during"] = peak[0]
         data["rss_mb_after_clients"] = rss_mb(proc.pid)
         records = requests.get(base + "/gw-debug/timings", timeout=30).json()["records"]
@@ -403,6 +420,11 @@ Reference, one session alone on the same warm server just before (same scenario)
 {fmt_s(ref['first_render_s'])} (GET {fmt_s(ref['get_s'])}), server-side redraw window move p50/max
 {rw['p50']:.0f}/{rw['max']:.0f} ms (n={rw['n']}),
 session switch {ref['server_redraw_ms_session']['max']:.0f} ms, errors: {len(ref['errors'])}.
+
+CPU used during the {data['wall_s_clients']:.0f} s of the 20-session phase: server {data['cpu_s_server']:.1f} s
+(process + its rest-detection worker; {data['cpu_s_server'] / N_SESSIONS:.2f} s per session), clients
+{data['cpu_s_clients']:.1f} s (the 20 Python Bokeh clients in this process: decoding Documents and patches),
+on 2 cores shared with any other job on the machine.
 
 Sessions without error: {data['sessions_ok']}/{N_SESSIONS}; client errors: {len(errors)}; server log error
 lines: {len(server_errors)}. Server RSS: {data['rss_mb_start']:.0f} MB at start, peak

@@ -59,6 +59,7 @@ class BrowserModel(param.Parameterized):
         self.use_rest_analysis = use_rest_analysis
         self.timings: list[tuple[str, float]] = []
         self._extra_uris: list[str] = []
+        self._stream_loads = 0  # counts _on_stream runs (a session switch must load its stream once)
         sources = self.catalog.sources()
         super().__init__()
         self.param.source.objects = sources
@@ -167,13 +168,15 @@ class BrowserModel(param.Parameterized):
             return
         finally:
             self.busy = False
-        self.param.stream.objects = order
-        if self.stream == order[0]:
-            self._on_stream()
-        else:
+        loads = self._stream_loads
+        self.param.stream.objects = order  # a linked Select widget may already pick order[0] here
+        if self.stream != order[0]:
             self.stream = order[0]
+        elif self._stream_loads == loads:  # same stream name as before: nothing fired, load it now
+            self._on_stream()
 
     def _on_stream(self, *_):
+        self._stream_loads += 1
         if self.stream is None or self.session is None:
             self.data = None
             return
@@ -272,38 +275,77 @@ def stacked_traces(data, x_range: tuple | None = None, n_out: int = N_POINTS):
     return paths, ticks
 
 
-def traces_element(data, spikes, epochs: pd.DataFrame | None, title: str = "", x_range: tuple | None = None):
-    """An overlay of the window: stacked channels (one Path, minmax-LTTB) or a spike raster, epochs behind.
+class _ChannelTicks:
+    """A HoloViews hook: y ticks at the channel offsets, labelled with the channel ids.
+
+    Changes the ticks of the plot's existing ticker in place: a ``yticks`` option makes HoloViews
+    create a new Bokeh ticker on every redraw, and each new model makes Bokeh re-walk the whole
+    Document (~0.1-0.3 s per window move on a busy server). The DynamicMap callback stores the ticks
+    of the frame it draws here just before the hook runs; it holds no reference to the page.
+    """
+
+    def __init__(self):
+        self.ticks: list[tuple[float, str]] = []
+
+    def __call__(self, plot, element):
+        from bokeh.models import FixedTicker
+        axis = plot.state.yaxis[0]
+        pos = [float(p) for p, _ in self.ticks]
+        names = {float(p): str(n) for p, n in self.ticks}
+        if isinstance(axis.ticker, FixedTicker):
+            if list(axis.ticker.ticks) != pos:
+                axis.ticker.ticks = pos
+        else:
+            axis.ticker = FixedTicker(ticks=pos)
+        if dict(axis.major_label_overrides) != names:
+            axis.major_label_overrides = names
+
+
+def traces_element(data, spikes, epochs: pd.DataFrame | None, title: str = "", x_range: tuple | None = None,
+                   ticks: _ChannelTicks | None = None, styled: bool = True):
+    """An overlay of the window: stacked channels (one line, minmax-LTTB) or a spike raster, epochs behind.
 
     Always two layers (epochs, then traces or raster), so a DynamicMap of it is updated in place.
+    All channels are one ``hv.Curve`` (channels separated by NaN: one Bokeh line, one data source).
     Each frame sets its own ``xlim`` (the window): HoloViews' framewise ranges of this stream-driven
-    DynamicMap otherwise kept (or merged in) the first window's x-range on a window move.
+    DynamicMap otherwise kept (or merged in) the first window's x-range on a window move. With
+    ``ticks`` (a :class:`_ChannelTicks` hook on the plot) the channel names go there instead of a
+    ``yticks`` option; ``styled=False`` leaves styling to options set once on the DynamicMap.
     """
     hv = _hv()
+    ylim = None
     if spikes is not None:
         xs = [np.asarray(t, float) for t in spikes.values()]
         ys = [np.full(len(t), i, float) for i, t in enumerate(xs)]
         x = np.concatenate(xs) if xs else np.zeros(0)
         y = np.concatenate(ys) if ys else np.zeros(0)
         lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 1.0)
-        el = hv.Segments((x, y - 0.4, x, y + 0.4), kdims=["time", "unit", "time2", "unit2"],
-                         extents=(lo, -0.6, hi, len(xs) - 0.4)).opts(
+        el = hv.Segments((x, y - 0.4, x, y + 0.4), kdims=["time", "unit", "time2", "unit2"]).opts(
             color="black", line_width=1, yticks=[(i, str(k)) for i, k in enumerate(spikes)], ylabel="unit")
     elif data is not None and data.sizes["time"]:
-        paths, ticks = stacked_traces(data, x_range)
+        paths, tick_list = stacked_traces(data, x_range)
         t = data.time.values
         lo, hi = float(t[0]), float(t[-1])
         if x_range is not None and None not in x_range:
             lo, hi = max(lo, float(x_range[0])), min(hi, float(x_range[1]))
-        el = hv.Path([(p["time"], p["y"]) for p in paths], kdims=["time", "y"],
-                     extents=(lo, -0.6, hi, len(ticks) - 0.4)).opts(
-            color=_TRACE_COLOR, line_width=1, yticks=ticks, ylabel="channel", ylim=(-0.6, len(ticks) - 0.4))
+        gap = np.array([np.nan])
+        tt = np.concatenate([np.concatenate([p["time"], gap]) for p in paths]) if paths else np.zeros(0)
+        yy = np.concatenate([np.concatenate([p["y"], gap]) for p in paths]) if paths else np.zeros(0)
+        el = hv.Curve((tt, yy), "time", hv.Dimension("y", label="channel"))
+        if ticks is not None:
+            ticks.ticks = tick_list
+        else:
+            el = el.opts(yticks=tick_list)
+        if styled:
+            el = el.opts(color=_TRACE_COLOR, line_width=1)
+        ylim = (-0.6, len(tick_list) - 0.4)
     else:
-        return hv.Overlay([hv.VSpans([]), hv.Path([], kdims=["time", "y"])]).opts(title=title)
-    return hv.Overlay([epoch_spans(epochs, lo, hi), el]).opts(title=title, xlim=(lo, hi))
+        return hv.Overlay([hv.VSpans([]), hv.Curve([], "time", "y")]).opts(title=title)
+    lims = {"xlim": (lo, hi)} if ylim is None else {"xlim": (lo, hi), "ylim": ylim}
+    return hv.Overlay([epoch_spans(epochs, lo, hi, styled=styled), el]).opts(title=title, **lims)
 
 
-def epoch_spans(epochs: pd.DataFrame | None, lo: float, hi: float):
+def epoch_spans(epochs: pd.DataFrame | None, lo: float, hi: float, styled: bool = True):
     """Epochs overlapping ``[lo, hi]`` as translucent vertical spans colored by label."""
     hv = _hv()
     if epochs is None or not len(epochs):
@@ -314,7 +356,8 @@ def epoch_spans(epochs: pd.DataFrame | None, lo: float, hi: float):
     df = pd.DataFrame({"x0": ep["start"].clip(lower=lo).astype(float), "x1": ep["stop"].clip(upper=hi).astype(float),
                        "label": ep["label"].astype(str)})
     df["color"] = df["label"].map(colors)
-    return hv.VSpans(df, kdims=["x0", "x1"], vdims=["label", "color"]).opts(color="color", alpha=0.12)
+    el = hv.VSpans(df, kdims=["x0", "x1"], vdims=["label", "color"])
+    return el.opts(color="color", alpha=0.12) if styled else el
 
 
 def minimap_element(epochs: pd.DataFrame | None, span: tuple[float, float]):
@@ -473,13 +516,17 @@ class Browser(pn.viewable.Viewer):
         self._pipe = hv.streams.Pipe(data=(m.data, m.spikes, m.session.epochs))
         # a zoom (or the minimap's range tool) redraws the visible part at full minmax-LTTB resolution
         self._rx = hv.streams.RangeX()
-        dmap = hv.DynamicMap(lambda data, x_range: traces_element(*data, x_range=x_range),
+        ticks = _ChannelTicks()  # (a local: the callback must not hold the page)
+        dmap = hv.DynamicMap(lambda data, x_range: traces_element(*data, x_range=x_range, ticks=ticks,
+                                                                  styled=False),
                              streams=[self._pipe, self._rx])
         self._ds = dmap
         main = dmap.opts(hv.opts.Overlay(responsive=True, height=420, xlabel="time (s)", show_legend=False,
                                          framewise=True),
                          hv.opts.Segments(responsive=True, height=420, framewise=True),
-                         hv.opts.Path(responsive=True, height=420, tools=["xwheel_zoom"], framewise=True))
+                         hv.opts.VSpans(color="color", alpha=0.12),
+                         hv.opts.Curve(responsive=True, height=420, tools=["xwheel_zoom"], framewise=True,
+                                       color=_TRACE_COLOR, line_width=1, hooks=[ticks]))
         self._mini_for = (m.uri, m.stream, id(m.rest))
         self._mini_pipe = hv.streams.Pipe(data=(m.session.epochs, m.span, m.rest))
         blocks = hv.DynamicMap(lambda data: minimap_element(data[0], data[1]), streams=[self._mini_pipe])
