@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -160,6 +161,34 @@ class RestAligner:
         estimates the latent readout itself, so it stays calibrated on a session whose scores are
         noisier (turnover to fewer informative neurons); on Bartlett scores it is tuned to the
         training session's noise level. Use it for frozen-decoder transfer.
+    covariate_lags : sequence of int
+        Sample offsets at which measured covariates (``fit(..., covariates=...)``) enter the regression
+        (default ``(0,)``: the covariate at the same sample). A lag ``L > 0`` uses the covariate ``L``
+        samples earlier, ``L < 0`` the covariate ``|L|`` samples later: a slow, lagging measurement
+        such as pupil diameter (which follows arousal with a ~1 s low-pass) is better explained by a
+        few leads, e.g. ``(-25, -20, ..., 0)`` at 40-ms bins. Edges are padded with the first/last value.
+
+    Attributes
+    ----------
+    covariate_r2_ : ndarray (n_sessions,) or None
+        Per session, the fraction of the (input-transformed) rest variance, summed over channels,
+        that the covariate regression removed (None when fitted without covariates).
+
+    Notes
+    -----
+    **Measured covariates.** Variables recorded alongside the neurons that drive many of them at
+    once (pupil diameter and running speed as arousal proxies) are a shared mode that is not part of
+    the latent dynamics; when it drifts slowly it joins the slow latents in a block that rest
+    statistics cannot separate, and a stimulus (the anchors) rarely drives it. With
+    ``fit(rest_list, covariates=[c_0, c_1, ...])`` (one ``(time, q)`` array per session, sample by
+    sample aligned with its rest segment) each session's input-transformed rest data are regressed,
+    channel by channel and by ordinary least squares with an intercept, on the covariates at
+    ``covariate_lags``; the residuals are what is reduced and aligned. The regression (per session,
+    fitted on its rest) is kept and applied by ``transform(x, session=i, covariates=c)`` to new data
+    of that session. Anchors are used as given: their per-event baseline (``anchor_baseline``)
+    removes the covariates' offset, not their change within the event. A covariate column that is
+    constant on a session's rest (e.g. a mouse that never runs) cannot be estimated there; it is
+    dropped for that session with a warning.
 
     Examples
     --------
@@ -167,6 +196,18 @@ class RestAligner:
     >>> days = simulate_days("timescales", k=3, n_neurons=60, turnover=(0, 0.5), rest_s=120, seed=1)
     >>> al = RestAligner(n_components=3).fit([d.rest for d in days])
     >>> al.transform(days[1].task, session=1).shape
+    (6000, 3)
+
+    With a measured covariate (here a slow random trace per session that multiplies all rates):
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> cov = [np.cumsum(rng.normal(size=(len(d.rest), 1)), axis=0) / 50 for d in days]
+    >>> rest = [d.rest * np.exp(0.3 * c) for d, c in zip(days, cov)]
+    >>> al = RestAligner(n_components=3, covariate_lags=(0,)).fit(rest, covariates=cov)
+    >>> al.covariate_r2_.shape
+    (2,)
+    >>> al.transform(rest[1], session=1, covariates=cov[1]).shape
     (6000, 3)
     """
 
@@ -176,7 +217,8 @@ class RestAligner:
                  constant_channels: str = "drop", n_chunks: int = 8, n_splits: int = 10,
                  reduction: str = "fa", anchor_baseline: int = 0, sign_z: float = 2.0,
                  input_transform: str | None = None, anchor_rank: int = 0,
-                 anchor_mode: str = "free", anchor_predict: int = 0, scores: str = "bartlett") -> None:
+                 anchor_mode: str = "free", anchor_predict: int = 0, scores: str = "bartlett",
+                 covariate_lags: Sequence[int] = (0,)) -> None:
         self.n_components = n_components
         self.lags = lags
         self.reference = reference
@@ -195,10 +237,24 @@ class RestAligner:
         self.anchor_mode = anchor_mode
         self.anchor_predict = anchor_predict
         self.scores = scores
+        self.covariate_lags = covariate_lags
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, rest_list: Sequence[Any], anchors: Sequence[Any] | None = None) -> "RestAligner":
-        """Fit on one rest segment per session; ``anchors`` optional (one time-matched array per session)."""
+    def fit(self, rest_list: Sequence[Any], anchors: Sequence[Any] | None = None,
+            covariates: Sequence[Any] | None = None) -> "RestAligner":
+        """Fit on one rest segment per session.
+
+        Parameters
+        ----------
+        rest_list : list of (time, channels) arrays or DataArrays
+            One rest segment per session.
+        anchors : list, optional
+            One time-matched array per session: ``(time, channels)``, or ``(events, time, channels)``.
+        covariates : list, optional
+            One ``(time, q)`` (or ``(time,)``) array or DataArray per session, sample-aligned with its
+            rest segment: measured variables (pupil, running speed) regressed out of that session's data
+            before the statistics (see Notes of the class). Must be finite; every session has the same q.
+        """
         k = check_positive_int(self.n_components, name="n_components")
         if self.scores not in ("bartlett", "posterior"):
             raise InvalidInputError(f"scores={self.scores!r}; use 'bartlett' or 'posterior'.")
@@ -206,6 +262,17 @@ class RestAligner:
             raise InvalidInputError(f"scores='posterior' needs a noise model: reduction={self.reduction!r} has "
                                     f"none; use reduction='fa' or scores='bartlett'.")
         xs = [self._pre(x, f"rest_list[{i}]") for i, x in enumerate(check_session_list(rest_list, name="rest_list"))]
+        self.covariate_models_ = self.covariate_r2_ = None
+        if covariates is not None:
+            cs = self._check_covariates(covariates, [x.shape[0] for x in xs])
+            self.n_covariates_ = cs[0].shape[1]
+            self.covariate_models_ = [self._fit_covariates(x, c, i) for i, (x, c) in enumerate(zip(xs, cs))]
+            r2 = []
+            for i, (x, c, m) in enumerate(zip(xs, cs, self.covariate_models_)):
+                tot = float(np.sum(np.var(x, axis=0)))
+                xs[i] = self._remove_covariates(x, c, m)
+                r2.append(1.0 - float(np.sum(np.var(xs[i], axis=0))) / max(tot, 1e-300))
+            self.covariate_r2_ = np.array(r2)
         if self.lags is None:
             n_min = min(x.shape[0] for x in xs)
             top = max(1, min(64, n_min // (4 * self.n_chunks)))
@@ -690,15 +757,110 @@ class RestAligner:
         return float(np.sign(zs[0])), float(np.min(np.abs(zs)))
 
     # ------------------------------------------------------------------ transform
-    def transform(self, x: Any, session: int) -> Any:
-        """Map data of fitted session ``session`` (rest or task, same channels) into the shared frame."""
+    def transform(self, x: Any, session: int, covariates: Any | None = None) -> Any:
+        """Map data of fitted session ``session`` (rest or task, same channels) into the shared frame.
+
+        ``covariates`` (``(time, q)``, sample-aligned with ``x``): when the aligner was fitted with
+        covariates, their effect (the regression fitted on this session's rest) is removed from ``x``
+        first. Without them, ``x`` is projected as is.
+        """
         if not hasattr(self, "transforms_"):
             raise InvalidInputError("RestAligner is not fitted; call fit(rest_list) first.")
         i = check_session_index(session, self.n_sessions_)
         arr = self._pre(as_time_by_channel(x, name="x"), "x")
+        if covariates is not None:
+            if getattr(self, "covariate_models_", None) is None:
+                raise InvalidInputError("covariates were given to transform but the aligner was fitted without "
+                                        "them; pass covariates to fit(...) too, or drop them here.")
+            c = self._check_covariate(covariates, arr.shape[0], "covariates", name_x="x")
+            if c.shape[1] != self.n_covariates_:
+                raise InvalidInputError(f"covariates has {c.shape[1]} columns; the aligner was fitted with "
+                                        f"{self.n_covariates_}. Pass the same covariates in the same order.")
+            arr = self._remove_covariates(arr, c, self.covariate_models_[i])
         z = self.reducers_[i].transform(arr, posterior=self.scores == "posterior") @ self.transforms_[i]
         return wrap_latents(z, x, extra_attrs={"aligner": "RestAligner", "aligned_session": i})
 
-    def fit_transform(self, rest_list: Sequence[Any], anchors: Sequence[Any] | None = None) -> list[Any]:
-        self.fit(rest_list, anchors)
-        return [self.transform(x, session=i) for i, x in enumerate(rest_list)]
+    def fit_transform(self, rest_list: Sequence[Any], anchors: Sequence[Any] | None = None,
+                      covariates: Sequence[Any] | None = None) -> list[Any]:
+        self.fit(rest_list, anchors, covariates)
+        return [self.transform(x, session=i, covariates=None if covariates is None else covariates[i])
+                for i, x in enumerate(rest_list)]
+
+    # ------------------------------------------------------------------ covariates
+    def _lags_checked(self) -> tuple[int, ...]:
+        try:
+            lags = tuple(int(v) for v in self.covariate_lags)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"covariate_lags={self.covariate_lags!r} must be a sequence of integer "
+                                    f"sample offsets, e.g. (0,) or (-25, -20, -15, -10, -5, 0).") from None
+        if not lags or len(set(lags)) != len(lags):
+            raise InvalidInputError(f"covariate_lags={self.covariate_lags!r} must be non-empty and without "
+                                    f"repeats, e.g. (0,).")
+        return lags
+
+    def _check_covariate(self, c: Any, n: int, name: str, name_x: str) -> np.ndarray:
+        try:
+            arr = as_time_by_channel(c, name=name, allow_nan=True)
+        except InvalidInputError as e:
+            raise InvalidInputError(f"{name} must be a (time, q) array with one row per sample of {name_x}: {e}"
+                                    ) from None
+        if arr.shape[0] != n:
+            raise InvalidInputError(f"{name} has {arr.shape[0]} samples but {name_x} has {n}; resample the "
+                                    f"covariates onto the data's time bins (one row per sample).")
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            rows = np.flatnonzero(bad.any(axis=1))
+            raise InvalidInputError(f"{name} has {int(bad.sum())} NaN/inf values (first at samples "
+                                    f"{rows[:5].tolist()}); interpolate over the gaps (e.g. blinks in a pupil "
+                                    f"trace) or drop that covariate before aligning.")
+        return arr
+
+    def _check_covariates(self, covariates: Sequence[Any], ns: list[int]) -> list[np.ndarray]:
+        if isinstance(covariates, np.ndarray) or not isinstance(covariates, Sequence):
+            raise InvalidInputError("covariates must be a list with one (time, q) array per session "
+                                    f"(got {type(covariates).__name__}).")
+        if len(covariates) != len(ns):
+            raise InvalidInputError(f"covariates holds {len(covariates)} arrays for {len(ns)} sessions; "
+                                    f"pass one per session.")
+        self._lags_checked()
+        cs = [self._check_covariate(c, n, f"covariates[{i}]", f"rest_list[{i}]")
+              for i, (c, n) in enumerate(zip(covariates, ns))]
+        qs = [c.shape[1] for c in cs]
+        if len(set(qs)) != 1:
+            raise InvalidInputError(f"covariates have {qs} columns per session; every session needs the same "
+                                    f"covariates in the same order.")
+        return cs
+
+    def _design(self, c: np.ndarray) -> np.ndarray:
+        """(time, q) -> (time, q * len(lags)): the covariates at every lag, edges padded."""
+        lags = self._lags_checked()
+        n = len(c)
+        before, after = max(0, max(lags)), max(0, -min(lags))
+        pad = np.pad(c, ((before, after), (0, 0)), mode="edge")
+        return np.concatenate([pad[before - L: before - L + n] for L in lags], axis=1)
+
+    def _fit_covariates(self, x: np.ndarray, c: np.ndarray, index: int) -> dict:
+        """Least-squares regression (with intercept) of every channel of ``x`` on the lagged covariates."""
+        D = self._design(c)
+        mu, sd = D.mean(axis=0), D.std(axis=0)
+        keep = sd > 1e-9 * np.maximum(1.0, np.abs(mu))
+        if not keep.all():
+            q = c.shape[1]
+            cols = sorted({int(j) % q for j in np.flatnonzero(~keep)})
+            warnings.warn(f"session {index}: covariate column(s) {cols} are constant on its rest segment; their "
+                          f"effect cannot be estimated there and they are not removed in this session.",
+                          stacklevel=3)
+        if not keep.any():
+            return {"keep": keep, "mu": mu, "sd": sd, "beta": np.zeros((0, x.shape[1]))}
+        Dz = (D[:, keep] - mu[keep]) / sd[keep]
+        if Dz.shape[1] >= x.shape[0] // 2:
+            raise InvalidInputError(f"rest_list[{index}] has {x.shape[0]} samples for {Dz.shape[1]} covariate "
+                                    f"regressors (q x len(covariate_lags)); use fewer lags or a longer rest.")
+        beta = np.linalg.lstsq(Dz, x - x.mean(axis=0), rcond=None)[0]
+        return {"keep": keep, "mu": mu, "sd": sd, "beta": beta}
+
+    def _remove_covariates(self, x: np.ndarray, c: np.ndarray, m: dict) -> np.ndarray:
+        if not m["keep"].any():
+            return x
+        D = self._design(c)[:, m["keep"]]
+        return x - ((D - m["mu"][m["keep"]]) / m["sd"][m["keep"]]) @ m["beta"]
