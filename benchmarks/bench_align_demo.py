@@ -87,7 +87,8 @@ range; log(1 + speed) (chosen after seeing that row, so not an independent test)
 1-s pupil/running leads (``covariate_lags`` -25..0) do not help (m01 day 2: 0.814). These configurations
 were compared on the same sessions (no held-out mice); the ground truth was used only for the cosine
 tables and ORACLE rows. A side run (not in this script, too slow): after regressing out pupil, the held-out
-FA likelihood gain from k = 5 to 6 drops from 0.08-0.17 to 0.00-0.07 nats/sample.
+FA likelihood gain from k = 5 to 6 drops from 0.05-0.17 to -0.01-0.07 nats/sample
+(no clean elbow at 5 on every day; k = 6 with covariates passes too, row above).
 (8) PairedCCA on direction-averaged task data aligns only the task-driven subspace (the task input is 2-D); in m02
 the decoder also reads latents that input barely moves, so CCA transfer fails there.
 """
