@@ -56,7 +56,18 @@ N_SESSIONS = int(os.environ.get("GW_BENCH_SESSIONS", 20))
 N_MOVES = 5            # window moves per session
 RAMP_S = float(os.environ.get("GW_BENCH_RAMP", 20.0))  # arrivals spread over this many s (0: all at once)
 APP = "browser"
+# Tornado worker processes of the server (measured at 1 and 2; with 2 the timings endpoint answers from
+# one process only, so the server-side redraw numbers cover about half of the sessions)
+NUM_PROCS = int(os.environ.get("GW_BENCH_NUM_PROCS", 1))
 WAIT_S = 30.0          # longest wait for one update before it counts as an error
+
+
+PROCS_NOTE = """With several processes Bokeh cannot pre-build the pages (`warm=False`), the timings
+endpoint answers from one process only (server-side redraw n is a part of the interactions; the single-session
+reference may miss them all), and a page's websocket can reach another process than its GET, which then builds
+the page again (server CPU per session above).
+
+"""
 
 
 def free_port() -> int:
@@ -97,8 +108,12 @@ def start_server(port: int, log_path: Path) -> subprocess.Popen:
     env = dict(os.environ, GLUE_DEMO_SIZE="small", GLUE_WIDGETS_TIMINGS="1",
                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     log = open(log_path, "w")
-    return subprocess.Popen([sys.executable, "-m", "glue_widgets.cli", "serve", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    if NUM_PROCS == 1:
+        cmd = [sys.executable, "-m", "glue_widgets.cli", "serve", "--port", str(port)]
+    else:  # the CLI has no --num-procs: the same serve_all call with Tornado worker processes
+        cmd = [sys.executable, "-c", "from glue_widgets.apps.serve import serve_all; "
+               f"serve_all(port={port}, num_procs={NUM_PROCS})"]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def wait_live(base: str, proc: subprocess.Popen, timeout: float = 180.0) -> float:
@@ -293,7 +308,8 @@ def main() -> None:
     proc = start_server(port, log_path)
     data: dict = {"settings": {"sessions": N_SESSIONS, "moves_per_session": N_MOVES, "ramp_s": RAMP_S,
                                "app": APP, "demo_size": "small", "address": "localhost (loopback)",
-                               "server": "python -m glue_widgets.cli serve (1 process, warm=True)",
+                               "server": f"glue_widgets serve_all ({NUM_PROCS} process(es), warm={NUM_PROCS == 1})",
+                               "num_procs": NUM_PROCS,
                                "client": "bokeh.client.pull_session, one thread per session, same machine",
                                "load_average_before": os.getloadavg()}}
     try:
@@ -390,7 +406,7 @@ def main() -> None:
 
     md = f"""
 {N_SESSIONS} concurrent sessions of the `/{APP}` dashboard against `glue-widgets serve` (subprocess, loopback,
-1 server process, `warm=True`), demo corpus size "small"; clients are Bokeh's websocket client
+{NUM_PROCS} server process(es), `warm={NUM_PROCS == 1}`), demo corpus size "small"; clients are Bokeh's websocket client
 (`bokeh.client.pull_session`, one thread each, same 2-core machine); sessions start
 {'all at once' if RAMP_S == 0 else f'spread over {RAMP_S:.0f} s'}; each moves the window {N_MOVES} times
 (0.2 s apart) and then switches the session once. Load average before:
@@ -427,15 +443,16 @@ CPU used during the {data['wall_s_clients']:.0f} s of the 20-session phase: serv
 on 2 cores shared with any other job on the machine.
 
 Sessions without error: {data['sessions_ok']}/{N_SESSIONS}; client errors: {len(errors)}; server log error
-lines: {len(server_errors)}. Server RSS: {data['rss_mb_start']:.0f} MB at start, peak
+lines: {len(server_errors)}. Server RSS{'' if NUM_PROCS == 1 else ' (parent process only)'}: {data['rss_mb_start']:.0f} MB at start, peak
 {data['rss_mb_peak_during']:.0f} MB during, {data['rss_mb_after_clients']:.0f} MB when the clients closed, {data['rss_mb_after_destroyed']:.0f} MB
-{data['destroy_wait_s']:.0f} s later (sessions destroyed). Server start-up (warm build of every dashboard):
+{data['destroy_wait_s']:.0f} s later (sessions destroyed). Server start-up{' (warm build of every dashboard)' if NUM_PROCS == 1 else ''}:
 {data['server_startup_s']:.1f} s.
 
-Bars (DESIGN §6): first render p95 < 2 s: **{'yes' if ok_fr else 'no'}**; server redraw p95 < 300 ms:
+{'' if NUM_PROCS == 1 else PROCS_NOTE}Bars (DESIGN §6): first render p95 < 2 s: **{'yes' if ok_fr else 'no'}**; server redraw p95 < 300 ms:
 **{'yes' if ok_rd else 'no'}**; no errors: **{'yes' if ok_err else 'no'}**.
 """
-    record("dashboards", md, data)
+    # the default (1 process) is the "dashboards" section; other process counts get a section of their own
+    record("dashboards" if NUM_PROCS == 1 else f"dashboards_procs{NUM_PROCS}", md, data)
 
 
 if __name__ == "__main__":

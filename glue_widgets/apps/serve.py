@@ -63,6 +63,11 @@ def serve_all(port: int = 5006, address: str = "localhost", allow_websocket_orig
         ``"{address}:{port}"``. Use the public host on a hub, ``"*"`` behind jupyter-server-proxy.
     show : open a browser tab.
     num_procs : Tornado worker processes (1 on 1–2 GB machines: each process holds its own memory).
+        With more than one, dashboards are not pre-built (Bokeh forks only before app code ran), and
+        a page's websocket may reach another process than its GET, which then builds the page again;
+        on the 2-core benchmark machine 2 processes shortened the first render under 20 sessions but
+        used ~1.4 x the server CPU per session (benchmarks/RESULTS.md,
+        dashboards and dashboards_procs2).
     catalog : which sessions pages may open (default: the demo corpus, DANDI, OpenNeuro URIs).
     apps : subset of slugs to serve (default all).
     prefix : URL prefix when served behind a proxy (e.g. ``"/panel"``).
@@ -99,11 +104,15 @@ def serve_all(port: int = 5006, address: str = "localhost", allow_websocket_orig
     if prefix:
         opts["prefix"] = prefix
     if num_procs != 1:
-        opts["num_procs"] = num_procs
+        # Bokeh refuses to fork once application code ran (warm=True builds every app first)
+        opts["num_procs"], opts["warm"] = num_procs, False
     opts.update(kwargs)
-    # rest detection runs in one worker process (see detect_rest_cached): start it with the server
-    from ._common import warm_rest_worker
-    warm_rest_worker()
+    # rest detection runs in one worker process (see detect_rest_cached): start it with the server.
+    # Not before Tornado forks num_procs processes: a forked copy of a running pool is broken (each
+    # process then starts its own worker on first use)
+    if num_procs == 1:
+        from ._common import warm_rest_worker
+        warm_rest_worker()
     if timings if timings is not None else timings_enabled_by_env():
         enable_server_timings()
         opts["extra_patterns"] = [*opts.get("extra_patterns", []), (TIMINGS_ROUTE, _timings_handler())]
