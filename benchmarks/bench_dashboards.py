@@ -355,11 +355,22 @@ def main() -> None:
         time.sleep(data["destroy_wait_s"])
         data["rss_mb_after_destroyed"] = rss_mb(proc.pid)
     finally:
+        import psutil
+        try:  # Tornado's forked worker processes (num_procs > 1) outlive a terminated parent
+            children = psutil.Process(proc.pid).children(recursive=True)
+        except psutil.Error:
+            children = []
         proc.terminate()
         try:
             proc.wait(20)
         except subprocess.TimeoutExpired:
             proc.kill()
+        for c in children:
+            try:
+                c.terminate()
+            except psutil.Error:
+                pass
+        psutil.wait_procs(children, timeout=10)
     log = log_path.read_text(errors="replace")
     server_errors = [ln for ln in log.splitlines()
                      if "Traceback" in ln or " ERROR" in ln or "Exception" in ln]
