@@ -76,8 +76,8 @@ class Alignment(AnalysisView):
         return [pn.widgets.IntSlider.from_param(self.model.param.n_components, name="Latent dimensions")]
 
     def render(self, r):
-        import holoviews as hv
-        hv.extension("bokeh", logo=False)
+        from ._common import hv_bokeh
+        hv = hv_bokeh()  # hv.extension once per process
         import pandas as pd
 
         def traj(zs, title):

@@ -78,8 +78,8 @@ class Baselines(AnalysisView):
              "against two different baselines means little until the baselines themselves are compared.")
 
     def render(self, r):
-        import holoviews as hv
-        hv.extension("bokeh", logo=False)
+        from ._common import hv_bokeh
+        hv = hv_bokeh()  # hv.extension once per process
         c = r["cmp"]
         cov = c.get("covariance", {})
         head = (f"**{r['labels'][0]}** vs **{r['labels'][1]}** in `{r['uri']}`: "

@@ -49,8 +49,8 @@ class ErrorMap(AnalysisView):
         return [pn.widgets.IntSlider.from_param(self.model.param.n_components, name="Latent dimensions")]
 
     def render(self, r):
-        import holoviews as hv
-        hv.extension("bokeh", logo=False)
+        from ._common import hv_bokeh
+        hv = hv_bokeh()  # hv.extension once per process
         E = r["E"]
         dims = list(E.dims)
         src, tgt = E.coords[dims[0]].values.tolist(), E.coords[dims[1]].values.tolist()

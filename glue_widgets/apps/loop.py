@@ -48,8 +48,8 @@ class Loop(AnalysisView):
                 pn.widgets.IntSlider.from_param(self.model.param.max_iter, name="Max iterations")]
 
     def render(self, r):
-        import holoviews as hv
-        hv.extension("bokeh", logo=False)
+        from ._common import hv_bokeh
+        hv = hv_bokeh()  # hv.extension once per process
         res = r["res"]
         hist = res.history.reset_index()
         curve = hv.Curve(hist, "index", "heldout_error").opts(

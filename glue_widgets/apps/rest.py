@@ -167,8 +167,8 @@ class RestView(pn.viewable.Viewer):
         self._slider.param.update(**bounds)
 
     def _draw(self, *_):
-        import holoviews as hv
-        hv.extension("bokeh", logo=False)
+        from ._common import hv_bokeh
+        hv = hv_bokeh()  # hv.extension once per process
         m = self.model
         with timed("rest_redraw", m.timings):
             ep = m.epochs

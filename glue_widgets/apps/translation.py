@@ -334,8 +334,8 @@ class Translation(AnalysisView):
         return self._render_ecog(res) if res.get("mode") == MODES[1] else self._render_calcium(res)
 
     def _render_calcium(self, res):
-        import holoviews as hv
-        hv.extension("bokeh", logo=False)
+        from ._common import hv_bokeh
+        hv = hv_bokeh()  # hv.extension once per process
         x, r, truth = res["x"], np.asarray(res["r"]), res["truth"]
         t = x.time.values
         plots = []
@@ -369,8 +369,8 @@ class Translation(AnalysisView):
         return pn.Column(*parts, sizing_mode="stretch_width")
 
     def _render_ecog(self, res):
-        import holoviews as hv
-        hv.extension("bokeh", logo=False)
+        from ._common import hv_bokeh
+        hv = hv_bokeh()  # hv.extension once per process
         m = self.model
         t, y = res["t"], res["y"]
         k = min(len(t), int(round(m.show_seconds * res["fs"])))
