@@ -209,7 +209,20 @@ def _rest_pool():
             _POOL = concurrent.futures.ProcessPoolExecutor(
                 1, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_exit_with_parent, initargs=(os.getpid(),))
+            # drop it while the interpreter is still whole (else the executor is collected during
+            # module teardown and its weakref callback prints an ignored AttributeError at exit)
+            import atexit
+            atexit.register(_drop_rest_pool)
     return _POOL
+
+
+def _drop_rest_pool() -> None:
+    global _POOL
+    with _POOL_LOCK:
+        pool, _POOL = _POOL, None
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
+        del pool
 
 
 def _warm_worker() -> bool:
