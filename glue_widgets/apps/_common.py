@@ -180,6 +180,10 @@ _POOL = None
 _POOL_LOCK = threading.Lock()
 
 
+def _worker_enabled() -> bool:
+    return os.environ.get(REST_WORKER_ENV, "1").strip() != "0"
+
+
 def _detect_in_worker(catalog, uri: str) -> dict:
     """Runs in the worker process: ``rest_window_of`` with ``gw.extract_rest`` on a Session of its own."""
     s = catalog.open(uri)
@@ -222,7 +226,6 @@ def _drop_rest_pool() -> None:
         pool, _POOL = _POOL, None
     if pool is not None:
         pool.shutdown(wait=False, cancel_futures=True)
-        del pool
 
 
 def _warm_worker() -> bool:
@@ -232,7 +235,7 @@ def _warm_worker() -> bool:
 def warm_rest_worker() -> None:
     """Start the rest-detection worker and import the analysis there now (serve start-up), not on the
     first visitor's page. Returns at once; does nothing with ``GLUE_WIDGETS_REST_WORKER=0``."""
-    if os.environ.get(REST_WORKER_ENV, "1").strip() != "0":
+    if _worker_enabled():
         _rest_pool().submit(_warm_worker)
 
 
@@ -259,7 +262,7 @@ def detect_rest_cached(catalog, uri: str, *, worker: bool = False) -> dict:
     """
     def compute():
         with _DETECT_SLOTS:
-            if worker and os.environ.get(REST_WORKER_ENV, "1").strip() != "0" and _picklable(catalog):
+            if worker and _worker_enabled() and _picklable(catalog):
                 try:
                     return _rest_pool().submit(_detect_in_worker, catalog, uri).result()
                 except Exception as exc:  # broken pool, unpicklable result: detect here instead

@@ -16,7 +16,7 @@ import panel as pn
 import param
 
 from ..errors import GlueError
-from ._common import detect_rest_cached, find_analysis, rest_window_of, timed
+from ._common import detect_rest_cached, find_analysis, hv_bokeh, rest_window_of, timed
 from .catalog import SOURCE_LABELS, Catalog, DefaultCatalog
 
 __all__ = ["BrowserModel", "Browser", "create_app"]
@@ -224,11 +224,6 @@ class BrowserModel(param.Parameterized):
 
 # -- plotting --------------------------------------------------------------------------------------
 
-def _hv():
-    """HoloViews with its Bokeh backend loaded once per process (``hv.extension`` costs ~0.2 s a call)."""
-    from ._common import hv_bokeh
-    return hv_bokeh()
-
 
 N_POINTS = 1200  # points per channel after minmax-LTTB (about one per screen pixel)
 
@@ -312,7 +307,7 @@ def traces_element(data, spikes, epochs: pd.DataFrame | None, title: str = "", x
     ``ticks`` (a :class:`_ChannelTicks` hook on the plot) the channel names go there instead of a
     ``yticks`` option; ``styled=False`` leaves styling to options set once on the DynamicMap.
     """
-    hv = _hv()
+    hv = hv_bokeh()
     ylim = None
     if spikes is not None:
         xs = [np.asarray(t, float) for t in spikes.values()]
@@ -347,7 +342,7 @@ def traces_element(data, spikes, epochs: pd.DataFrame | None, title: str = "", x
 
 def epoch_spans(epochs: pd.DataFrame | None, lo: float, hi: float, styled: bool = True):
     """Epochs overlapping ``[lo, hi]`` as translucent vertical spans colored by label."""
-    hv = _hv()
+    hv = hv_bokeh()
     if epochs is None or not len(epochs):
         return hv.VSpans([])
     labels = list(dict.fromkeys(epochs["label"].astype(str)))
@@ -362,7 +357,7 @@ def epoch_spans(epochs: pd.DataFrame | None, lo: float, hi: float, styled: bool 
 
 def minimap_element(epochs: pd.DataFrame | None, span: tuple[float, float]):
     """The whole session's epochs as colored blocks (x extents: the session's span)."""
-    hv = _hv()
+    hv = hv_bokeh()
     t0, t1 = float(span[0]), float(span[1])
     rows = [] if epochs is None else [(float(r.start), 0.0, float(r.stop), 1.0, str(r.label))
                                       for r in epochs.itertuples()]
@@ -374,7 +369,7 @@ def minimap_element(epochs: pd.DataFrame | None, span: tuple[float, float]):
 
 def rest_marker(rest: dict | None):
     """The rest window above the minimap: a green box and its method (both empty when there is none)."""
-    hv = _hv()
+    hv = hv_bokeh()
     rest = rest or {}
     has = rest.get("start") is not None
     box = hv.Rectangles([(rest["start"], 1.05, rest["stop"], 1.35)] if has else [], group="Rest").opts(
@@ -510,7 +505,7 @@ class Browser(pn.viewable.Viewer):
 
     def _build(self, key):
         m = self.model
-        hv = _hv()
+        hv = hv_bokeh()
         from holoviews.plotting.links import RangeToolLink
         self._key = key
         self._pipe = hv.streams.Pipe(data=(m.data, m.spikes, m.session.epochs))
