@@ -6,7 +6,8 @@ What runs
   size "small" (``GLUE_DEMO_SIZE=small``, built first with ``gw.demo.build(size="small")``), with
   ``GLUE_WIDGETS_TIMINGS=1`` so that it records its own server-side timings (debug endpoint
   ``/gw-debug/timings``; see ``glue_widgets.apps._common.enable_server_timings``).
-* The clients: 20 threads in this process. Each does what a browser tab does, with Bokeh's own
+* The clients: 20 forked processes (``GW_BENCH_CLIENTS=threads``: 20 threads of this process, as in
+  runs before 2026-12-03 evening). Each does what a browser tab does, with Bokeh's own
   websocket client: HTTP GET of ``/browser`` (the server builds the page: opens the session, reads the
   first window, builds the plot), then ``bokeh.client.pull_session`` with the session id from the
   page's token (attaches to *that* server-side Document and downloads it) and sends ``document_ready``
@@ -19,10 +20,10 @@ What is timed
 -------------
 * first render (client-side wall time) = GET of the page + pull of the session Document. The pull
   includes the Python client decoding the Document (a browser's JS does that part itself; this
-  client needs ~1 s of CPU for it, on the same 2 cores as the server), so it over-estimates.
+  client needs ~0.3 s of CPU for it, on the same 2 cores as the server), so it over-estimates.
 * server-side redraw per interaction = Panel's synchronous handling of the client's change
-  (``Syncable._change_event``: widget -> dashboard model -> read the window -> HoloViews redraw ->
-  Bokeh model changes queued), plus any HoloViews plot refresh that HoloViews deferred to a later
+  (``Syncable._change_event``: widget -> dashboard model -> read the window -> redraw (new data for
+  the Bokeh sources) -> Bokeh model changes queued), plus any HoloViews plot refresh deferred to a later
   tick for the same Document before the next interaction. Network and browser paint not included.
 * client round trip per interaction: from setting the widget value in the client Document until the
   plot's data source there shows the new data (includes Panel's debounce, queueing behind the other
@@ -59,6 +60,9 @@ APP = "browser"
 # Tornado worker processes of the server (measured at 1 and 2; with 2 the timings endpoint answers from
 # one process only, so the server-side redraw numbers cover about half of the sessions)
 NUM_PROCS = int(os.environ.get("GW_BENCH_NUM_PROCS", 1))
+# "processes": one forked client process per session (default); "threads": all clients as threads of
+# this process (the earlier runs; their decoding then also waits on one GIL)
+CLIENTS = os.environ.get("GW_BENCH_CLIENTS", "processes")
 WAIT_S = 30.0          # longest wait for one update before it counts as an error
 
 
@@ -261,6 +265,46 @@ def client(i: int, base: str, out: dict, start_at: float) -> None:
                 pass
 
 
+def _client_process(i: int, base: str, start_at: float, queue) -> None:
+    out: dict = {}
+    client(i, base, out, start_at)
+    queue.put((i, out[i]))
+
+
+def start_client_processes(base: str, starts: list[float]):
+    """One forked process per session (like browser tabs: each decodes its own pages on its own
+    thread; in one process the 20 Python clients would also queue behind each other's GIL)."""
+    import multiprocessing as mp
+    ctx = mp.get_context("fork")  # perf_counter is CLOCK_MONOTONIC: the start times hold in the children
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_client_process, args=(i, base, starts[i], queue), daemon=True)
+             for i in range(len(starts))]
+    for p in procs:
+        p.start()
+    return procs, queue
+
+
+def collect_client_processes(procs, queue, out: dict) -> None:
+    deadline = time.perf_counter() + 600
+    while len(out) < len(procs) and time.perf_counter() < deadline:
+        try:
+            i, rec = queue.get(timeout=5)
+            out[i] = rec
+        except Exception:
+            if not any(p.is_alive() for p in procs):
+                break
+    for p in procs:
+        p.join(timeout=10)
+    for i in range(len(procs)):
+        out.setdefault(i, {"errors": ["client process died without a result"], "moves_ms": [], "switch_ms": None})
+
+
+def clients_cpu_s() -> float:
+    """CPU seconds of this process (client threads) and of its waited-for children (client processes)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 # -- server-side attribution ----------------------------------------------------------------------
 
 def interaction_times(records: list[dict]) -> list[dict]:
@@ -310,7 +354,8 @@ def main() -> None:
                                "app": APP, "demo_size": "small", "address": "localhost (loopback)",
                                "server": f"glue_widgets serve_all ({NUM_PROCS} process(es), warm={NUM_PROCS == 1})",
                                "num_procs": NUM_PROCS,
-                               "client": "bokeh.client.pull_session, one thread per session, same machine",
+                               "client": f"bokeh.client.pull_session, one {CLIENTS[:-1] if CLIENTS.endswith('s') else CLIENTS}"
+                                         " per session, same machine",
                                "load_average_before": os.getloadavg()}}
     try:
         data["server_startup_s"] = wait_live(base, proc)
@@ -335,17 +380,22 @@ def main() -> None:
                 time.sleep(0.25)
 
         w = threading.Thread(target=watch_rss, daemon=True)
-        w.start()
-        cpu_server0, cpu_clients0 = cpu_s(proc.pid), time.process_time()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=600)
+        cpu_server0, cpu_clients0 = cpu_s(proc.pid), clients_cpu_s()
+        if CLIENTS == "threads":
+            w.start()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=600)
+        else:  # fork before any other thread runs here
+            procs, queue = start_client_processes(base, starts)
+            w.start()
+            collect_client_processes(procs, queue, out)
         stop.set()
         data["wall_s_clients"] = time.perf_counter() - t_start
-        # CPU actually used in the 20-session phase, server (+ its rest worker) and clients (this process)
+        # CPU actually used in the 20-session phase, server (+ its rest worker) and the clients
         data["cpu_s_server"] = cpu_s(proc.pid) - cpu_server0
-        data["cpu_s_clients"] = time.process_time() - cpu_clients0
+        data["cpu_s_clients"] = clients_cpu_s() - cpu_clients0
         data["rss_mb_peak_during"] = peak[0]
         data["rss_mb_after_clients"] = rss_mb(proc.pid)
         records = requests.get(base + "/gw-debug/timings", timeout=30).json()["records"]
@@ -418,7 +468,7 @@ def main() -> None:
     md = f"""
 {N_SESSIONS} concurrent sessions of the `/{APP}` dashboard against `glue-widgets serve` (subprocess, loopback,
 {NUM_PROCS} server process(es), `warm={NUM_PROCS == 1}`), demo corpus size "small"; clients are Bokeh's websocket client
-(`bokeh.client.pull_session`, one thread each, same 2-core machine); sessions start
+(`bokeh.client.pull_session`, one {'process' if CLIENTS == 'processes' else 'thread'} each, same 2-core machine); sessions start
 {'all at once' if RAMP_S == 0 else f'spread over {RAMP_S:.0f} s'}; each moves the window {N_MOVES} times
 (0.2 s apart) and then switches the session once. Load average before:
 {data['settings']['load_average_before'][0]:.1f} (the machine is shared with other jobs), after:
@@ -437,7 +487,7 @@ def main() -> None:
 {row('client round trip, session switch', data['roundtrip_ms_session'], 'ms')}
 
 Server-side redraw = Panel's synchronous handling of one client change (`Syncable._change_event`:
-widget → model → read window → HoloViews redraw → Bokeh changes queued) + HoloViews refreshes deferred
+widget → model → read window → redraw → Bokeh changes queued) + any HoloViews refreshes deferred
 to a later tick for the same Document; recorded by the server itself (`GLUE_WIDGETS_TIMINGS=1`). Client round trip = set the
 widget in the client Document until its plot data shows the new window (includes Panel's debounce and queueing
 behind the other sessions). Background rest detection (`gw.extract_rest` in a worker thread after a session
@@ -450,7 +500,7 @@ session switch {ref['server_redraw_ms_session']['max']:.0f} ms, errors: {len(ref
 
 CPU used during the {data['wall_s_clients']:.0f} s of the 20-session phase: server {data['cpu_s_server']:.1f} s
 (process + its rest-detection worker; {data['cpu_s_server'] / N_SESSIONS:.2f} s per session), clients
-{data['cpu_s_clients']:.1f} s (the 20 Python Bokeh clients in this process: decoding Documents and patches),
+{data['cpu_s_clients']:.1f} s (the 20 Python Bokeh clients: decoding Documents and patches),
 on 2 cores shared with any other job on the machine.
 
 Sessions without error: {data['sessions_ok']}/{N_SESSIONS}; client errors: {len(errors)}; server log error
@@ -463,7 +513,8 @@ lines: {len(server_errors)}. Server RSS{'' if NUM_PROCS == 1 else ' (parent proc
 **{'yes' if ok_rd else 'no'}**; no errors: **{'yes' if ok_err else 'no'}**.
 """
     # the default (1 process) is the "dashboards" section; other process counts get a section of their own
-    record("dashboards" if NUM_PROCS == 1 else f"dashboards_procs{NUM_PROCS}", md, data)
+    name = "dashboards" if NUM_PROCS == 1 else f"dashboards_procs{NUM_PROCS}"
+    record(name if CLIENTS == "processes" else name + "_client_threads", md, data)
 
 
 if __name__ == "__main__":
