@@ -112,11 +112,7 @@ def start_server(port: int, log_path: Path) -> subprocess.Popen:
     env = dict(os.environ, GLUE_DEMO_SIZE="small", GLUE_WIDGETS_TIMINGS="1",
                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     log = open(log_path, "w")
-    if NUM_PROCS == 1:
-        cmd = [sys.executable, "-m", "glue_widgets.cli", "serve", "--port", str(port)]
-    else:  # the CLI has no --num-procs: the same serve_all call with Tornado worker processes
-        cmd = [sys.executable, "-c", "from glue_widgets.apps.serve import serve_all; "
-               f"serve_all(port={port}, num_procs={NUM_PROCS})"]
+    cmd = [sys.executable, "-m", "glue_widgets.cli", "serve", "--port", str(port), "--num-procs", str(NUM_PROCS)]
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 

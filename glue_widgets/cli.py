@@ -27,6 +27,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         allow_websocket_origin=args.allow_websocket_origin or None,
         show=args.show,
         prefix=args.prefix,
+        num_procs=args.num_procs,
     )
     return 0
 
@@ -85,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="host[:port] allowed to open the websocket (behind a proxy, hub or Binder)")
     s.add_argument("--prefix", default="", help="URL prefix when served behind a proxy, e.g. /panel")
     s.add_argument("--show", action="store_true", help="open a browser tab")
+    s.add_argument("--num-procs", type=int, default=1,
+                   help="server processes (default 1; 0 = one per core). With more than one, pages are not "
+                        "pre-built at start and each process holds its own memory")
     s.set_defaults(func=_cmd_serve)
 
     d = sub.add_parser("demo", help="build or list the built-in demo corpus")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from glue_widgets.apps.catalog import DefaultCatalog, MappingCatalog
-from glue_widgets.apps.deeplink import build_query, parse_query
+from glue_widgets.apps.deeplink import binder_link, build_query, parse_query
 from glue_widgets.apps.toy import TOY_URIS, toy_catalog
 from glue_widgets.errors import InvalidInputError
 
@@ -78,3 +78,31 @@ def test_default_catalog_offers_demo():
     assert "demo" in c.sources()
     with pytest.raises(InvalidInputError):
         c.check_uri("demo", "demo://../../etc/passwd")
+
+
+def _what_the_dashboard_gets(binder_url: str) -> tuple[str, dict]:
+    """Follow a Binder link: Binder decodes ``urlpath`` once and opens it under the user's Jupyter; the
+    proxy hands the path's query to the Panel server, which decodes it into ``session_args``."""
+    from urllib.parse import parse_qs, urlsplit
+    urlpath = parse_qs(urlsplit(binder_url).query)["urlpath"][0]
+    path, _, query = urlpath.partition("?")
+    return path, {k: [v.encode() for v in vs] for k, vs in parse_qs(query).items()}
+
+
+def test_binder_link_reaches_the_dashboard_with_its_query(cat):
+    url = binder_link("browser", session=TOY_URIS[2], start=250.0, window=5.0)
+    path, args = _what_the_dashboard_gets(url)
+    assert path == "panel/browser"
+    ok, err = parse_query(args, cat)
+    assert not err and ok == {"source": "toy", "session": TOY_URIS[2], "start": 250.0, "window": 5.0}
+
+
+def test_readme_binder_example_decodes_to_the_documented_link():
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    example = "?urlpath=panel/browser%3Fsession%3Ddemo://arbor/m01/day0%26start%3D100"
+    assert example in readme  # the form the README documents
+    path, args = _what_the_dashboard_gets("https://mybinder.org/v2/gh/o/r/main" + example)
+    assert path == "panel/browser" and args == {"session": [b"demo://arbor/m01/day0"], "start": [b"100"]}
+    ok, err = parse_query(args, DefaultCatalog())
+    assert not err and ok["session"] == "demo://arbor/m01/day0" and ok["start"] == 100.0

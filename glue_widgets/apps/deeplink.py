@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import math
 from typing import Any, Mapping
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from ..errors import InvalidInputError
 
-__all__ = ["parse_query", "build_query", "QUERY_KEYS"]
+__all__ = ["parse_query", "build_query", "binder_link", "QUERY_KEYS"]
+
+BINDER_BASE = "https://mybinder.org/v2/gh/glue-widgets/glue_widgets/main"
 
 QUERY_KEYS = ("source", "session", "stream", "start", "window")
 _MAX_VALUE_LEN = 300
@@ -65,7 +67,7 @@ def parse_query(args: Mapping[str, Any], catalog) -> tuple[dict, list[str]]:
     --------
     >>> from glue_widgets.apps.toy import toy_catalog
     >>> parse_query({"source": "toy", "session": "/etc/passwd"}, toy_catalog())[1][0][:24]
-    "session refused: sessio"
+    'session refused: session'
     """
     out: dict = {}
     errors: list[str] = []
@@ -118,3 +120,17 @@ def build_query(**values: Any) -> str:
     clean = {k: (f"{v:.3f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v))
              for k, v in values.items() if v is not None and k in QUERY_KEYS}
     return "?" + urlencode(clean) if clean else ""
+
+
+def binder_link(app: str, base: str = BINDER_BASE, **values: Any) -> str:
+    """A Binder URL that opens dashboard ``app`` (served by jupyter-panel-proxy) with a deep link.
+
+    Binder decodes the ``urlpath`` parameter once and opens ``<jupyter>/<urlpath>``, so the inner
+    ``?`` and ``&`` of the dashboard's own query are encoded one level deeper than the URL itself.
+
+    Examples
+    --------
+    >>> binder_link("browser", session="demo://arbor/m01/day0", start=100.0)  # doctest: +ELLIPSIS
+    'https://mybinder.org/v2/gh/.../main?urlpath=panel/browser%3Fsession%3Ddemo%253A%252F%252Farbor...'
+    """
+    return f"{base}?urlpath=" + quote(f"panel/{app}{build_query(**values)}", safe="/")

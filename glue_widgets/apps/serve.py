@@ -85,6 +85,9 @@ def serve_all(port: int = 5006, address: str = "localhost", allow_websocket_orig
     >>> from glue_widgets.apps import serve_all
     >>> serve_all(port=5006)                       # doctest: +SKIP
     """
+    if not isinstance(num_procs, int) or num_procs < 0:
+        from ..errors import InvalidInputError
+        raise InvalidInputError(f"--num-procs must be 0 (one per core) or a positive count, got {num_procs!r}.")
     import panel as pn
 
     from ._common import enable_server_timings, timings_enabled_by_env

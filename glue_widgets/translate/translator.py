@@ -71,8 +71,8 @@ class Translator(BaseEstimator, RegressorMixin):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((1000, 8)); Y = X @ rng.standard_normal((8, 3)) + 0.1 * rng.standard_normal((1000, 3))
     >>> tr = Translator("ridge").fit(X[:800], Y[:800])
-    >>> round(tr.score(X[800:], Y[800:]), 2)
-    0.99
+    >>> tr.score(X[800:], Y[800:]) > 0.98
+    True
     >>> mean, lo, hi = tr.predict(X[800:], return_interval=True)
     """
 
