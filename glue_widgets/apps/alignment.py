@@ -43,6 +43,8 @@ class AlignmentModel(AnalysisModel):
 
     def compute(self, sessions):
         from sklearn.decomposition import PCA
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
         segs = []
         for i, u in enumerate(sessions):
             self.set_progress(5 + 60 * i // len(sessions), f"reading rest window of {u}")
@@ -53,13 +55,8 @@ class AlignmentModel(AnalysisModel):
         self.set_progress(70, f"fitting RestAligner(n_components={k}) on {len(xs)} rest segments")
         al = self.analysis(n_components=k).fit(xs)
         after = [np.asarray(al.transform(x, session=i)) for i, x in enumerate(xs)]
-        pcas = []
-        before = []
-        for x in xs:
-            mu, sd = x.mean(0), x.std(0) + 1e-12
-            p = PCA(n_components=k).fit((x - mu) / sd)
-            pcas.append((mu, sd, p))
-            before.append(p.transform((x - mu) / sd))
+        pcas = [make_pipeline(StandardScaler(), PCA(n_components=k)).fit(x) for x in xs]  # own frame per session
+        before = [p.transform(x) for p, x in zip(pcas, xs)]
         ident = getattr(al, "identifiability_", None)
         self.set_progress(85, "decoder transfer on the task epochs")
         decoder = self._decoder_transfer(sessions, segs, al, pcas)
@@ -77,21 +74,17 @@ class AlignmentModel(AnalysisModel):
 
         The task epochs and the behaviour are never used to fit the alignment, so this is out of sample.
         """
-        import pandas as pd
-
         from glue_widgets.align.evaluate import frozen_decoder_transfer
         zb, za, ys = [], [], []
         for i, (u, seg) in enumerate(zip(sessions, segs)):
             s = self.catalog.open(u)
             try:
                 ep = s.epochs
-                lab = ep["label"].astype(str) if ep is not None and len(ep) else pd.Series([], dtype=str)
-                task = ep[lab.str.startswith("task")] if len(lab) else ep
-                if BEHAVIOUR not in s.streams or task is None or not len(task):
-                    return {"available": False,
-                            "why": f"decoder transfer needs a 'task' epoch and a '{BEHAVIOUR}' stream in every "
-                                   f"session; {u} has " + ("no task epoch" if task is None or not len(task)
-                                                           else f"no '{BEHAVIOUR}' stream") + "."}
+                task = ep[ep["label"].astype(str).str.startswith("task")]
+                lacks = "no task epoch" if task.empty else "" if BEHAVIOUR in s.streams else f"no '{BEHAVIOUR}' stream"
+                if lacks:
+                    return {"available": False, "why": f"decoder transfer needs a 'task' epoch and a '{BEHAVIOUR}' "
+                                                       f"stream in every session; {u} has {lacks}."}
                 a, b = float(task["start"].iloc[0]), float(task["stop"].iloc[0])
                 beh = s.read(BEHAVIOUR, a, b)
             finally:
@@ -101,8 +94,7 @@ class AlignmentModel(AnalysisModel):
             t = np.asarray(x["time"].values, float)
             bv = np.asarray(beh.values, float).reshape(len(beh), -1)
             ys.append(np.column_stack([np.interp(t, beh["time"].values, bv[:, j]) for j in range(bv.shape[1])]))
-            mu, sd, p = pcas[i]
-            zb.append(p.transform((xv - mu) / sd))
+            zb.append(pcas[i].transform(xv))
             za.append(np.asarray(al.transform(xv, session=i)))
         fb = frozen_decoder_transfer(zb[0], ys[0], zb, ys)
         fa = frozen_decoder_transfer(za[0], ys[0], za, ys)
