@@ -31,11 +31,11 @@ import numpy as np  # noqa: E402
 from sklearn.metrics import adjusted_rand_score  # noqa: E402
 
 from _record import record  # noqa: E402
-from glue_widgets.dask_utils import Fragment  # noqa: E402
-from glue_widgets.dask_utils import as_fragments as as_fragments_  # noqa: E402
+from glue_widgets.model.fragment import Fragment  # noqa: E402
+from glue_widgets.model.fragment import as_fragments as as_fragments_  # noqa: E402
 from glue_widgets.errormap import error_map  # noqa: E402
 from glue_widgets.evidence.simulate import simulate_sessions  # noqa: E402
-from glue_widgets.loop import CouplingLoop  # noqa: E402
+from glue_widgets.errormap.loop import CouplingLoop  # noqa: E402
 
 warnings.filterwarnings("ignore")
 
@@ -159,8 +159,8 @@ def part_sim_power(couplings=(0.0, 0.4, 0.8), seeds=range(5), n_perm=199):
     card's arousal (pupil SD of the session) tested by Freedman–Lane QAP (pairs) and per fragment."""
     import pandas as pd
 
-    from glue_widgets.attribution import attribute_fragments, attribute_pairs, confound_blocks
-    from glue_widgets.dask_utils import as_fragments, fragment_meta_table
+    from glue_widgets.errormap.attribution import attribute_fragments, attribute_pairs, confound_blocks
+    from glue_widgets.model.fragment import as_fragments, fragment_meta_table
 
     t0 = time.perf_counter()
     rows = []
@@ -240,9 +240,9 @@ def attribution_suite(res, frags, truth, n_perm, seed=0):
     arousal in place of the card's (evaluation), and a placebo confound."""
     import pandas as pd
 
-    from glue_widgets.attribution import attribute_fragments, attribute_pairs, confound_blocks
-    from glue_widgets.dask_utils import as_fragments, fragment_meta_table
-    from glue_widgets.loop import _fragment_meta
+    from glue_widgets.errormap.attribution import attribute_fragments, attribute_pairs, confound_blocks
+    from glue_widgets.model.fragment import as_fragments, fragment_meta_table
+    from glue_widgets.errormap.loop import _fragment_meta
 
     final = res.iterations[-1]
     names = list(final.clusters.index)
@@ -310,8 +310,8 @@ def part_arousal_contrast(desc, window_s=60.0, n_perm=199):
     import pandas as pd
 
     import glue_widgets as gw
-    from glue_widgets.attribution import attribute_fragments, attribute_pairs, confound_blocks
-    from glue_widgets.loop import _fragment_meta
+    from glue_widgets.errormap.attribution import attribute_fragments, attribute_pairs, confound_blocks
+    from glue_widgets.errormap.loop import _fragment_meta
     from glue_widgets.rest.candidates import find_rest_candidates
 
     t0 = time.perf_counter()

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _record import record  # noqa: E402
 
 from glue_widgets.sources.nwb import open_nwb  # noqa: E402
-from glue_widgets.sources.nwb_testing import CountingFile, write_example_nwb, write_long_ephys_nwb  # noqa: E402
+from tests.support.nwb_testing import CountingFile, write_example_nwb, write_long_ephys_nwb  # noqa: E402
 from glue_widgets.sources.real import real_path  # noqa: E402
 
 

@@ -17,9 +17,10 @@ from typing import Any
 
 from . import errors
 from .errors import GlueError
+from .model.fragment import set_default_opener as _set_default_opener
 from .sources import open  # noqa: A004
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 # public name -> "module[:attribute]"; resolved lazily (PEP 562)
 _LAZY: dict[str, str] = {
@@ -34,14 +35,19 @@ _LAZY: dict[str, str] = {
     "extract_rest": "glue_widgets.rest:extract_rest",
     "find_rest_candidates": "glue_widgets.rest:find_rest_candidates",
     "broaden_rest": "glue_widgets.rest:broaden_rest",
-    "compare_baselines": "glue_widgets.baselines:compare_baselines",
-    "baseline_corrected_effects": "glue_widgets.baselines:baseline_corrected_effects",
-    "Catalog": "glue_widgets.catalog:Catalog",
-    "error_map": "glue_widgets.errormap:error_map",
-    "CouplingLoop": "glue_widgets.loop:CouplingLoop",
+    "compare_baselines": "glue_widgets.rest.baselines:compare_baselines",
+    "baseline_corrected_effects": "glue_widgets.rest.baselines:baseline_corrected_effects",
+    "Catalog": "glue_widgets.rest.catalog:Catalog",
+    "errormap": "glue_widgets.errormap",
+    "error_map": "glue_widgets.errormap.map:error_map",
+    "CouplingLoop": "glue_widgets.errormap.loop:CouplingLoop",
+    "simulate": "glue_widgets.simulate",
     "widgets": "glue_widgets.widgets",
     "apps": "glue_widgets.apps",
 }
+
+# lazy fragments (error map, coupling loop) are opened through the public door unless the caller passes one
+_set_default_opener(open)
 
 __all__ = ["GlueError", "errors", "open", "__version__", *_LAZY]
 

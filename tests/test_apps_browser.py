@@ -8,7 +8,7 @@ import pytest
 pn = pytest.importorskip("panel")
 
 from glue_widgets.apps.browser import Browser, BrowserModel, create_app  # noqa: E402
-from glue_widgets.apps.catalog import MappingCatalog  # noqa: E402
+from glue_widgets.apps.listing import MappingListing  # noqa: E402
 from glue_widgets.apps.toy import TOY_URIS, toy_catalog, toy_session  # noqa: E402
 
 
@@ -118,7 +118,7 @@ def test_switching_session_closes_the_old_one():
             return s
         return make
 
-    cat = MappingCatalog({"toy": {u: factory(u) for u in TOY_URIS}})
+    cat = MappingListing({"toy": {u: factory(u) for u in TOY_URIS}})
     m = BrowserModel(catalog=cat, use_rest_analysis=False)
     m.uri = TOY_URIS[2]
     assert opened[0].closed and not opened[-1].closed
@@ -149,7 +149,7 @@ def test_deeplink_applied_and_refused_parts_reported():
 
 
 def test_empty_source_is_honest():
-    cat = MappingCatalog({"demo": {}}, notes={"demo": "demo corpus not available: builder missing"})
+    cat = MappingListing({"demo": {}}, notes={"demo": "demo corpus not available: builder missing"})
     m = BrowserModel(catalog=cat)
     assert m.uri is None and "not available" in m.message
     Browser(m)  # renders without a session

@@ -42,9 +42,9 @@ def test_alignment_decoder_transfer_on_demo(small_demo_corpus):
     windows, on which RestAligner is unreliable (one day transfers worse than PCA); the README gives the
     numbers measured on the full demo."""
     from glue_widgets.apps.alignment import Alignment, AlignmentModel
-    from glue_widgets.apps.catalog import DefaultCatalog
+    from glue_widgets.apps.listing import DefaultListing
 
-    m = AlignmentModel(catalog=DefaultCatalog(), source="demo", n_components=3)
+    m = AlignmentModel(catalog=DefaultListing(), source="demo", n_components=3)
     assert len(m.sessions) >= 2
     view = Alignment(m)
     m.param.trigger("run")
@@ -133,7 +133,7 @@ def _toy_gt_segments(n=2, fs=30.0, duration=120.0, seed=3):
 def test_translation_recorded_ground_truth_session():
     import holoviews as hv
 
-    from glue_widgets.apps.catalog import MappingCatalog
+    from glue_widgets.apps.listing import MappingListing
     from glue_widgets.apps.translation import create_app, ground_truth_session, recorded_spike_counts
     segs = _toy_gt_segments()
     s = ground_truth_session(segs[0])
@@ -141,7 +141,7 @@ def test_translation_recorded_ground_truth_session():
     counts, how = recorded_spike_counts(s, x, 30.0)
     exact = np.histogram(segs[0].spikes, bins=np.r_[x.time.values - 1 / 60, x.time.values[-1] + 1 / 60])[0]
     assert "recorded (ephys" in how and np.array_equal(counts[:, 0], exact)  # one frame per bin, no shift
-    cat = MappingCatalog({"gt": {f"cascade://toy/{g.neuron}": (lambda g=g: ground_truth_session(g)) for g in segs}})
+    cat = MappingListing({"gt": {f"cascade://toy/{g.neuron}": (lambda g=g: ground_truth_session(g)) for g in segs}})
     app = create_app(catalog=cat, method="oasis", seconds=120.0)
     m = app.gw_model
     m.param.trigger("run")
@@ -157,13 +157,13 @@ def test_translation_recorded_ground_truth_session():
 
 
 def test_translation_on_real_cascade_ground_truth(shared_data):
-    from glue_widgets.apps.catalog import MappingCatalog
+    from glue_widgets.apps.listing import MappingListing
     from glue_widgets.apps.translation import create_app, ground_truth_session
     from glue_widgets.translate.groundtruth import load_cascade_gt
     if not (shared_data / "cascade_gt").is_dir():
         pytest.skip("cascade_gt not in the shared data")
     seg = load_cascade_gt(shared_data / "cascade_gt", ["DS09"])[0]
-    cat = MappingCatalog({"cascade": {"cascade://DS09/0": lambda: ground_truth_session(seg)}})
+    cat = MappingListing({"cascade": {"cascade://DS09/0": lambda: ground_truth_session(seg)}})
     app = create_app(catalog=cat, method="oasis", seconds=60.0)
     m = app.gw_model
     m.param.trigger("run")
@@ -175,7 +175,7 @@ def test_translation_on_real_cascade_ground_truth(shared_data):
 
 @pytest.fixture(scope="module")
 def ecog_cat():
-    from glue_widgets.apps.catalog import MappingCatalog
+    from glue_widgets.apps.listing import MappingListing
     from glue_widgets.apps.translation import toy_ecog_eeg_session
 
     def split(kind):  # the BIDS layout: the ECoG and EEG of one recording as two sibling runs
@@ -186,7 +186,7 @@ def ecog_cat():
                                                                           s.read("eeg" if kind == "eeg" else "ecog")},
                                 epochs=s.epochs, metadata=s.metadata)
         return f
-    return MappingCatalog({"toy": {"toy://ecog-eeg/sub-01": toy_ecog_eeg_session,
+    return MappingListing({"toy": {"toy://ecog-eeg/sub-01": toy_ecog_eeg_session,
                                    "toy://ecog-eeg/sub-01/ieeg": split("ieeg"),
                                    "toy://ecog-eeg/sub-01/eeg": split("eeg")}})
 
@@ -260,16 +260,3 @@ def test_rest_slider_follows_the_model_both_ways(cat):
     with param.edit_constant(v._slider):  # what the browser sends when a drag ends
         v._slider.value_throttled = (250.0, 550.0)
     assert m.window == (250.0, 550.0) and "250.0–550.0 s" in v._head.object
-
-
-def test_missing_analysis_is_honest(cat):
-    from glue_widgets.apps._analysis import AnalysisModel, AnalysisView
-
-    class Missing(AnalysisModel):
-        analysis_target = "glue_widgets.not_there:thing"
-
-    m = Missing(catalog=cat)
-    v = AnalysisView(m)
-    m.param.trigger("run")
-    assert m.result is None and "not available yet" in m.error
-    assert "not available yet" in v._out[0].object

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from glue_widgets.apps.catalog import DefaultCatalog, MappingCatalog
+from glue_widgets.apps.listing import DefaultListing, MappingListing
 from glue_widgets.apps.deeplink import binder_link, build_query, parse_query
 from glue_widgets.apps.toy import TOY_URIS, toy_catalog
 from glue_widgets.errors import InvalidInputError
@@ -40,13 +40,13 @@ def test_paths_urls_traversal_refused(cat, bad):
 @pytest.mark.parametrize("bad", ["dandi://000006/../../x.nwb", "dandi://6/x.nwb", "dandi://000006/x.nwb?y=1",
                                  "openneuro://ds004504/sub-001/eeg/x.exe", "dandi://000006/a//b.nwb"])
 def test_archive_uri_forms_checked(bad):
-    cat = MappingCatalog({"dandi": {}, "openneuro": {}})
+    cat = MappingListing({"dandi": {}, "openneuro": {}})
     with pytest.raises(InvalidInputError):
         cat.check_uri(bad.split(":")[0], bad)
 
 
 def test_archive_uri_form_accepted():
-    cat = MappingCatalog({"dandi": {}})
+    cat = MappingListing({"dandi": {}})
     u = "dandi://000006@0.220126.1855/sub-anm369962/sub-anm369962_ses-20170309.nwb"
     assert cat.check_uri("dandi", u) == u
 
@@ -74,7 +74,7 @@ def test_unknown_keys_ignored_and_query_roundtrip(cat):
 
 
 def test_default_catalog_offers_demo():
-    c = DefaultCatalog()
+    c = DefaultListing()
     assert "demo" in c.sources()
     with pytest.raises(InvalidInputError):
         c.check_uri("demo", "demo://../../etc/passwd")
@@ -104,5 +104,5 @@ def test_readme_binder_example_decodes_to_the_documented_link():
     assert example in readme  # the form the README documents
     path, args = _what_the_dashboard_gets("https://mybinder.org/v2/gh/o/r/main" + example)
     assert path == "panel/browser" and args == {"session": [b"demo://arbor/m01/day0"], "start": [b"100"]}
-    ok, err = parse_query(args, DefaultCatalog())
+    ok, err = parse_query(args, DefaultListing())
     assert not err and ok["session"] == "demo://arbor/m01/day0" and ok["start"] == 100.0

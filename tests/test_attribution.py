@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from glue_widgets.attribution import (attribute_fragments, attribute_pairs, commonality, pair_design,
+from glue_widgets.errormap.attribution import (attribute_fragments, attribute_pairs, commonality, pair_design,
                                       permute_within)
 from glue_widgets.errors import InvalidInputError
 
@@ -122,9 +122,9 @@ def test_bad_input_messages():
 def test_card_arousal_skips_velocity_readouts_and_loop_meta_uses_it():
     import xarray as xr
 
-    from glue_widgets.attribution import card_arousal
-    from glue_widgets.dask_utils import as_fragments
-    from glue_widgets.loop import _fragment_meta
+    from glue_widgets.model.card_fields import card_arousal
+    from glue_widgets.model.fragment import as_fragments
+    from glue_widgets.errormap.loop import _fragment_meta
 
     card = {"arousal": {"available": ["pupil", "speed"],
                         "pupil_diameter": {"role": "pupil", "mean": 1.5, "sd": 0.25},
@@ -141,7 +141,7 @@ def test_card_arousal_skips_velocity_readouts_and_loop_meta_uses_it():
 
 
 def test_basis_falls_back_when_gesdd_does_not_converge(monkeypatch):
-    from glue_widgets import attribution as A
+    from glue_widgets.errormap import attribution as A
 
     X = np.random.default_rng(0).standard_normal((50, 4))
     X[:, 3] = X[:, 0] + X[:, 1]  # collinear column: rank 3

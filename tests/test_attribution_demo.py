@@ -55,9 +55,9 @@ def test_loop_attribution_names_the_planted_arousal(demo_windows):
     import pandas as pd
 
     import glue_widgets as gw
-    from glue_widgets.attribution import attribute_pairs, confound_blocks
-    from glue_widgets.dask_utils import as_fragments
-    from glue_widgets.loop import _fragment_meta
+    from glue_widgets.errormap.attribution import attribute_pairs, confound_blocks
+    from glue_widgets.model.fragment import as_fragments
+    from glue_widgets.errormap.loop import _fragment_meta
 
     assert len(demo_windows) >= 30
     res = gw.CouplingLoop(max_iter=1, n_boot=5, n_permutations=99, seed=0).run(demo_windows)

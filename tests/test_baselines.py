@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glue_widgets.baselines import baseline_corrected_effects, compare_baselines
+from glue_widgets.rest.baselines import baseline_corrected_effects, compare_baselines
 from glue_widgets.errors import InvalidInputError
 from glue_widgets.model import make_timeseries
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import glue_widgets as gw
-from glue_widgets.catalog import Catalog
+from glue_widgets.rest.catalog import Catalog
 from glue_widgets.errors import InvalidInputError, NotFoundError
 from glue_widgets.model import ArraySession, make_timeseries
 

@@ -3,7 +3,7 @@
 import numpy as np
 import xarray as xr
 
-from glue_widgets.dask_utils import as_fragments, fragment_meta_table
+from glue_widgets.model.fragment import as_fragments, fragment_meta_table
 
 
 def _card(order):

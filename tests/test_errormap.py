@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from glue_widgets.dask_utils import Fragment, as_fragments
+from glue_widgets.model.fragment import Fragment, as_fragments
 from glue_widgets.errors import InvalidInputError
 from glue_widgets.errormap import classical_mds, error_map
 from glue_widgets.evidence.simulate import simulate_sessions
@@ -112,7 +112,7 @@ def test_mds_and_bad_input():
 def test_public_names_resolve():
     import glue_widgets as gw
 
-    from glue_widgets.loop import CouplingLoop
+    from glue_widgets.errormap.loop import CouplingLoop
 
     assert gw.error_map is error_map and gw.CouplingLoop is CouplingLoop
     assert callable(gw.evidence.transfer_entropy)

@@ -7,7 +7,7 @@ import pytest
 
 from glue_widgets.errors import InvalidInputError
 from glue_widgets.evidence.simulate import simulate_sessions
-from glue_widgets.loop import CouplingLoop, variance_partition
+from glue_widgets.errormap.loop import CouplingLoop, variance_partition
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def test_variance_partition_with_a_single_block():
     # one varying confound (e.g. one lab and one species in the data): its unique share is the whole fit
     import numpy as np
 
-    from glue_widgets.loop import variance_partition
+    from glue_widgets.errormap.loop import variance_partition
 
     rng = np.random.default_rng(1)
     a = rng.standard_normal(30)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from glue_widgets.sources.nwb import NWBSession, open_nwb
-from glue_widgets.sources.nwb_testing import CountingFile
+from tests.support.nwb_testing import CountingFile
 
 
 @pytest.fixture(scope="module")

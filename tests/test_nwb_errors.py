@@ -16,7 +16,7 @@ from glue_widgets.errors import (BadDataError, CorruptFileError, GlueError, NotF
 from glue_widgets.sources.nwb import open_nwb
 
 pytest.importorskip("pynwb")
-from glue_widgets.sources.nwb_testing import write_example_nwb  # noqa: E402
+from tests.support.nwb_testing import write_example_nwb  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -91,7 +91,7 @@ def test_short_window_of_a_units_file_moves_less_than_its_chunks(tmp_path):
     from pynwb import NWBHDF5IO, NWBFile
 
     from glue_widgets.sources.nwb import open_nwb
-    from glue_widgets.sources.nwb_testing import CountingFile
+    from tests.support.nwb_testing import CountingFile
 
     rng = np.random.default_rng(4)
     nwb = NWBFile(session_description="u", identifier="u", session_start_time=datetime(2024, 1, 1, tzinfo=timezone.utc))

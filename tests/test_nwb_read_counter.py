@@ -11,7 +11,7 @@ import pytest
 from glue_widgets.sources.nwb import open_nwb
 
 pytest.importorskip("pynwb")
-from glue_widgets.sources.nwb_testing import CountingFile, write_long_ephys_nwb  # noqa: E402
+from tests.support.nwb_testing import CountingFile, write_long_ephys_nwb  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from glue_widgets.errors import StreamNotFoundError, UnsupportedError
 from glue_widgets.sources.nwb import NWBSession, open_nwb
 
 pytest.importorskip("pynwb")
-from glue_widgets.sources.nwb_testing import write_example_nwb  # noqa: E402
+from tests.support.nwb_testing import write_example_nwb  # noqa: E402
 
 
 @pytest.fixture(scope="module")

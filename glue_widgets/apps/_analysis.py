@@ -15,8 +15,8 @@ import panel as pn
 import param
 import xarray as xr
 
-from ._common import detect_rest_cached, find_analysis, timed, unavailable
-from .catalog import Catalog, DefaultCatalog
+from ._common import detect_rest_cached, timed
+from .listing import SessionListing, DefaultListing
 
 __all__ = ["AnalysisModel", "AnalysisView", "rest_segment", "neural_streams"]
 
@@ -40,7 +40,7 @@ def _decimate(x: xr.DataArray, max_fs: float) -> xr.DataArray:
     return out
 
 
-def rest_segment(catalog: Catalog, uri: str, stream: str | None = None, max_fs: float = MAX_FS,
+def rest_segment(catalog: SessionListing, uri: str, stream: str | None = None, max_fs: float = MAX_FS,
                  window: tuple[float, float] | None = None) -> xr.DataArray:
     """The rest window of ``uri`` (detected or from epochs) as a DataArray at ≤ ``max_fs`` Hz.
 
@@ -71,7 +71,7 @@ def rest_segment(catalog: Catalog, uri: str, stream: str | None = None, max_fs: 
         finally:
             s.close()
 
-    key = f"gw-seg:{type(catalog).__name__}:{id(catalog) if type(catalog).__name__ == 'MappingCatalog' else ''}:{uri}:{stream}:{max_fs}:{window}"
+    key = f"gw-seg:{type(catalog).__name__}:{id(catalog) if type(catalog).__name__ == 'MappingListing' else ''}:{uri}:{stream}:{max_fs}:{window}"
     return pn.state.as_cached(key, compute)
 
 
@@ -87,16 +87,16 @@ class AnalysisModel(param.Parameterized):
     result = param.Parameter(default=None)
     error = param.String(default="")
 
-    analysis_target: str = ""  # "module:attr" of the analysis this dashboard needs
+    #: the analysis function or estimator class this dashboard calls (imported directly by each subclass)
+    analysis: Any = None
     min_sessions: int = 1
     max_sessions: int = 8
 
-    def __init__(self, catalog: Catalog | None = None, background: bool = False, **params):
-        self.catalog = catalog if catalog is not None else DefaultCatalog()
+    def __init__(self, catalog: SessionListing | None = None, background: bool = False, **params):
+        self.catalog = catalog if catalog is not None else DefaultListing()
         self.background = background
         self.timings: list[tuple[str, float]] = []
         super().__init__()
-        self.analysis, self.unavailable_reason = find_analysis(self.analysis_target) if self.analysis_target else (None, "")
         self.param.source.objects = self.catalog.sources()
         self.param.watch(self._on_source, "source")
         self.param.watch(self._on_run, "run")
@@ -121,8 +121,6 @@ class AnalysisModel(param.Parameterized):
         raise NotImplementedError
 
     def _check(self) -> str:
-        if self.analysis is None and self.analysis_target:
-            return self.unavailable_reason
         n = len(self.sessions)
         if n < self.min_sessions or n > self.max_sessions:
             return f"choose {self.min_sessions}–{self.max_sessions} sessions (now {n})."
@@ -192,11 +190,7 @@ class AnalysisView(pn.viewable.Viewer):
         self._out = pn.Column(sizing_mode="stretch_width", css_classes=["gw-result"])
         m.param.watch(self._on_state, ["running", "progress", "status", "error"])
         m.param.watch(self._on_result, "result")
-        if m.analysis is None and m.analysis_target:
-            self._out[:] = [unavailable(self.title, m.unavailable_reason)]
-            self._run.disabled = True
-        else:
-            self._out[:] = [pn.pane.Markdown("Choose sessions and press **Run**.", css_classes=["gw-empty"])]
+        self._out[:] = [pn.pane.Markdown("Choose sessions and press **Run**.", css_classes=["gw-empty"])]
 
     def extra_controls(self) -> list:
         return []
@@ -230,7 +224,7 @@ class AnalysisView(pn.viewable.Viewer):
 
 
 def make_create_app(model_cls, view_cls, title):
-    def create_app(catalog: Catalog | None = None, **params):
+    def create_app(catalog: SessionListing | None = None, **params):
         from ._page import in_server, page
         params.setdefault("background", in_server())
         model = model_cls(catalog=catalog, **params)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import importlib
 import logging
 import os
 import threading
@@ -14,7 +13,7 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
-__all__ = ["find_analysis", "unavailable", "timed", "TIMING_LOGGER", "rest_window_of", "REST_LABEL_WORDS",
+__all__ = ["unavailable", "timed", "TIMING_LOGGER", "rest_window_of", "REST_LABEL_WORDS",
            "enable_server_timings", "server_timings", "TIMINGS_ENV", "once_cached", "hv_bokeh"]
 
 TIMING_LOGGER = logging.getLogger("glue_widgets.apps.timing")
@@ -27,27 +26,6 @@ _TIMINGS_LOCK = threading.Lock()
 # epoch labels that mean "spontaneous / rest" across labs (gray screen, dark, eyes open/closed, BIDS task-rest)
 REST_LABEL_WORDS = ("rest", "spontaneous", "spon", "gray screen", "grey screen", "dark", "eyes open",
                     "eyes closed", "eyes-open", "eyes-closed", "eyesclosed", "eyesopen", "task-free")
-
-
-def find_analysis(target: str) -> tuple[Any | None, str]:
-    """Import ``"module:attr"`` if it exists; return ``(obj, "")`` or ``(None, reason)``.
-
-    Dashboards call this at page creation so an analysis that lands later is picked up without a
-    change here, and one that is missing shows an honest message instead of fake numbers.
-    """
-    module, _, attr = target.partition(":")
-    try:
-        obj = importlib.import_module(module)
-        if attr:
-            for part in attr.split("."):
-                obj = getattr(obj, part)
-        return obj, ""
-    except ModuleNotFoundError as exc:
-        return None, f"`{target}` is not available yet ({exc.name} is not installed in this checkout)."
-    except AttributeError as exc:
-        return None, f"`{target}` is not available yet ({exc})."
-    except Exception as exc:  # half-written analysis module: say so, do not crash the page
-        return None, f"`{target}` failed to import: {type(exc).__name__}: {exc}"
 
 
 def unavailable(title: str, reason: str):
@@ -229,7 +207,9 @@ def _drop_rest_pool() -> None:
 
 
 def _warm_worker() -> bool:
-    return find_analysis("glue_widgets.rest:extract_rest")[0] is not None
+    from .. import rest  # noqa: F401 - import the analysis in the worker now, not on the first page
+
+    return True
 
 
 def warm_rest_worker() -> None:
@@ -244,7 +224,7 @@ def _picklable(obj) -> bool:
     try:
         pickle.dumps(obj)
         return True
-    except Exception:  # lambdas in a MappingCatalog (tests, toy data): stay in this process
+    except Exception:  # lambdas in a MappingListing (tests, toy data): stay in this process
         return False
 
 
@@ -269,7 +249,7 @@ def detect_rest_cached(catalog, uri: str, *, worker: bool = False) -> dict:
                     TIMING_LOGGER.warning("rest detection worker failed (%s); detecting in-process", exc)
             return _detect_in_worker(catalog, uri)
 
-    scope = id(catalog) if type(catalog).__name__ == "MappingCatalog" else ""
+    scope = id(catalog) if type(catalog).__name__ == "MappingListing" else ""
     return once_cached(f"gw-rest:{type(catalog).__name__}:{scope}:{uri}", compute)
 
 
@@ -282,19 +262,17 @@ def rest_window_of(session, stream: str | None = None, *, use_analysis: bool = T
     """
     notes = []
     if use_analysis:
-        extract, why = find_analysis("glue_widgets.rest:extract_rest")
-        if extract is not None:
-            try:
-                seg = extract(session, stream=stream)
-                t = np.asarray(seg.time.values, float)
-                card = seg.attrs.get("card")
-                start = float(card["start"]) if isinstance(card, dict) and "start" in card else float(t[0])
-                stop = float(card["stop"]) if isinstance(card, dict) and "stop" in card else float(t[-1])
-                return {"start": start, "stop": stop, "method": "gw.extract_rest", "card": card, "note": ""}
-            except Exception as exc:
-                notes.append(f"gw.extract_rest failed: {type(exc).__name__}: {exc}")
-        else:
-            notes.append(why)
+        from ..rest import extract_rest
+
+        try:
+            seg = extract_rest(session, stream=stream)
+            t = np.asarray(seg.time.values, float)
+            card = seg.attrs.get("card")
+            start = float(card["start"]) if isinstance(card, dict) and "start" in card else float(t[0])
+            stop = float(card["stop"]) if isinstance(card, dict) and "stop" in card else float(t[-1])
+            return {"start": start, "stop": stop, "method": "gw.extract_rest", "card": card, "note": ""}
+        except Exception as exc:
+            notes.append(f"gw.extract_rest failed: {type(exc).__name__}: {exc}")
     ep = session.epochs
     if isinstance(ep, pd.DataFrame) and len(ep):
         rest = ep[ep["label"].map(_is_rest_label)]

@@ -19,6 +19,7 @@ import panel as pn
 import param
 
 from ._analysis import AnalysisModel, AnalysisView, make_create_app, rest_segment
+from ..align import RestAligner
 
 __all__ = ["AlignmentModel", "Alignment", "create_app"]
 
@@ -26,7 +27,7 @@ BEHAVIOUR = "velocity"  # the behaviour stream decoded for the transfer test (de
 
 
 class AlignmentModel(AnalysisModel):
-    analysis_target = "glue_widgets.align:RestAligner"
+    analysis = RestAligner
     min_sessions = 2
     max_sessions = 6
     n_components = param.Integer(default=3, bounds=(2, 8), doc="Dimension of the shared latent frame.")

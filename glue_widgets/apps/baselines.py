@@ -13,6 +13,7 @@ import panel as pn
 
 from ._analysis import AnalysisModel, AnalysisView, make_create_app, neural_streams, _decimate
 from ._common import _is_rest_label
+from ..rest.baselines import compare_baselines
 
 __all__ = ["BaselinesModel", "Baselines", "create_app"]
 
@@ -20,7 +21,7 @@ MAX_S = 300.0  # seconds read per state
 
 
 class BaselinesModel(AnalysisModel):
-    analysis_target = "glue_widgets.baselines:compare_baselines"
+    analysis = staticmethod(compare_baselines)
     min_sessions = 1
     max_sessions = 1
 
@@ -49,7 +50,7 @@ class BaselinesModel(AnalysisModel):
             effects = None
             task = ep[~ep["label"].map(_is_rest_label)]
             if len(task):
-                from glue_widgets.baselines import baseline_corrected_effects
+                from glue_widgets.rest.baselines import baseline_corrected_effects
                 row = task.assign(d=lambda d: d.stop - d.start).sort_values("d").iloc[-1]
                 self.set_progress(75, f"task effects of {row['label']!r} against each baseline")
                 t = self._window(s, stream, row)

@@ -15,9 +15,9 @@ import panel as pn
 import param
 
 from ..errors import GlueError
-from ._common import detect_rest_cached, find_analysis, rest_window_of, timed
+from ._common import detect_rest_cached, rest_window_of, timed
 from ._traces import N_POINTS, TracePlot, stacked_traces
-from .catalog import SOURCE_LABELS, Catalog, DefaultCatalog
+from .listing import SOURCE_LABELS, SessionListing, DefaultListing
 
 __all__ = ["BrowserModel", "Browser", "create_app", "N_POINTS", "stacked_traces"]
 
@@ -49,9 +49,9 @@ class BrowserModel(param.Parameterized):
     loaded = param.Event(doc="Fires when a new session/stream has been opened and its first window read.")
     rest_busy = param.Boolean(default=False, doc="True while gw.extract_rest runs in the background.")
 
-    def __init__(self, catalog: Catalog | None = None, *, use_rest_analysis: bool = True,
+    def __init__(self, catalog: SessionListing | None = None, *, use_rest_analysis: bool = True,
                  background: bool = False, **params: Any):
-        self.catalog = catalog if catalog is not None else DefaultCatalog()
+        self.catalog = catalog if catalog is not None else DefaultListing()
         self.background = background
         self.session = None
         self.use_rest_analysis = use_rest_analysis
@@ -158,7 +158,7 @@ class BrowserModel(param.Parameterized):
                                                   self.session.streams[n].modality == "behavior"))
             # epochs first (instant); gw.extract_rest replaces it when it is done (it can take seconds)
             self.rest = rest_window_of(self.session, None, use_analysis=False)
-            if self.use_rest_analysis and find_analysis("glue_widgets.rest:extract_rest")[0] is not None:
+            if self.use_rest_analysis:
                 if self.background:
                     pn.state.execute(self._detect_rest_async)
                 else:
@@ -388,7 +388,7 @@ class Browser(pn.viewable.Viewer):
         return pn.Row(side, main, sizing_mode="stretch_width")
 
 
-def create_app(catalog: Catalog | None = None, query: dict | None = None, **params) -> pn.viewable.Viewable:
+def create_app(catalog: SessionListing | None = None, query: dict | None = None, **params) -> pn.viewable.Viewable:
     """Build one page of the Browser (one model per page: sessions never share state)."""
     from ._page import apply_deeplink, in_server, page
     params.setdefault("background", in_server())

@@ -1,7 +1,7 @@
 """Deep links: the URL query parameters ``source``, ``session``, ``stream``, ``start``, ``window``.
 
 Everything in a query string is untrusted. :func:`parse_query` accepts only sources and sessions the
-page's :class:`~glue_widgets.apps.catalog.Catalog` allows (so ``?session=/etc/passwd`` or
+page's :class:`~glue_widgets.apps.listing.SessionListing` allows (so ``?session=/etc/passwd`` or
 ``?session=https://evil.example/x.nwb`` is refused) and finite, bounded numbers; what it refuses is
 returned as messages the page shows.
 """
@@ -54,7 +54,7 @@ def parse_query(args: Mapping[str, Any], catalog) -> tuple[dict, list[str]]:
     ----------
     args : mapping
         ``pn.state.session_args`` (values are lists of bytes) or a plain ``{key: str}`` mapping.
-    catalog : Catalog
+    catalog : SessionListing
 
     Returns
     -------

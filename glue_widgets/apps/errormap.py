@@ -12,12 +12,13 @@ import param
 
 from ._analysis import AnalysisModel, AnalysisView, make_create_app, rest_segment
 from .deeplink import build_query
+from ..errormap.map import error_map
 
 __all__ = ["ErrorMapModel", "ErrorMap", "create_app"]
 
 
 class ErrorMapModel(AnalysisModel):
-    analysis_target = "glue_widgets.errormap:error_map"
+    analysis = staticmethod(error_map)
     min_sessions = 2
     max_sessions = 10
     n_components = param.Integer(default=3, bounds=(2, 8))

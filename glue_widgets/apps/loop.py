@@ -11,12 +11,13 @@ import panel as pn
 import param
 
 from ._analysis import AnalysisModel, AnalysisView, make_create_app, rest_segment
+from ..errormap.loop import CouplingLoop
 
 __all__ = ["LoopModel", "Loop", "create_app"]
 
 
 class LoopModel(AnalysisModel):
-    analysis_target = "glue_widgets.loop:CouplingLoop"
+    analysis = CouplingLoop
     min_sessions = 3
     max_sessions = 10
     n_components = param.Integer(default=3, bounds=(2, 8))

@@ -9,8 +9,9 @@ from __future__ import annotations
 import panel as pn
 import param
 
-from ._common import detect_rest_cached, find_analysis, timed
-from .catalog import SOURCE_LABELS, Catalog, DefaultCatalog
+from ._common import detect_rest_cached, timed
+from ..rest import broaden_rest, extract_rest
+from .listing import SOURCE_LABELS, SessionListing, DefaultListing
 
 __all__ = ["RestModel", "RestView", "create_app"]
 
@@ -28,13 +29,13 @@ class RestModel(param.Parameterized):
     busy = param.Boolean(default=False)
     message = param.String(default="")
 
-    def __init__(self, catalog: Catalog | None = None, background: bool = False, **params):
-        self.catalog = catalog if catalog is not None else DefaultCatalog()
+    def __init__(self, catalog: SessionListing | None = None, background: bool = False, **params):
+        self.catalog = catalog if catalog is not None else DefaultListing()
         self.background = background
         self.timings: list = []
         self.epochs = None
         super().__init__()
-        self.extract, self.reason = find_analysis("glue_widgets.rest:extract_rest")
+        self.extract, self.reason = extract_rest, ""
         self.param.source.objects = self.catalog.sources()
         self.param.watch(self._on_source, "source")
         self.param.watch(self._on_uri, "uri")
@@ -89,10 +90,7 @@ class RestModel(param.Parameterized):
         self.message = res.get("note", "") if res.get("method") != "gw.extract_rest" else ""
 
     def _on_broaden(self, *_):
-        fn, why = find_analysis("glue_widgets.rest:broaden_rest")
-        if fn is None:
-            self.message = why
-            return
+        fn = broaden_rest
         self.busy = True
         s = self.catalog.open(self.uri)
         try:
@@ -208,7 +206,7 @@ class RestView(pn.viewable.Viewer):
         return pn.Row(side, main, sizing_mode="stretch_width")
 
 
-def create_app(catalog: Catalog | None = None, **params):
+def create_app(catalog: SessionListing | None = None, **params):
     """Build one page of the Rest dashboard (fresh state per page)."""
     from ._page import in_server, page
     params.setdefault("background", in_server())

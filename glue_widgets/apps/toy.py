@@ -70,7 +70,7 @@ def toy_session(uri: str = TOY_URIS[0], *, n_channels: int = 16, fs: float = 250
 
 
 def toy_catalog(**kw):
-    """A :class:`~glue_widgets.apps.catalog.MappingCatalog` of the toy sessions (source ``"toy"``)."""
-    from .catalog import MappingCatalog
-    return MappingCatalog({"toy": {u: (lambda u=u: toy_session(u, **kw)) for u in TOY_URIS}},
+    """A :class:`~glue_widgets.apps.listing.MappingListing` of the toy sessions (source ``"toy"``)."""
+    from .listing import MappingListing
+    return MappingListing({"toy": {u: (lambda u=u: toy_session(u, **kw)) for u in TOY_URIS}},
                           notes={"toy": "synthetic toy sessions (not the demo corpus)"})

@@ -25,6 +25,7 @@ import panel as pn
 import param
 
 from ._analysis import AnalysisModel, AnalysisView, make_create_app
+from ..translate.spikes import infer_spikes
 
 __all__ = ["TranslationModel", "Translation", "create_app", "MODES", "toy_ecog_eeg_session", "true_spike_counts",
            "recorded_spike_counts", "ground_truth_session"]
@@ -124,7 +125,7 @@ def _short(method: str) -> str:
 class TranslationModel(AnalysisModel):
     """State of the Translation dashboard (one session per run; ``mode`` picks the translation)."""
 
-    analysis_target = "glue_widgets.translate:infer_spikes"
+    analysis = staticmethod(infer_spikes)
     min_sessions = 1
     max_sessions = 1
     mode = param.Selector(default=MODES[0], objects=list(MODES), doc="Which paired translation to show.")

@@ -46,7 +46,7 @@ def new_card(
     **fields: Any,
 ) -> dict[str, Any]:
     """Assemble and validate a RestCard with the derived fields (duration, coverage) filled in."""
-    from .. import __version__
+    from .._version import __version__
 
     duration = float(stop) - float(start)
     card: dict[str, Any] = {

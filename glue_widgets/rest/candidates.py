@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..errors import InvalidInputError
 from .behavior import behavior_traces, intervals_from_mask, merge_gaps, stillness, subtract_intervals
-from .labels import classify_label, rest_label_rank, state_from_label
+from ..model.labels import classify_label, rest_label_rank, state_from_label
 
 __all__ = ["find_rest_candidates", "choose_stream", "NEURAL_ORDER", "blocked_intervals", "CANDIDATE_COLUMNS"]
 

@@ -14,7 +14,7 @@ from ..model import REST_TARGET_S
 from .behavior import behavior_traces, stillness
 from .candidates import choose_stream, find_rest_candidates
 from .card import ShortRestWarning, build_card
-from .labels import REST_WORDS
+from ..model.labels import REST_WORDS
 from .quality import arousal_summary, artifact_fraction, infer_state, missing_fraction, stationarity
 
 __all__ = ["extract_rest", "annotate_segment"]

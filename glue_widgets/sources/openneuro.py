@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -33,22 +32,20 @@ from typing import Any
 import pandas as pd
 
 from ..errors import GlueError, InvalidInputError, NetworkError, NotFoundError
+from ..model.labels import rest_match
 from .bids import DATA_EXTENSIONS, BidsSession, parse_bids_name
 from .cache import DiskCache, cache_key
 from .http import HttpClient, Meter
 from .rangefile import RangeFile
 from .remote_options import Archive, RemoteOptions, document_options
 
-__all__ = ["open_openneuro", "list_files", "find_rest_runs", "parse_uri", "base_url", "REST_PATTERN"]
+__all__ = ["open_openneuro", "list_files", "find_rest_runs", "parse_uri", "base_url"]
 
 DEFAULT_URL = "https://s3.amazonaws.com/openneuro.org"
 _BLOCK_SIZE = 16 * 1024  # range-read granularity of EDF/BDF/BrainVision samples
 _NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 _SNAPSHOT_NOTE = ("OpenNeuro's S3 bucket holds only the latest published snapshot; the requested snapshot "
                   "is recorded but the bytes read are the latest ones.")
-REST_PATTERN = re.compile(
-    r"(?<![a-z])(rest|resting|restingstate|rs|eyes[\s_-]*(open|opened|closed)|eyesopen|eyesclosed|"
-    r"eo|ec|baseline|spontaneous|task[\s_-]*free)(?![a-z])", re.IGNORECASE)
 
 
 ARCHIVE = Archive("OpenNeuro", "openneuro", "GLUE_OPENNEURO_URL", DEFAULT_URL, r"(ds\d{6})",
@@ -281,7 +278,7 @@ def find_rest_runs(ds: str, **kw: Any) -> pd.DataFrame:
         if suffix not in ("eeg", "ieeg") or ext.lower() not in DATA_EXTENSIONS or "task" not in ents:
             continue
         task = ents["task"]
-        reason = f"task-{task}" if REST_PATTERN.search(task) or task.lower().startswith("rest") else None
+        reason = f"task-{task}" if rest_match(task) or task.lower().startswith("rest") else None
         if reason is None:
             # the run's sidecar, else the dataset-level task sidecar (inheritance)
             for side in (path[: -len(ext)] + ".json", f"task-{task}_{suffix}.json"):
@@ -291,9 +288,9 @@ def find_rest_runs(ds: str, **kw: Any) -> pd.DataFrame:
                     meta = json.loads(tree.read_bytes(side).decode("utf-8"))
                 except (GlueError, ValueError, UnicodeDecodeError):
                     continue
-                m = REST_PATTERN.search(" ".join(str(meta.get(k, "")) for k in ("TaskName", "TaskDescription")))
+                m = rest_match(" ".join(str(meta.get(k, "")) for k in ("TaskName", "TaskDescription")))
                 if m:
-                    reason = f"sidecar says {m.group(0)!r}"
+                    reason = f"sidecar says {m!r}"
                     break
         if reason:
             rows.append({"uri": f"openneuro://{ds}/{path}", "path": path, "subject": ents.get("sub"),

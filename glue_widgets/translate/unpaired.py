@@ -9,7 +9,7 @@ dynamics, A's rule predicts B nearly as well as B's own; if not, the gap measure
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator

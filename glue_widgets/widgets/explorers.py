@@ -40,7 +40,7 @@ def session_catalog(uri_or_session: Any, source: str = "notebook"):
     """A one-session catalog for a URI (opened with :func:`glue_widgets.open`) or an open Session.
 
     In a notebook the user chooses the data, so any URI :func:`glue_widgets.open` accepts is allowed
-    here (served dashboards use the restricted :class:`~glue_widgets.apps.catalog.DefaultCatalog`).
+    here (served dashboards use the restricted :class:`~glue_widgets.apps.listing.DefaultListing`).
 
     Examples
     --------
@@ -48,13 +48,13 @@ def session_catalog(uri_or_session: Any, source: str = "notebook"):
     >>> session_catalog(toy_session()).list("notebook")
     ['toy://lab-a/m1/day0']
     """
-    from ..apps.catalog import MappingCatalog
+    from ..apps.listing import MappingListing
     from ..model import Session
 
     if isinstance(uri_or_session, Session):
         s = uri_or_session
         uri = str(getattr(s, "uri", None) or "session")
-        return MappingCatalog({source: {uri: lambda: _Borrowed(s)}})
+        return MappingListing({source: {uri: lambda: _Borrowed(s)}})
     if isinstance(uri_or_session, str) and uri_or_session.strip():
         uri = uri_or_session.strip()
 
@@ -62,7 +62,7 @@ def session_catalog(uri_or_session: Any, source: str = "notebook"):
             from .. import open as gw_open
             return gw_open(uri)
         factory().close()  # fail now, with the reader's own error, rather than inside a widget callback
-        return MappingCatalog({source: {uri: factory}})
+        return MappingListing({source: {uri: factory}})
     raise InvalidInputError(f"expected a session URI (str) or an open Session, got {type(uri_or_session).__name__} "
                             f"{str(uri_or_session)[:60]!r}; e.g. rest_explorer('demo://arbor/m01/day0').")
 
@@ -83,7 +83,7 @@ def rest_explorer(uri_or_session: Any, *, catalog: Any = None, **params: Any):
     uri_or_session : str or Session
         ``"demo://arbor/m01/day0"``, any URI :func:`glue_widgets.open` accepts, or an open Session.
         With ``catalog`` given, a URI that catalog lists (the other sessions stay selectable).
-    catalog : glue_widgets.apps.catalog.Catalog, optional
+    catalog : glue_widgets.apps.listing.SessionListing, optional
         Where sessions come from (default: just this one).
     **params
         Initial values of :class:`~glue_widgets.apps.rest.RestModel` parameters (e.g. ``window=(60, 660)``).
@@ -154,7 +154,7 @@ def dashboard(slug: str, *, catalog: Any = None, **params: Any):
     ----------
     slug : str
         ``"browser"``, ``"rest"``, ``"baselines"``, ``"alignment"``, ``"translation"``, ``"errormap"``, ``"loop"``.
-    catalog : Catalog, optional
+    catalog : SessionListing, optional
         Sessions offered (default: the demo corpus).
     **params
         Initial model parameters (e.g. ``sessions=[...]``).

@@ -169,11 +169,11 @@ def translation_server():
     import socket
     import urllib.request
 
-    from glue_widgets.apps.catalog import MappingCatalog
+    from glue_widgets.apps.listing import MappingListing
     from glue_widgets.apps.serve import serve_all
     from glue_widgets.apps.toy import toy_session
     from glue_widgets.apps.translation import toy_ecog_eeg_session
-    cat = MappingCatalog({"toy": {**{u: (lambda u=u: toy_session(u)) for u in TOY_URIS},
+    cat = MappingListing({"toy": {**{u: (lambda u=u: toy_session(u)) for u in TOY_URIS},
                                   "toy://ecog-eeg/sub-01": toy_ecog_eeg_session}})
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 __all__ = ["REST_WORDS", "REST_PATTERNS", "STIMULUS_PATTERNS", "TASK_PATTERNS", "classify_label", "state_from_label",
-           "rest_label_rank"]
+           "rest_label_rank", "rest_match"]
 
 #: human-readable list of the rest vocabulary (for error messages)
 REST_WORDS = ("spontaneous", "spon.N", "rest", "resting state", "gray/grey screen", "blank", "baseline",
@@ -20,7 +20,10 @@ REST_PATTERNS: tuple[str, ...] = (
     r"\bspont(aneous)?\b", r"\bspon\.?\s*\d*\b", r"\brest(ing)?\b", r"\bresting[ ]?state\b",
     r"\bgr[ae]y ?screen\b", r"\bblank\b", r"\bbaseline\b", r"\beyes ?(open|closed)\b", r"\bfixation\b",
     r"\bdark\b", r"\bbackground\b", r"\bquiet\b", r"\bsleep\b", r"\bhome ?cage\b", r"\bsleep ?box\b",
+    r"\btask ?free\b",
 )
+# BIDS task names abbreviate rest: task-rs, task-eo / task-ec (eyes open / closed), task-restingstate
+_BIDS_REST = re.compile(r"(?<![a-z])(rs|eo|ec|eyes ?opened|restingstate)(?![a-z])")
 STIMULUS_PATTERNS: tuple[str, ...] = (
     r"\bstim(ulus|ulation|uli)?\b", r"\banchor\b", r"\bflash(es)?\b", r"\bgratings?\b", r"\bmovie\b",
     r"\btones?\b", r"\bsound\b", r"\bodou?r\b", r"\bpuff\b", r"\bopto\b", r"\blaser\b", r"\bprobe\b",
@@ -67,6 +70,29 @@ def classify_label(label: object) -> str:
     if task:
         return "task"
     return "other"
+
+
+def rest_match(text: object) -> str | None:
+    """The rest word that ``text`` (an epoch label, a BIDS task name or a task description) contains.
+
+    None when the text is not a rest label (see :func:`classify_label`: a stimulus word wins) and holds
+    none of the BIDS abbreviations (``rs``, ``eo``, ``ec``, ``restingstate``).
+
+    Examples
+    --------
+    >>> rest_match("eyesclosed"), rest_match("task-rs"), rest_match("Spontaneous activity"), rest_match("flash")
+    ('eyesclosed', 'rs', 'spontaneous', None)
+    """
+    s = _norm(text)
+    if classify_label(s) == "rest":
+        for p in _REST:
+            m = p.search(s)
+            if m:
+                return m.group(0)
+    if any(p.search(s) for p in _STIM):
+        return None
+    m = _BIDS_REST.search(s)
+    return m.group(0) if m else None
 
 
 def rest_label_rank(label: object) -> int:

@@ -13,8 +13,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import InvalidInputError
-from .model import as_time_by_channel
+from ..errors import InvalidInputError
+from ..model import as_time_by_channel
 
 __all__ = ["compare_baselines", "baseline_corrected_effects"]
 
@@ -164,7 +164,7 @@ def compare_baselines(
     True
     """
     from pyriemann.geometry.distance import distance_riemann
-    from .rest.quality import shrinkage_cov
+    from .quality import shrinkage_cov
 
     if isinstance(n_blocks, bool) or not isinstance(n_blocks, (int, np.integer)) or n_blocks < 2:
         raise InvalidInputError(f"n_blocks={n_blocks!r} must be an integer ≥ 2 (the split-half null needs blocks).")

@@ -23,12 +23,15 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import xarray as xr
 
-from .dask_utils import Fragment, as_fragments, compute, load_fragment
-from .errors import InvalidInputError
-from .model.validation import as_time_by_channel, check_positive_int
+from ..errors import InvalidInputError
+from ..model.fragment import Fragment, as_fragments, load_fragment
+from ..model.validation import as_time_by_channel, check_positive_int
+from .cluster import ci_clusters, classical_mds, cluster_map, dissimilarity
+from .predict import source_row
+from .tasks import compute
 
-__all__ = ["error_map", "reduce_fragment", "canonical_frame", "align_latents", "map_from_latents",
-           "cluster_map", "ci_clusters", "ci_excess", "classical_mds", "dissimilarity"]
+__all__ = ["error_map", "reduce_fragment", "load_reduce", "load_array", "canonical_frame", "align_latents",
+           "map_from_latents"]
 
 
 # ------------------------------------------------------------------ stage 1: per fragment (one task each)
@@ -46,11 +49,13 @@ def reduce_fragment(x: Any, n_components: int, name: str = "fragment") -> np.nda
     return U[:, :n_components] * np.sqrt(X.shape[0])
 
 
-def _load_reduce(frag: Fragment, n_components: int, opener: Callable | None) -> np.ndarray:
+def load_reduce(frag: Fragment, n_components: int, opener: Callable | None) -> np.ndarray:
+    """Load one fragment (a task of its own) and reduce it to whitened latents."""
     return reduce_fragment(load_fragment(frag, opener), n_components, frag.name)
 
 
-def _load_array(frag: Fragment, opener: Callable | None) -> np.ndarray:
+def load_array(frag: Fragment, opener: Callable | None) -> np.ndarray:
+    """Load one fragment (a task of its own) as a (time, channels) float array."""
     return as_time_by_channel(load_fragment(frag, opener), name=frag.name, min_samples=10)
 
 
@@ -91,7 +96,7 @@ def align_latents(latents: Sequence[np.ndarray], aligner: Any = "auto", n_compon
         return [canonical_frame(z) for z in latents], "canonical"
     if aligner in ("auto", "rest"):
         try:
-            from .align import RestAligner  # sibling module; optional until it lands
+            from ..align import RestAligner  # sibling module; optional until it lands
 
             est = RestAligner(n_components=n_components, reference=reference)
         except Exception as exc:  # noqa: BLE001 - any import problem means: use the fallback
@@ -104,210 +109,6 @@ def align_latents(latents: Sequence[np.ndarray], aligner: Any = "auto", n_compon
     est.fit(list(latents))
     out = [np.asarray(getattr(z := est.transform(x, session=i), "values", z), float) for i, x in enumerate(latents)]
     return out, name
-
-
-# ------------------------------------------------------------------ stage 2: one task per source
-
-def _folds(n: int, cv: int) -> list[np.ndarray]:
-    return np.array_split(np.arange(n), cv)
-
-
-def _ridge_fit(X: np.ndarray, Y: np.ndarray, alpha: float, w: np.ndarray | None = None):
-    mx, my = (X.mean(0), Y.mean(0)) if w is None else (np.average(X, 0, w), np.average(Y, 0, w))
-    Xc, Yc = X - mx, Y - my
-    if w is not None:
-        Xc = Xc * np.sqrt(w)[:, None]
-        Yc = Yc * np.sqrt(w)[:, None]
-    G = Xc.T @ Xc + alpha * np.trace(Xc.T @ Xc) / max(X.shape[1], 1) / X.shape[0] * np.eye(X.shape[1])
-    B = np.linalg.solve(G, Xc.T @ Yc)
-    return lambda Z: (Z - mx) @ B + my
-
-
-def _make_predictor(model: Any, alpha: float, X: np.ndarray, Y: np.ndarray, w: np.ndarray | None = None):
-    if model == "ridge":
-        return _ridge_fit(X, Y, alpha, w)
-    if model == "rrr":
-        try:  # gw.translate's RRR: rank chosen by its own blocked CV on the training data
-            from .translate import ReducedRankRegression
-
-            est = ReducedRankRegression().fit(X, Y)
-            return est.predict
-        except ImportError:  # fallback while gw.translate is absent: ridge, then a rank cut of the fit
-            rank = max(1, min(X.shape[1], Y.shape[1]) // 2)
-            f = _ridge_fit(X, Y, alpha, w)
-            _, _, Vt = np.linalg.svd(f(X) - Y.mean(0), full_matrices=False)
-            P = Vt[:rank].T @ Vt[:rank]
-            my = Y.mean(0)
-            return lambda Z: (f(Z) - my) @ P + my
-    from sklearn.base import clone
-
-    est = clone(model)
-    if w is not None:
-        try:
-            return est.fit(X, Y, sample_weight=w).predict
-        except TypeError:
-            pass
-    return est.fit(X, Y).predict
-
-
-def _pairs(n: int, horizon: int, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(inputs, outputs) sample indices t, t+h with both inside the index set ``idx`` (sorted)."""
-    mask = np.zeros(n, bool)
-    mask[idx] = True
-    t = np.flatnonzero(mask[: n - horizon] & mask[horizon:])
-    return t, t + horizon
-
-
-def _source_row(s: int, data: Sequence[np.ndarray], targets: Sequence[np.ndarray] | None, paired: bool,
-                model: Any, alpha: float, cv: int, horizon: int, units_per_fold: int,
-                weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Held-out SS_res and SS_tot of every target predicted from source ``s``: arrays (targets, units)."""
-    X = data[s]
-    targets = data if targets is None else targets
-    nt = len(targets)
-    ssr = np.zeros((nt, cv * units_per_fold))
-    sst = np.zeros_like(ssr)
-    fx = _folds(X.shape[0], cv)
-    for f in range(cv):
-        train = np.setdiff1d(np.arange(X.shape[0]), fx[f])
-        if paired:
-            Y = data  # paired: same time base; the target's training rows are the same rows
-            fits = {}
-        else:
-            ti, to = _pairs(X.shape[0], horizon, train)
-            pred = _make_predictor(model, alpha, X[ti], X[to], weights)
-        for j, Z in enumerate(targets):
-            if paired:
-                if j == s:
-                    continue
-                Ymu, Ysd = Z[train].mean(0), Z[train].std(0)
-                Ysd[Ysd == 0] = 1.0
-                pred = _make_predictor(model, alpha, X[train], (Z[train] - Ymu) / Ysd)
-                te = fx[f]
-                for u, blk in enumerate(np.array_split(te, units_per_fold)):
-                    y = (Z[blk] - Ymu) / Ysd
-                    ssr[j, f * units_per_fold + u] = np.sum((y - pred(X[blk])) ** 2)
-                    sst[j, f * units_per_fold + u] = np.sum(y**2)
-            else:
-                fz = _folds(Z.shape[0], cv)
-                mu, sd = Z.mean(0), Z.std(0)
-                sd[sd == 0] = 1.0
-                for u, blk in enumerate(np.array_split(fz[f], units_per_fold)):
-                    ti, to = _pairs(Z.shape[0], horizon, blk)
-                    if ti.size == 0:
-                        continue
-                    y = (Z[to] - mu) / sd
-                    ssr[j, f * units_per_fold + u] = np.sum((y - (pred(Z[ti]) - mu) / sd) ** 2)
-                    sst[j, f * units_per_fold + u] = np.sum(y**2)
-    return ssr, sst
-
-
-# ------------------------------------------------------------------ map-level summaries
-
-def dissimilarity(E: np.ndarray, relative: bool = True) -> np.ndarray:
-    """Symmetric dissimilarity from an error map: relative excess error over each target's own, averaged
-    with its transpose, zero diagonal (``relative=False``: the raw error averaged with its transpose)."""
-    E = np.asarray(E, float)
-    D = E / np.diag(E)[None, :] - 1.0 if relative and np.all(np.isfinite(np.diag(E))) else E.copy()
-    D = np.nan_to_num((D + D.T) / 2, nan=np.nanmax(D) if np.isfinite(D).any() else 1.0)
-    np.fill_diagonal(D, 0.0)
-    return np.clip(D, 0.0, None)
-
-
-def classical_mds(D: np.ndarray, n_components: int = 2) -> np.ndarray:
-    """Torgerson (classical) MDS of a dissimilarity matrix: deterministic coordinates (n, n_components)."""
-    n = D.shape[0]
-    J = np.eye(n) - 1.0 / n
-    Bm = -0.5 * J @ (D**2) @ J
-    w, V = np.linalg.eigh(Bm)
-    order = np.argsort(w)[::-1][:n_components]
-    X = V[:, order] * np.sqrt(np.clip(w[order], 0, None))
-    for j in range(X.shape[1]):  # deterministic sign
-        if X[np.argmax(np.abs(X[:, j])), j] < 0:
-            X[:, j] *= -1
-    return X
-
-
-def cluster_map(D: np.ndarray, n_clusters: int | None = None, max_clusters: int = 10) -> tuple[np.ndarray, dict]:
-    """Average-linkage clustering of a dissimilarity matrix; k by best silhouette when not given."""
-    from scipy.cluster.hierarchy import fcluster, linkage
-    from scipy.spatial.distance import squareform
-    from sklearn.metrics import silhouette_score
-
-    n = D.shape[0]
-    if n < 3:
-        return np.zeros(n, int), {"n_clusters": 1, "silhouette": None, "method": "average linkage"}
-    Z = linkage(squareform(D, checks=False), method="average")
-    if n_clusters is not None:
-        lab = fcluster(Z, t=check_positive_int(n_clusters, name="n_clusters"), criterion="maxclust") - 1
-        sil = silhouette_score(D, lab, metric="precomputed") if 1 < len(set(lab)) < n else None
-        return lab, {"n_clusters": int(len(set(lab))), "silhouette": sil, "method": "average linkage"}
-    best = (-np.inf, np.zeros(n, int))
-    scores = {}
-    for kk in range(2, min(max_clusters, n - 1) + 1):
-        lab = fcluster(Z, t=kk, criterion="maxclust") - 1
-        if len(set(lab)) < 2:
-            continue
-        sc = float(silhouette_score(D, lab, metric="precomputed"))
-        scores[kk] = sc
-        if sc > best[0] + 1e-12:
-            best = (sc, lab)
-    lab = best[1]
-    return lab, {"n_clusters": int(len(set(lab))), "silhouette": best[0] if scores else None,
-                 "silhouette_by_k": scores, "method": "average linkage, k by silhouette"}
-
-
-def ci_excess(E: np.ndarray, halfwidth: np.ndarray) -> np.ndarray:
-    """Cross-prediction excess error in units of the target's own bootstrap uncertainty.
-
-    ``X[s, t] = (E[s, t] - E[t, t]) / halfwidth[t]`` with ``halfwidth`` the 95 % CI half-width of each
-    target's own held-out error (``1.96 x`` its bootstrap SD): below 1, source ``s`` predicts target
-    ``t`` within the uncertainty of ``t``'s own error (s can stand in for t).
-    Dividing by each target's own uncertainty puts targets of different modality / predictability on
-    one scale (a calcium target's small own error and a spiking target's large one no longer dominate).
-    Returns the symmetrized (mean of X and X.T), non-negative, zero-diagonal matrix.
-    """
-    E = np.asarray(E, float)
-    own = np.diag(E)
-    half = np.asarray(halfwidth, float)
-    half = np.where(np.isfinite(half) & (half > 0), half, np.nan)
-    X = (E - own[None, :]) / half[None, :]
-    X = (X + X.T) / 2
-    X = np.nan_to_num(X, nan=np.nanmax(X) if np.isfinite(X).any() else 1.0)
-    np.fill_diagonal(X, 0.0)
-    return np.clip(X, 0.0, None)
-
-
-def ci_clusters(E: np.ndarray, halfwidth: np.ndarray, threshold: float = 1.0) -> tuple[np.ndarray, dict]:
-    """Average-linkage clusters of :func:`ci_excess`, cut where merging costs more than the bootstrap CI.
-
-    Two groups merge while their mean cross-prediction excess error is within ``threshold`` times the
-    targets' own-error CI half-width (95 % upper bound); the number of clusters follows from the data's
-    own uncertainty rather than from a score that favours few large clusters, and a fragment that no
-    other fragment predicts within its CI stays a singleton.
-    """
-    from scipy.cluster.hierarchy import fcluster, linkage
-    from scipy.spatial.distance import squareform
-
-    X = ci_excess(E, halfwidth)
-    n = X.shape[0]
-    if n < 2:
-        lab = np.zeros(n, int)
-    else:
-        Z = linkage(squareform(X, checks=False), method="average")
-        lab = fcluster(Z, t=float(threshold), criterion="distance") - 1
-    lab = _relabel(lab)
-    return lab, {"n_clusters": int(len(set(lab))), "threshold": float(threshold),
-                 "method": "average linkage on the cross-prediction excess error over the target's own, in "
-                           "units of its 95 % CI half-width (1.96 bootstrap SD; symmetrized); cut at "
-                           f"{float(threshold):g} (merge while within the own-error 95 % CI)"}
-
-
-def _relabel(lab: np.ndarray) -> np.ndarray:
-    """Cluster ids 0, 1, ... in order of first appearance (deterministic)."""
-    _, first, inv = np.unique(lab, return_index=True, return_inverse=True)
-    order = np.argsort(np.argsort(first))
-    return order[inv].astype(int)
 
 
 def map_from_latents(names: Sequence[str], data: Sequence[np.ndarray], *, paired: bool = False,
@@ -336,7 +137,7 @@ def map_from_latents(names: Sequence[str], data: Sequence[np.ndarray], *, paired
         raise InvalidInputError(f"a fragment has {min_len} samples: too short for cv={cv} x "
                                 f"{units_per_fold} sub-blocks with horizon={horizon}.")
     ddata = [dask.delayed(d, pure=True) for d in data]
-    row = dask.delayed(_source_row, pure=True)
+    row = dask.delayed(source_row, pure=True)
     tasks = []
     for s in range(n):
         w = None
@@ -420,7 +221,7 @@ def error_map(
     Parameters
     ----------
     fragments : list or dict
-        Arrays / DataArrays (time, channels), :class:`~glue_widgets.dask_utils.Fragment` objects (data
+        Arrays / DataArrays (time, channels), :class:`~glue_widgets.model.fragment.Fragment` objects (data
         in memory, or a URI + stream + window that each task opens, reads and closes), or dicts of
         Fragment fields. Names become the coordinates.
     model : "ridge", "rrr" or estimator
@@ -486,10 +287,10 @@ def error_map(
     names = [f.name for f in frags]
     lazy = [f.without_data() if f.is_lazy else f for f in frags]
     if paired:
-        data = compute([dask.delayed(_load_array)(f, opener) for f in lazy], scheduler, progress, "load")
+        data = compute([dask.delayed(load_array)(f, opener) for f in lazy], scheduler, progress, "load")
         aligner_used = "none (paired)"
     else:
-        lat = compute([dask.delayed(_load_reduce)(f, n_components, opener) for f in lazy], scheduler, progress,
+        lat = compute([dask.delayed(load_reduce)(f, n_components, opener) for f in lazy], scheduler, progress,
                       "load+reduce")
         data, aligner_used = align_latents(lat, aligner, n_components)
     return map_from_latents(names, data, paired=paired, model=model, alpha=alpha, cv=cv, horizon=horizon,

@@ -11,7 +11,7 @@ Held-out error of a state: for each fragment, a pooled dynamics model is trained
 fragments of its cluster that belong to other groups (leave-one-group-out over ``holdout``, e.g. the
 subject) and predicts the fragment's aligned latents ``horizon`` samples ahead (1 - R²).
 
-Failure attribution (:mod:`glue_widgets.attribution`): the final map's off-diagonal errors are related
+Failure attribution (:mod:`glue_widgets.errormap.attribution`): the final map's off-diagonal errors are related
 to the card confounds (arousal, lab, apparatus, species, state) with the generating structure the loop
 found — the (source cluster, target cluster) cells — as nuisance. A commonality analysis splits what the
 confounds explain into each one's unique and shared parts; each unique part is tested by a Freedman–Lane
@@ -28,15 +28,19 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 import xarray as xr
+from sklearn.base import BaseEstimator
 
-from .attribution import attribute_fragments, attribute_pairs, card_arousal, commonality, confound_blocks
-from .dask_utils import as_fragments, compute
-from .errormap import _make_predictor, _pairs, _load_reduce, align_latents, dissimilarity, map_from_latents
-from .errors import InvalidInputError
-from .model.validation import check_positive_int
+from ..errors import InvalidInputError
+from ..model.card_fields import card_arousal
+from ..model.fragment import as_fragments
+from ..model.validation import check_positive_int
+from .attribution import attribute_fragments, attribute_pairs, commonality, confound_blocks
+from .cluster import dissimilarity
+from .map import align_latents, load_reduce, map_from_latents
+from .predict import lagged_pairs, make_predictor
+from .tasks import compute
 
-__all__ = ["CouplingLoop", "LoopResult", "LoopIteration", "variance_partition", "attribute_fragments",
-           "attribute_pairs", "commonality"]
+__all__ = ["CouplingLoop", "LoopResult", "LoopIteration", "variance_partition"]
 
 
 @dataclass
@@ -121,7 +125,7 @@ def variance_partition(y: Any, blocks: dict[str, Any], n_permutations: int = 500
                        seed: int | None = 0, nuisance: Any = None, strata: Any = None) -> pd.DataFrame:
     """Unique and shared R² of each block of predictors, with Freedman–Lane permutation p-values.
 
-    A per-fragment commonality analysis; see :func:`glue_widgets.attribution.attribute_fragments`
+    A per-fragment commonality analysis; see :func:`glue_widgets.errormap.attribution.attribute_fragments`
     (this is the same function, kept under its first name).
 
     Parameters
@@ -166,7 +170,7 @@ def variance_partition(y: Any, blocks: dict[str, Any], n_permutations: int = 500
 
 # ------------------------------------------------------------------ the loop
 
-class CouplingLoop:
+class CouplingLoop(BaseEstimator):
     """Align -> translate -> error map -> refine, repeated until it settles.
 
     Parameters
@@ -199,8 +203,6 @@ class CouplingLoop:
     strata : "cluster", meta key(s) or None
         Exchangeability blocks of the attribution permutations: fragments are only relabelled within
         the same final cluster (default) and/or the same value of these meta keys (e.g. "lab", "state").
-    scheduler, progress
-        As in :func:`glue_widgets.error_map`.
     clustering : "auto", "ci" or "silhouette"
         How each map is clustered (see :func:`glue_widgets.error_map`).
 
@@ -217,8 +219,7 @@ class CouplingLoop:
                  holdout: str = "subject", groups: Sequence[str] = ("day", "subject", "lab", "condition", "species"),
                  confounds: Sequence[str] = ("arousal", "lab", "apparatus", "species", "state"),
                  n_permutations: int = 500, strata: str | Sequence[str] | None = "cluster",
-                 scheduler: Any = None, progress: Any = None, seed: int = 0,
-                 opener: Callable | None = None, clustering: str = "auto") -> None:
+                 seed: int = 0, clustering: str = "auto") -> None:
         self.n_components = n_components
         self.aligner = aligner
         self.model = model
@@ -233,10 +234,7 @@ class CouplingLoop:
         self.confounds = confounds
         self.n_permutations = n_permutations
         self.strata = strata
-        self.scheduler = scheduler
-        self.progress = progress
         self.seed = seed
-        self.opener = opener
         self.clustering = clustering
 
     # -------------------------------------------------------------- pieces
@@ -260,14 +258,14 @@ class CouplingLoop:
         h = self.horizon
         Xs, Ys, Ws = [], [], []
         for i in train:
-            ti, to = _pairs(Z[i].shape[0], h, np.arange(Z[i].shape[0]))
+            ti, to = lagged_pairs(Z[i].shape[0], h, np.arange(Z[i].shape[0]))
             Xs.append(Z[i][ti])
             Ys.append(Z[i][to])
             Ws.append(np.full(ti.size, weights[i] / ti.size))  # each fragment counts by its weight
-        pred = _make_predictor(self.model, self.alpha, np.concatenate(Xs), np.concatenate(Ys),
+        pred = make_predictor(self.model, self.alpha, np.concatenate(Xs), np.concatenate(Ys),
                                np.concatenate(Ws) * sum(len(x) for x in Xs))
         z = Z[test]
-        ti, to = _pairs(z.shape[0], h, np.arange(z.shape[0]))
+        ti, to = lagged_pairs(z.shape[0], h, np.arange(z.shape[0]))
         mu, sd = z.mean(0), z.std(0)
         sd[sd == 0] = 1
         y = (z[to] - mu) / sd
@@ -302,9 +300,16 @@ class CouplingLoop:
         return labels, refs, weights
 
     # -------------------------------------------------------------- run
-    def run(self, fragments: Any) -> LoopResult:
-        """Run the loop on fragments (see :func:`glue_widgets.error_map` for what a fragment is)."""
+    def run(self, fragments: Any, *, scheduler: Any = None, progress: Any = None,
+            opener: Callable | None = None) -> LoopResult:
+        """Run the loop on fragments (see :func:`glue_widgets.error_map` for what a fragment is).
+
+        ``scheduler`` and ``progress`` are as in :func:`glue_widgets.error_map`; ``opener`` opens lazy
+        fragments' URIs (default: ``gw.open``). They are options of this call, not of the estimator.
+        """
         import dask
+
+        self._scheduler, self._progress = scheduler, progress
 
         frags = as_fragments(fragments)
         k = check_positive_int(self.n_components, name="n_components")
@@ -314,8 +319,8 @@ class CouplingLoop:
         names = [f.name for f in frags]
         meta = pd.DataFrame([_fragment_meta(f) for f in frags], index=names)
         lazy = [f.without_data() if f.is_lazy else f for f in frags]
-        latents = compute([dask.delayed(_load_reduce)(f, k, self.opener) for f in lazy], self.scheduler,
-                          self.progress, "load+reduce")
+        latents = compute([dask.delayed(load_reduce)(f, k, opener) for f in lazy], scheduler,
+                          progress, "load+reduce")
         if self.holdout in meta.columns:
             gvals = meta[self.holdout].astype(str).to_numpy()
             holdout = self.holdout
@@ -331,7 +336,7 @@ class CouplingLoop:
         for it in range(max_iter + 1):
             Z, aligner_used = self._align(latents, clusters, refs)
             E = map_from_latents(names, Z, model=self.model, alpha=self.alpha, cv=self.cv, horizon=self.horizon,
-                                 n_boot=self.n_boot, scheduler=self.scheduler, progress=self.progress, seed=self.seed,
+                                 n_boot=self.n_boot, scheduler=self._scheduler, progress=self._progress, seed=self.seed,
                                  clustering=self.clustering,
                                  meta={f.name: dict(f.meta) for f in frags},
                                  extra_attrs={"aligner": aligner_used, "iteration": it, "n_components": k})
@@ -408,7 +413,7 @@ class CouplingLoop:
         return np.array(["|".join(t) for t in zip(*parts)])
 
     def _attribute(self, final: LoopIteration, meta: pd.DataFrame) -> pd.DataFrame:
-        """Pairwise failure attribution of the final map (see :func:`glue_widgets.attribution.attribute_pairs`).
+        """Pairwise failure attribution of the final map (see :func:`glue_widgets.errormap.attribution.attribute_pairs`).
 
         Response: every off-diagonal error. Nuisance (always in the model, never tested): the
         (source cluster, target cluster) cells, i.e. the generating structure the loop found. Confound
@@ -450,7 +455,7 @@ class CouplingLoop:
 
 def _fragment_meta(f: Any) -> dict[str, Any]:
     """A fragment's meta, with the arousal fields re-read from its card when it has one (measured
-    covariates only: see :func:`glue_widgets.attribution.card_arousal`)."""
+    covariates only: see :func:`glue_widgets.model.card_fields.card_arousal`)."""
     meta = dict(f.meta)
     card = getattr(getattr(f, "data", None), "attrs", {}).get("card") if f.data is not None else None
     if isinstance(card, dict) and isinstance(card.get("arousal"), dict):

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .errors import InvalidInputError, NotFoundError
-from .model import make_timeseries, validate_card
-from .rest.card import LATIN
+from ..errors import InvalidInputError, NotFoundError
+from ..model import make_timeseries, validate_card
+from .card import LATIN
 
 __all__ = ["Catalog", "segment_to_nwb", "segment_from_nwb"]
 

@@ -1,7 +1,7 @@
 """Which sessions a dashboard may open: the allowed sources and their URIs.
 
 A catalog is the only door from a page (and its URL query string) to data. It lists sessions per
-source and opens a URI only after :meth:`Catalog.check_uri` accepted it, so an arbitrary local path
+source and opens a URI only after :meth:`SessionListing.check_uri` accepted it, so an arbitrary local path
 or foreign URL typed into a deep link never reaches :func:`glue_widgets.open`.
 """
 
@@ -13,7 +13,7 @@ from typing import Callable, Mapping
 from ..errors import InvalidInputError, NotFoundError
 from ..model import Session
 
-__all__ = ["Catalog", "DefaultCatalog", "MappingCatalog", "SOURCE_LABELS"]
+__all__ = ["SessionListing", "DefaultListing", "MappingListing", "SOURCE_LABELS"]
 
 SOURCE_LABELS = {"demo": "Demo corpus", "dandi": "DANDI", "openneuro": "OpenNeuro", "toy": "Toy sessions"}
 
@@ -27,7 +27,7 @@ _ARCHIVE_PATTERNS = {
 _MAX_URI = 300
 
 
-class Catalog:
+class SessionListing:
     """Base class: ``sources()``, ``list(source)``, ``check_uri(source, uri)``, ``open(uri)``."""
 
     def sources(self) -> list[str]:
@@ -67,13 +67,13 @@ class Catalog:
         raise NotImplementedError
 
 
-class MappingCatalog(Catalog):
+class MappingListing(SessionListing):
     """Sessions from factories in memory: ``{source: {uri: () -> Session}}`` (tests, embedding).
 
     Examples
     --------
     >>> from glue_widgets.apps.toy import toy_session
-    >>> cat = MappingCatalog({"toy": {"toy://a": lambda: toy_session("toy://a")}})
+    >>> cat = MappingListing({"toy": {"toy://a": lambda: toy_session("toy://a")}})
     >>> cat.list("toy")
     ['toy://a']
     """
@@ -107,7 +107,7 @@ def _demo_list() -> tuple[list[str], str]:
         return [], f"demo corpus not available: {type(exc).__name__}: {exc}"
 
 
-class DefaultCatalog(Catalog):
+class DefaultListing(SessionListing):
     """The demo corpus (``gw.demo.list()``), plus DANDI / OpenNeuro URIs when those sources exist."""
 
     def __init__(self) -> None:

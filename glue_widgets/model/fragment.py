@@ -1,25 +1,35 @@
-"""Fragments and the task runner behind the error map and the coupling loop.
+"""The fragment: one piece of data to compare, in memory or as where to read it.
 
-A :class:`Fragment` is one piece of data to compare: an array in memory, or a URI plus a stream and
-a time window that a task opens, reads and closes itself (h5py/remfile handles cannot travel between
-processes, so each task holds its own). :func:`compute` runs a list of ``dask.delayed`` tasks on the
-threaded scheduler by default, or on a ``dask.distributed`` Client when one is given, and reports
-progress through tqdm or a callback.
+A :class:`Fragment` is an array in memory, or a URI plus a stream and a time window that a task opens,
+reads and closes itself (h5py/remfile handles cannot travel between processes, so each task holds its
+own). Opening a URI is the caller's business: the analysis layer never imports the sources, so a lazy
+fragment is loaded with an ``opener`` the caller passes (``gw.open`` in practice).
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import xarray as xr
 
-from .attribution import card_arousal
-from .errors import InvalidInputError
+from ..errors import InvalidInputError
+from .card_fields import card_arousal
 
-__all__ = ["Fragment", "as_fragments", "load_fragment", "compute", "fragment_meta_table"]
+__all__ = ["Fragment", "as_fragments", "load_fragment", "fragment_meta_table", "CONFOUND_KEYS", "set_default_opener"]
+
+# the opener used when a caller passes none: the package root installs ``gw.open`` here at import, so
+# the analysis layer can read lazy fragments without importing the sources layer itself
+_DEFAULT_OPENER: Callable[..., Any] | None = None
+
+
+def set_default_opener(opener: Callable[..., Any] | None) -> None:
+    """Install the function that opens a lazy fragment's URI when no ``opener`` is passed (``gw.open``)."""
+    global _DEFAULT_OPENER
+    if opener is not None and not callable(opener):
+        raise InvalidInputError(f"opener must be callable (uri -> Session); got {type(opener).__name__}.")
+    _DEFAULT_OPENER = opener
 
 CONFOUND_KEYS = ("lab", "species", "apparatus", "subject", "session", "day", "condition", "modality", "state")
 
@@ -166,16 +176,15 @@ def as_fragments(fragments: Any) -> list[Fragment]:
     return out
 
 
-def _default_opener() -> Callable[..., Any]:
-    # looked up at call time: the analysis layer does not import sources; gw.open is the public door
-    return importlib.import_module("glue_widgets").open
-
-
 def load_fragment(frag: Fragment, opener: Callable[..., Any] | None = None) -> Any:
-    """The fragment's samples: its ``data``, or open ``uri``, read the window, close (one task's work)."""
+    """The fragment's samples: its ``data``, or ``opener(uri)``, read the window, close (one task's work)."""
     if frag.data is not None:
         return frag.data
-    opener = opener or _default_opener()
+    opener = opener or _DEFAULT_OPENER
+    if opener is None:
+        raise InvalidInputError(
+            f"fragment {frag.name!r} names {frag.uri!r} but holds no data, and no opener was given; pass "
+            "opener=gw.open (importing glue_widgets installs it as the default).")
     session = opener(frag.uri)
     try:
         stream = frag.stream
@@ -196,82 +205,3 @@ def fragment_meta_table(frags: Sequence[Fragment]):
     import pandas as pd
 
     return pd.DataFrame([dict(f.meta) for f in frags], index=[f.name for f in frags])
-
-
-def _is_client(obj: Any) -> bool:
-    return type(obj).__name__ == "Client" and hasattr(obj, "compute") and hasattr(obj, "gather")
-
-
-def _progress_fn(progress: Any, total: int, desc: str) -> tuple[Callable[[int], None], Callable[[], None]]:
-    """(update(n_done), close()) for progress=None/False (silent), True (tqdm) or a callable(done, total, desc)."""
-    if progress is None or progress is False:
-        return (lambda done: None), (lambda: None)
-    if progress is True:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total, desc=desc)
-
-        def upd(done: int) -> None:
-            bar.update(done - bar.n)
-
-        return upd, bar.close
-    if callable(progress):
-        return (lambda done: progress(done, total, desc)), (lambda: None)
-    raise InvalidInputError(f"progress={progress!r}; use None, True (tqdm) or a callable(done, total, desc).")
-
-
-def compute(tasks: Sequence[Any], scheduler: Any = None, progress: Any = None, desc: str = "tasks") -> list[Any]:
-    """Compute ``dask.delayed`` tasks and return their results in order.
-
-    Parameters
-    ----------
-    scheduler : None, "threads", "sync", "processes" or a ``dask.distributed.Client``
-        None means threads. A Client sends the tasks to its cluster.
-    progress : None, True or callable
-        True shows a tqdm bar; a callable gets ``(n_done, n_total, desc)`` after each finished task
-        (counted over the top-level tasks for a Client, over every graph node for local schedulers).
-    """
-    import dask
-
-    tasks = list(tasks)
-    if not tasks:
-        return []
-    if _is_client(scheduler):
-        from distributed import as_completed
-
-        futures = scheduler.compute(tasks)
-        upd, close = _progress_fn(progress, len(futures), desc)
-        try:
-            for i, _ in enumerate(as_completed(futures), 1):
-                upd(i)
-        finally:
-            close()
-        return scheduler.gather(futures)
-    if scheduler is None:
-        scheduler = "threads"
-    if scheduler not in ("threads", "sync", "synchronous", "processes"):
-        raise InvalidInputError(
-            f"scheduler={scheduler!r}; use None/'threads', 'sync', 'processes' or a dask.distributed Client.")
-    from dask.callbacks import Callback
-
-    class _Count(Callback):
-        def _start_state(self, dsk, state):
-            # literal data already in the cache are not tasks that run
-            self.total = max(len(dsk) - len(state.get("cache", {})), 1)
-            self.done = 0
-            self.upd, self.close = _progress_fn(progress, self.total, desc)
-
-        def _posttask(self, key, result, dsk, state, worker_id):
-            self.done += 1
-            self.upd(self.done)
-
-        def _finish(self, dsk, state, errored):
-            if not errored and self.done != self.total:
-                self.done = self.total
-                self.upd(self.done)
-            self.close()
-
-    if progress is None or progress is False:
-        return list(dask.compute(*tasks, scheduler=scheduler))
-    with _Count():
-        return list(dask.compute(*tasks, scheduler=scheduler))
