@@ -148,8 +148,8 @@ def test_learned_attributes_end_in_underscore(name):
 def test_regression_dcm_takes_fs_from_the_dataarray():
     import xarray as xr
 
-    from glue_widgets.evidence import RegressionDCM
     from glue_widgets.errors import InvalidInputError
+    from glue_widgets.evidence import RegressionDCM
 
     (x,), _ = _network()
     da = xr.DataArray(x, dims=("time", "channel"), coords={"channel": ["a", "b", "c"]}, attrs={"fs": 100.0})

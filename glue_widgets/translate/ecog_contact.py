@@ -14,10 +14,18 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from ..errors import InvalidInputError
-from ..model.validation import as_time_by_channel
 from ..model.wrap import as_array, like_input
-from .ecog_physics import (SIGMA_BRAIN, check_positions, contact_source_space, ecog_leadfield, eeg_leadfield,
-                           head_sphere, min_norm)
+from .ecog_physics import (
+    SIGMA_BRAIN,
+    check_montage,
+    check_positions,
+    contact_source_space,
+    ecog_leadfield,
+    eeg_leadfield,
+    head_sphere,
+    min_norm,
+    training_subjects,
+)
 
 __all__ = ["ContactPhysicsEcogToEeg"]
 
@@ -96,10 +104,7 @@ class ContactPhysicsEcogToEeg(BaseEstimator):
         (time-paired; EEG columns in the order of ``eeg_names``); may be empty (first grid values)."""
         import pandas as pd
 
-        eeg_pos = np.asarray(eeg_pos, float)
-        names = [str(n) for n in eeg_names]
-        if eeg_pos.shape != (len(names), 3) or not np.isfinite(eeg_pos).all():
-            raise InvalidInputError(f"eeg_pos must be ({len(names)}, 3) finite positions, one per EEG name.")
+        eeg_pos, names = check_montage(eeg_pos, eeg_names)
         for name, grid in (("depths", self.depths), ("margins", self.margins), ("depth_exps", self.depth_exps),
                            ("lambdas", self.lambdas)):
             if len(grid) == 0 or any(not np.isfinite(v) or v < 0 for v in grid):
@@ -107,14 +112,7 @@ class ContactPhysicsEcogToEeg(BaseEstimator):
         self.eeg_names_ = names
         self.info_, self.sphere_, self.r0_, _ = head_sphere(eeg_pos, names)
         stats = []
-        for g, (ecog, eeg, pos) in enumerate(subjects):
-            X = as_time_by_channel(ecog, name="ecog")
-            Y = as_time_by_channel(eeg, name="eeg")
-            if Y.shape[1] != len(names):
-                raise InvalidInputError(f"training subject {g}: EEG has {Y.shape[1]} channels, eeg_names {len(names)}.")
-            if X.shape[0] != Y.shape[0]:
-                raise InvalidInputError(f"training subject {g}: ECoG has {X.shape[0]} samples and EEG {Y.shape[0]}; "
-                                        "they must be paired in time.")
+        for _, X, Y, pos in training_subjects(subjects, len(names)):
             X, Y = X - X.mean(0), Y - Y.mean(0)
             stats.append((pos, X.T @ X, X.T @ Y, (Y**2).sum(0)))
         rows = []

@@ -20,8 +20,14 @@ from typing import Any
 
 from ..errors import InvalidInputError
 from .ecog_contact import ContactPhysicsEcogToEeg
-from .ecog_physics import (SIGMA_BRAIN, contact_source_space, ecog_leadfield, forward_baseline, physics_operator,
-                           shell_source_space)
+from .ecog_physics import (
+    SIGMA_BRAIN,
+    contact_source_space,
+    ecog_leadfield,
+    forward_baseline,
+    physics_operator,
+    shell_source_space,
+)
 from .ecog_source_space import SourceSpaceEcogToEeg
 from .translator import Translator
 

@@ -20,6 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import InvalidInputError
+from ..model.validation import as_time_by_channel
 from ..model.wrap import as_array, like_input
 
 __all__ = ["SIGMA_BRAIN", "head_sphere", "shell_source_space", "contact_source_space", "eeg_leadfield",
@@ -35,6 +36,29 @@ def check_positions(pos: Any, name: str = "ecog_pos") -> np.ndarray:
         raise InvalidInputError(f"{name} must be an (n, 3) array of finite positions in metres (head frame); "
                                 "drop channels without a position.")
     return pos
+
+
+def check_montage(eeg_pos: Any, eeg_names: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """The EEG montage as ``((n, 3) finite positions, n names)``, or an error naming the mismatch."""
+    eeg_pos = np.asarray(eeg_pos, float)
+    names = [str(n) for n in eeg_names]
+    if eeg_pos.shape != (len(names), 3) or not np.isfinite(eeg_pos).all():
+        raise InvalidInputError(f"eeg_pos must be ({len(names)}, 3) finite positions, one per EEG name.")
+    return eeg_pos, names
+
+
+def training_subjects(subjects: Sequence[tuple[Any, Any, Any]], n_eeg: int):
+    """Yield ``(g, X, Y, ecog_pos)`` per training subject ``(ecog, eeg, ecog_pos)``: checked, time-paired
+    float arrays (EEG with ``n_eeg`` channels)."""
+    for g, (ecog, eeg, pos) in enumerate(subjects):
+        X = as_time_by_channel(ecog, name="ecog")
+        Y = as_time_by_channel(eeg, name="eeg")
+        if Y.shape[1] != n_eeg:
+            raise InvalidInputError(f"training subject {g}: EEG has {Y.shape[1]} channels, eeg_names {n_eeg}.")
+        if X.shape[0] != Y.shape[0]:
+            raise InvalidInputError(f"training subject {g}: ECoG has {X.shape[0]} samples and EEG {Y.shape[0]}; "
+                                    "they must be paired in time.")
+        yield g, X, Y, pos
 
 
 def head_sphere(eeg_pos: np.ndarray, eeg_names: Sequence[str]) -> tuple[Any, Any, np.ndarray, float]:

@@ -16,10 +16,18 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from ..errors import InvalidInputError
-from ..model.validation import as_time_by_channel
 from ..model.wrap import as_array, like_input
 from .cv import best_penalty, r2_per_target
-from .ecog_physics import SIGMA_BRAIN, check_positions, ecog_leadfield, head_sphere, min_norm, shell_source_space
+from .ecog_physics import (
+    SIGMA_BRAIN,
+    check_montage,
+    check_positions,
+    ecog_leadfield,
+    head_sphere,
+    min_norm,
+    shell_source_space,
+    training_subjects,
+)
 from .ridge import solve_ridge
 
 __all__ = ["SourceSpaceEcogToEeg"]
@@ -92,10 +100,7 @@ class SourceSpaceEcogToEeg(BaseEstimator):
             eeg_names: Sequence[str]) -> "SourceSpaceEcogToEeg":
         """Fit on training subjects: a list of ``(ecog, eeg, ecog_pos)`` (time-paired; EEG columns in
         the order of ``eeg_names``, the montage shared by all subjects, positions ``eeg_pos``)."""
-        eeg_pos = np.asarray(eeg_pos, float)
-        names = [str(n) for n in eeg_names]
-        if eeg_pos.shape != (len(names), 3) or not np.isfinite(eeg_pos).all():
-            raise InvalidInputError(f"eeg_pos must be ({len(names)}, 3) finite positions, one per EEG name.")
+        eeg_pos, names = check_montage(eeg_pos, eeg_names)
         if len(subjects) == 0:
             raise InvalidInputError("give at least one (ecog, eeg, ecog_pos) training subject.")
         self.eeg_names_ = names
@@ -110,15 +115,7 @@ class SourceSpaceEcogToEeg(BaseEstimator):
                                         "Use mirror=False.")
             perm = [names.index(p) for p in partners]
         blocks = []  # (group, F, Y)
-        for g, item in enumerate(subjects):
-            ecog, eeg, pos = item
-            Y = as_time_by_channel(eeg, name="eeg")
-            if Y.shape[1] != len(names):
-                raise InvalidInputError(f"training subject {g}: EEG has {Y.shape[1]} channels, eeg_names {len(names)}.")
-            X = as_time_by_channel(ecog, name="ecog")
-            if X.shape[0] != Y.shape[0]:
-                raise InvalidInputError(f"training subject {g}: ECoG has {X.shape[0]} samples and EEG {Y.shape[0]}; "
-                                        "they must be paired in time.")
+        for g, X, Y, pos in training_subjects(subjects, len(names)):
             Y = Y - Y.mean(0)
             blocks.append((g, self._features(X, pos), Y))
             if perm is not None:

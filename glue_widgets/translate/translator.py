@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from ..errors import InvalidInputError
 from ..model.validation import as_time_by_channel
-from ..model.wrap import channel_names, meta_of, like_input
+from ..model.wrap import channel_names, like_input, meta_of
 from .cv import BlockStats, best_penalty, mean_r2, r2_per_target
 from .rrr import ReducedRankRegression
 
