@@ -79,6 +79,12 @@ def as_array(x: Any, *, name: str = "x", **checks: Any) -> tuple[np.ndarray, Inp
     """``(array (time, channel), meta)``: the checked float array and what to wrap the result with.
 
     ``checks`` go to :func:`glue_widgets.model.as_time_by_channel` (``min_samples``, ``allow_nan``, ...).
+
+    Examples
+    --------
+    >>> arr, meta = as_array(np.arange(3.0))   # 1-D: one channel
+    >>> arr.shape, meta.is_dataarray
+    ((3, 1), False)
     """
     return as_time_by_channel(x, name=name, **checks), meta_of(x)
 

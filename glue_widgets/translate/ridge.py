@@ -21,7 +21,13 @@ __all__ = ["fit_ridge", "solve_ridge", "relative_penalty"]
 
 
 def relative_penalty(alpha: float, xx_trace: float) -> float:
-    """Absolute ridge penalty λ = ``alpha`` · tr(X_cᵀX_c)."""
+    """Absolute ridge penalty λ = ``alpha`` · tr(X_cᵀX_c).
+
+    Examples
+    --------
+    >>> relative_penalty(1e-3, 2000.0)
+    2.0
+    """
     return float(alpha) * float(xx_trace)
 
 
@@ -49,5 +55,11 @@ def fit_ridge(X: np.ndarray, Y: np.ndarray, alpha: float, *, relative: bool = Tr
 
 
 def solve_ridge(xx: np.ndarray, xy: np.ndarray, penalty: float) -> np.ndarray:
-    """B = (xx + ``penalty`` I)⁻¹ xy from centred sufficient statistics (absolute penalty)."""
+    """B = (xx + ``penalty`` I)⁻¹ xy from centred sufficient statistics (absolute penalty).
+
+    Examples
+    --------
+    >>> solve_ridge(np.eye(2) * 4.0, np.array([[4.0], [8.0]]), penalty=4.0).ravel().tolist()
+    [0.5, 1.0]
+    """
     return np.linalg.solve(xx + float(penalty) * np.eye(xx.shape[0]), xy)
