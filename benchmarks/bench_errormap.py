@@ -34,7 +34,7 @@ from _record import record  # noqa: E402
 from glue_widgets.model.fragment import Fragment  # noqa: E402
 from glue_widgets.model.fragment import as_fragments as as_fragments_  # noqa: E402
 from glue_widgets.errormap import error_map  # noqa: E402
-from glue_widgets.evidence.simulate import simulate_sessions  # noqa: E402
+from glue_widgets.simulate import simulate_sessions  # noqa: E402
 from glue_widgets.errormap.loop import CouplingLoop  # noqa: E402
 
 warnings.filterwarnings("ignore")

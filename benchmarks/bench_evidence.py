@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 
 from _record import record  # noqa: E402
 from glue_widgets.evidence import RegressionDCM, granger, transfer_entropy, var1_transfer_entropy  # noqa: E402
-from glue_widgets.evidence.simulate import random_network, simulate_linear_network  # noqa: E402
+from glue_widgets.simulate import random_network, simulate_linear_network  # noqa: E402
 
 A2 = np.array([[0.6, 0.0], [0.5, 0.4]])
 

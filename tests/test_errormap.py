@@ -9,7 +9,7 @@ import xarray as xr
 from glue_widgets.model.fragment import Fragment, as_fragments
 from glue_widgets.errors import InvalidInputError
 from glue_widgets.errormap import classical_mds, error_map
-from glue_widgets.evidence.simulate import simulate_sessions
+from glue_widgets.simulate import simulate_sessions
 from glue_widgets.model.memory import ArraySession
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from glue_widgets.errors import InvalidInputError
 from glue_widgets.evidence import RegressionDCM, granger, select_var_order
-from glue_widgets.evidence.simulate import random_network, simulate_linear_network, simulate_var
+from glue_widgets.simulate import random_network, simulate_linear_network, simulate_var
 
 
 def _pr(est, truth):

@@ -9,7 +9,7 @@ import pytest
 from glue_widgets.errors import InvalidInputError
 from glue_widgets.evidence import (RegressionDCM, compression, epoch_responses, intervention_alignment,
                                    reexpress)
-from glue_widgets.evidence.simulate import random_network, simulate_linear_network
+from glue_widgets.simulate import random_network, simulate_linear_network
 
 
 def test_compression_space_and_time():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from glue_widgets.errors import InvalidInputError
-from glue_widgets.evidence.simulate import simulate_sessions
+from glue_widgets.simulate import simulate_sessions
 from glue_widgets.errormap.loop import CouplingLoop, variance_partition
 
 

@@ -111,7 +111,7 @@ def subjects(geometry):
     near = np.argsort(np.linalg.norm(truth["src_pos"][:, None] - grids[0].mean(0), axis=-1)[:, 0])[:6]
     far = np.random.default_rng(7).choice(np.setdiff1d(np.arange(len(truth["src_pos"])), near), 4, replace=False)
     idx = np.r_[near, far]
-    from glue_widgets.translate.ecog_eeg import _ecog_leadfield, SIGMA_BRAIN
+    from glue_widgets.translate.ecog_eeg import SIGMA_BRAIN, ecog_leadfield as _ecog_leadfield
 
     mix = np.random.default_rng(5).standard_normal((3, len(idx)))  # shared latent → source coupling
     out = []

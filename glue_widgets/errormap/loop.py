@@ -208,7 +208,7 @@ class CouplingLoop(BaseEstimator):
 
     Examples
     --------
-    >>> from glue_widgets.evidence.simulate import simulate_sessions
+    >>> from glue_widgets.simulate import simulate_sessions
     >>> data, _ = simulate_sessions(subjects=2, days=2, duration_s=120, seed=1)
     >>> res = CouplingLoop(max_iter=3, n_boot=20).run(data)     # doctest: +SKIP
     >>> res.history                                             # doctest: +SKIP

@@ -6,11 +6,12 @@
 - :class:`RegressionDCM` (regression DCM: effective connectivity of ``dx/dt = A x + C u``, ARD sparsity);
 - :func:`compression` (variance of all fragments on k shared axes), :func:`reexpress` (one fragment's
   representation in another's coordinates), :func:`intervention_alignment` and :func:`epoch_responses`
-  (predicted vs observed perturbation responses);
-- :mod:`.simulate`: networks with known coupling for validation.
+  (predicted vs observed perturbation responses).
+
+Networks with known coupling for validation: :mod:`glue_widgets.simulate` (``random_network``,
+``simulate_linear_network``, ``simulate_var``).
 """
 
-from . import simulate
 from ._common import TestResult
 from .dcm import RegressionDCM
 from .granger import GrangerResult, fdr_bh, granger, select_var_order
@@ -22,5 +23,5 @@ __all__ = [
     "TestResult", "transfer_entropy", "var1_transfer_entropy", "gaussian_cmi", "ksg_cmi",
     "granger", "GrangerResult", "select_var_order", "fdr_bh", "RegressionDCM",
     "compression", "CompressionResult", "reexpress", "ReexpressResult",
-    "intervention_alignment", "InterventionAlignment", "epoch_responses", "simulate",
+    "intervention_alignment", "InterventionAlignment", "epoch_responses",
 ]

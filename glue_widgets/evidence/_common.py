@@ -9,8 +9,9 @@ import numpy as np
 
 from ..errors import InvalidInputError
 from ..model.validation import as_time_by_channel
+from ..model.wrap import channel_names
 
-__all__ = ["TestResult", "embed_past", "check_same_length", "as_2d"]
+__all__ = ["TestResult", "embed_past", "check_same_length", "as_2d", "node_names", "source_target"]
 
 
 def as_2d(x: Any, name: str, min_samples: int = 3) -> np.ndarray:
@@ -18,6 +19,25 @@ def as_2d(x: Any, name: str, min_samples: int = 3) -> np.ndarray:
     if x is None:
         return None
     return as_time_by_channel(x, name=name, min_samples=min_samples)
+
+
+def node_names(x: Any, names: Any, d: int) -> list[str]:
+    """Names of the ``d`` channels: ``names`` if given, else a DataArray's channel coordinate, else "0", "1", …"""
+    if names is None:
+        names = channel_names(x)
+    if names is None:
+        return [str(i) for i in range(d)]
+    names = [str(s) for s in names]
+    if len(names) != d:
+        raise InvalidInputError(f"names has {len(names)} entries; the data have {d} channels.")
+    return names
+
+
+def source_target(values: np.ndarray, names: list[str], name: str) -> Any:
+    """A (source, target) DataArray of a directed statistic between channels ``names``."""
+    import xarray as xr
+
+    return xr.DataArray(values, dims=("source", "target"), coords={"source": names, "target": names}, name=name)
 
 
 def check_same_length(**arrays: np.ndarray) -> int:

@@ -14,25 +14,26 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
-import xarray as xr
 from scipy import stats
 from scipy.linalg import logm
+from sklearn.base import BaseEstimator
 
 from ..errors import InvalidInputError
 from ..model.validation import check_fs
-from ._common import as_2d
+from ._common import as_2d, node_names, source_target
 from .granger import fdr_bh
 
 __all__ = ["RegressionDCM"]
 
 
-class RegressionDCM:
+class RegressionDCM(BaseEstimator):
     """Effective connectivity ``A`` (per second) of ``dx/dt = A x + C u + noise``.
 
     Parameters
     ----------
-    fs : float
-        Sampling rate (Hz) of the data passed to ``fit``.
+    fs : float, optional
+        Sampling rate (Hz) of the data passed to ``fit``; default: the ``fs`` attribute of the
+        DataArray given to ``fit`` (a plain array then needs ``fs``).
     prior : {"ard", "ols"}
         ``"ard"``: per-region Bayesian regression with automatic-relevance (sparsity) priors;
         ``"ols"``: least squares with t-statistics.
@@ -47,6 +48,8 @@ class RegressionDCM:
 
     Attributes
     ----------
+    fs_ : float
+        The sampling rate used.
     A_ : DataArray (source, target)
         Coupling from source (column of the usual ``A``) to target; ``A_.values.T`` is the matrix of
         the differential equation. The diagonal is each region's self-decay.
@@ -58,7 +61,7 @@ class RegressionDCM:
 
     Examples
     --------
-    >>> from glue_widgets.evidence.simulate import random_network, simulate_linear_network
+    >>> from glue_widgets.simulate import random_network, simulate_linear_network
     >>> A = random_network(5, density=0.3, seed=2)
     >>> x = simulate_linear_network(A, fs=100.0, n_samples=30000, seed=0)
     >>> dcm = RegressionDCM(fs=100.0).fit(x)
@@ -66,7 +69,7 @@ class RegressionDCM:
     True
     """
 
-    def __init__(self, fs: float, prior: str = "ard", discretization: str = "euler", alpha: float = 0.05,
+    def __init__(self, fs: float | None = None, prior: str = "ard", discretization: str = "euler", alpha: float = 0.05,
                  names: Sequence[str] | None = None) -> None:
         self.fs = fs
         self.prior = prior
@@ -76,16 +79,18 @@ class RegressionDCM:
 
     def fit(self, x: Any, u: Any = None) -> "RegressionDCM":
         """Estimate ``A`` (and ``C`` for inputs ``u`` (time, inputs)) from a (time, regions) series."""
-        fs = check_fs(self.fs)
+        fs = self.fs if self.fs is not None else getattr(x, "attrs", {}).get("fs")
+        if fs is None:
+            raise InvalidInputError("RegressionDCM needs the sampling rate: pass RegressionDCM(fs=...) or a DataArray "
+                                    "with attrs['fs'].")
+        fs = check_fs(fs)
         if self.prior not in ("ard", "ols"):
             raise InvalidInputError(f"prior={self.prior!r}; use 'ard' or 'ols'.")
         if self.discretization not in ("exact", "euler"):
             raise InvalidInputError(f"discretization={self.discretization!r}; use 'exact' or 'euler'.")
-        names = self.names
-        if names is None and isinstance(x, xr.DataArray) and "channel" in x.coords:
-            names = [str(c) for c in x.channel.values]
-        x = as_2d(x, "x", min_samples=20)
+        x_in, x = x, as_2d(x, "x", min_samples=20)
         n, d = x.shape
+        names = node_names(x_in, self.names, d)
         U = None if u is None else as_2d(u, "u", min_samples=20)
         if U is not None and U.shape[0] != n:
             raise InvalidInputError(f"u has {U.shape[0]} samples but x has {n}; pass inputs on x's time base.")
@@ -110,9 +115,7 @@ class RegressionDCM:
         pv_off = np.where(off, pv, np.nan)
         pruned = (coef[:, :d] == 0) & off  # ARD switched the edge off
         sig = fdr_bh(pv_off, self.alpha) & ~pruned
-        names = [str(i) for i in range(d)] if names is None else [str(s) for s in names]
-        coords = {"source": names, "target": names}
-        mk = lambda v, nm: xr.DataArray(v, dims=("source", "target"), coords=coords, name=nm)  # noqa: E731
+        mk = lambda v, nm: source_target(v, names, nm)  # noqa: E731
         # rows of A are targets; the (source, target) convention stores the transpose
         self.A_ = mk(A.T, "A")
         self.z_ = mk(z.T, "z")
@@ -120,6 +123,7 @@ class RegressionDCM:
         self.graph_ = mk(sig.T, "significant")
         self.C_ = coef[:, d:] if U is not None else None
         self.mean_ = mu
+        self.fs_ = fs
         self.n_samples_ = n
         self.settings_ = {"fs": fs, "prior": self.prior, "discretization": self.discretization,
                           "alpha": self.alpha, "correction": "fdr_bh", "n_samples": n,

@@ -11,7 +11,7 @@ from scipy import stats
 
 from ..errors import InvalidInputError
 from ..model.validation import check_positive_int
-from ._common import as_2d
+from ._common import as_2d, node_names, source_target
 
 __all__ = ["granger", "GrangerResult", "select_var_order", "fdr_bh"]
 
@@ -126,7 +126,7 @@ def granger(
 
     Examples
     --------
-    >>> from glue_widgets.evidence.simulate import simulate_var
+    >>> from glue_widgets.simulate import simulate_var
     >>> A = np.array([[0.5, 0, 0], [0.4, 0.5, 0], [0, 0, 0.5]])
     >>> g = granger(simulate_var(A, 5000, seed=0))
     >>> g.graph.astype(int)      # (source, target): only 0 -> 1
@@ -134,10 +134,9 @@ def granger(
            [0, 0, 0],
            [0, 0, 0]])
     """
-    if names is None and isinstance(x, xr.DataArray) and "channel" in x.coords:
-        names = [str(c) for c in x.channel.values]
-    x = as_2d(x, "x", min_samples=max(max_order, order or 1) + 10)
+    x_in, x = x, as_2d(x, "x", min_samples=max(max_order, order or 1) + 10)
     n, d = x.shape
+    names = node_names(x_in, names, d)
     if d < 2:
         raise InvalidInputError("granger needs at least 2 channels.")
     if correction not in ("fdr", "bonferroni", "none"):
@@ -169,9 +168,7 @@ def granger(
         sig = np.nan_to_num(pv, nan=1.0) < alpha / (d * (d - 1))
     else:
         sig = np.nan_to_num(pv, nan=1.0) < alpha
-    names = [str(i) for i in range(d)] if names is None else [str(s) for s in names]
-    coords = {"source": names, "target": names}
-    mk = lambda v, nm: xr.DataArray(v, dims=("source", "target"), coords=coords, name=nm)  # noqa: E731
+    mk = lambda v, nm: source_target(v, names, nm)  # noqa: E731
     settings = {"order": p, "criterion": criterion if scores else "given", "max_order": max_order,
                 "alpha": alpha, "correction": correction, "n_samples": n, "test": "F (nested OLS)"}
     return GrangerResult(gc=mk(gc, "granger"), p_value=mk(pv, "p_value"), significant=mk(sig, "significant"),

@@ -7,10 +7,9 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from ..errors import InvalidInputError
-from ._common import as_2d
+from ..model.wrap import as_array
 
 __all__ = ["intervention_alignment", "InterventionAlignment", "epoch_responses"]
 
@@ -32,16 +31,14 @@ def epoch_responses(x: Any, epochs: pd.DataFrame, labels: Any = None, baseline: 
     -------
     DataFrame indexed by label, one column per channel.
     """
-    if isinstance(x, xr.DataArray):
-        t = np.asarray(x.time.values, float)
-        cols = [str(c) for c in x.channel.values] if "channel" in x.coords else None
-    else:
-        if time is None:
-            if fs is None:
-                raise InvalidInputError("pass time= or fs= with a plain array.")
-            time = np.arange(np.shape(x)[0]) / fs
-        t, cols = np.asarray(time, float), None
-    X = as_2d(x, "x")
+    X, meta = as_array(x, name="x", min_samples=3)
+    if time is None:
+        time = meta.time
+    if time is None:
+        if fs is None:
+            raise InvalidInputError("pass time= or fs= with a plain array (or a DataArray with a time coordinate).")
+        time = np.arange(X.shape[0]) / fs
+    t, cols = np.asarray(time, float), meta.channels
     if not {"start", "stop", "label"} <= set(epochs.columns):
         raise InvalidInputError("epochs needs start, stop and label columns.")
     labels = list(pd.unique(epochs["label"])) if labels is None else list(labels)

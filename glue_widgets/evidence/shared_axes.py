@@ -165,11 +165,12 @@ def reexpress(x_from: Any, x_to: Any, representation: Any = None, n_components: 
     x_from, x_to : (time, channels) arrays on the same time base.
     representation : (m, channels_from) array, optional
     alpha : float
-        Ridge penalty of the map (features standardized).
+        Ridge penalty of the map (scikit-learn's ``Ridge``, absolute, on centred features).
     cv : int
         Contiguous-block folds for the held-out R² of the map.
     translator : estimator, optional
-        Any fit/predict estimator with a ``coef_`` (e.g. ``gw.translate.Translator``) to use instead of ridge.
+        Any scikit-learn-compatible linear, instantaneous fit/predict estimator (e.g.
+        ``gw.translate.Translator("rrr")``, ``lags=0``) to use instead of ridge; cloned for every fold.
 
     Returns
     -------
@@ -188,6 +189,7 @@ def reexpress(x_from: Any, x_to: Any, representation: Any = None, n_components: 
     >>> res.r2 > 0.9 and res.variance_captured > 0.9
     True
     """
+    from sklearn.base import clone
     from sklearn.linear_model import Ridge
     from sklearn.model_selection import KFold
 
@@ -198,7 +200,7 @@ def reexpress(x_from: Any, x_to: Any, representation: Any = None, n_components: 
     cv = check_positive_int(cv, name="cv")
     A = A - A.mean(0)
     B = B - B.mean(0)
-    make = (lambda: Ridge(alpha=alpha, fit_intercept=False)) if translator is None else (lambda: _clone(translator))
+    make = (lambda: Ridge(alpha=alpha, fit_intercept=False)) if translator is None else (lambda: clone(translator))
     pred = np.zeros_like(B)
     for tr, te in KFold(cv, shuffle=False).split(A):
         pred[te] = make().fit(A[tr], B[tr]).predict(A[te])
@@ -206,7 +208,9 @@ def reexpress(x_from: Any, x_to: Any, representation: Any = None, n_components: 
     r2c = 1 - np.sum((B - pred) ** 2, axis=0) / np.where(ss > 0, ss, np.nan)
     r2 = float(1 - np.sum((B - pred) ** 2) / np.sum(ss))
     model = make().fit(A, B)
-    W = np.asarray(model.coef_, float).T  # (ch_from, ch_to)
+    # the map's linear part (ch_from, ch_to), read from predictions so any coefficient layout works
+    # (scikit-learn's coef_ is (to, from); gw.translate's is (from, to))
+    W = np.asarray(model.predict(np.eye(A.shape[1])), float) - np.asarray(model.predict(np.zeros((1, A.shape[1]))), float)
     if representation is None:
         _, _, Vt = np.linalg.svd(A, full_matrices=False)
         representation = Vt[: check_positive_int(n_components, name="n_components")]
@@ -224,11 +228,3 @@ def reexpress(x_from: Any, x_to: Any, representation: Any = None, n_components: 
                            settings={"alpha": alpha, "cv": f"{cv}-fold contiguous blocks",
                                      "n_axes": m, "translator": type(model).__name__})
 
-
-def _clone(est: Any) -> Any:
-    from sklearn.base import clone
-
-    try:
-        return clone(est)
-    except Exception:  # not a full sklearn estimator: reuse its class with its params
-        return type(est)(**getattr(est, "get_params", lambda: {})())

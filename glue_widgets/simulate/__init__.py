@@ -1,4 +1,4 @@
-"""Generative models shared by the demo corpus and the analysis tests: pure numpy (+ scipy.signal.lfilter).
+"""Generative models shared by the demo corpus and the analysis tests: numpy and scipy, the one home of generators.
 
 A neutral layer beside ``model``: ``sources.demo`` builds the consortium from these, and analysis
 packages (``align``) build their self-contained test scenarios from them, without the analysis layer
@@ -19,6 +19,12 @@ and is deterministic given it. Sample axes come first (``time x channels``). The
 * :func:`communication_subspace`: a rank-r map from one area's activity into another's drive.
 * :func:`narrowband`, :func:`pink_noise`, :func:`eeg_sources`, :func:`project` (``fields``): cortical
   sources and their linear projection to sensors (EEG/ECoG) through a leadfield.
+* :func:`random_network`, :func:`simulate_linear_network`, :func:`simulate_var` (``networks``): coupled
+  networks with known directed coupling, to validate ``gw.evidence``.
+* :func:`simulate_sessions` (``sessions``): a multi-session corpus from a few latent generators with
+  days, subjects, labs and an arousal confound, to validate the error map and the coupling loop.
+* ``toy`` (:func:`glue_widgets.simulate.toy.toy_session`): small ``toy://`` sessions for tests and
+  the dashboards (imported on demand: it builds model Sessions).
 
 Examples
 --------
@@ -34,6 +40,8 @@ from __future__ import annotations
 
 from .fields import eeg_sources, narrowband, pink_noise, project
 from .latents import FAMILIES, anchor_response, discrete_dynamics, latent_params, run_lds, simulate_latents
+from .networks import random_network, simulate_linear_network, simulate_var
+from .sessions import simulate_sessions
 from .spiking import (
     INDICATORS,
     arousal_traces,
@@ -64,4 +72,8 @@ __all__ = [
     "pink_noise",
     "eeg_sources",
     "project",
+    "random_network",
+    "simulate_linear_network",
+    "simulate_var",
+    "simulate_sessions",
 ]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 from ..errors import InvalidInputError
+from .ridge import relative_penalty, solve_ridge
 
-__all__ = ["blocked_folds", "r2_per_target", "block_bootstrap_r2"]
+__all__ = ["blocked_folds", "r2_per_target", "block_bootstrap_r2", "mean_r2", "best_penalty"]
 
 
 def blocked_folds(n: int, n_splits: int, gap: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -30,6 +33,20 @@ def r2_per_target(y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
     sst = ((y - y.mean(0)) ** 2).sum(0)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(sst > 0, 1.0 - sse / sst, np.nan)
+
+
+def mean_r2(y: np.ndarray, yhat: np.ndarray) -> float:
+    """Mean R² over the targets that vary (NaN when none does), without a warning."""
+    r2 = r2_per_target(y, yhat)
+    return float(np.mean(r2[np.isfinite(r2)])) if np.isfinite(r2).any() else float("nan")
+
+
+def best_penalty(scores: Sequence[float], penalties: Sequence[float]) -> int:
+    """Index of the best CV score; the largest penalty when no score is finite (constant targets)."""
+    scores = np.asarray(scores, float)
+    if np.isfinite(scores).any():
+        return int(np.nanargmax(scores))
+    return int(np.argmax(np.asarray(penalties, float)))
 
 
 def block_bootstrap_r2(y: np.ndarray, preds: dict, n_blocks: int = 24, n_boot: int = 2000,
@@ -99,6 +116,5 @@ class BlockStats:
         mx, my = sx / n, sy / n
         xx = sum(s[3] for s in keep) - n * np.outer(mx, mx)
         xy = sum(s[4] for s in keep) - n * np.outer(mx, my)
-        a = alpha_rel * np.trace(xx)
-        B = np.linalg.solve(xx + a * np.eye(xx.shape[0]), xy)
+        B = solve_ridge(xx, xy, relative_penalty(alpha_rel, np.trace(xx)))
         return B, my - mx @ B, xx

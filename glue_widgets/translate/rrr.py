@@ -5,39 +5,37 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
 
 from ..errors import InvalidInputError
 from ..model.validation import as_time_by_channel
+from ..model.wrap import as_array, channel_names, like_input
 from .cv import BlockStats, r2_per_target
+from .ridge import fit_ridge, relative_penalty
+
+__all__ = ["ReducedRankRegression", "rrr_fit"]
 
 
 def _train_mean_x(stats: BlockStats, exclude: int) -> np.ndarray:
     keep = [s for j, s in enumerate(stats.blocks) if j != exclude]
     return sum(s[1] for s in keep) / sum(s[0] for s in keep)
 
-__all__ = ["ReducedRankRegression", "rrr_fit"]
-
-
-def _ridge(X: np.ndarray, Y: np.ndarray, alpha: float) -> np.ndarray:
-    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
-    return np.linalg.solve(Xc.T @ Xc + alpha * np.eye(X.shape[1]), Xc.T @ Yc)
-
 
 def rrr_fit(X: np.ndarray, Y: np.ndarray, rank: int, alpha: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rank-``rank`` (ridge) regression of centred ``Y`` on centred ``X``.
+    """Rank-``rank`` (ridge) regression of centred ``Y`` on centred ``X`` (``alpha``: absolute penalty).
 
     B_r = B_ridge V_r V_rᵀ, V_r the top right singular vectors of the ridge prediction X B_ridge
     (Izenman 1975; Semedo et al. 2019). Returns ``(B_r, intercept, V)`` (V: all predictive directions).
     """
     mx, my = X.mean(0), Y.mean(0)
-    B = _ridge(X, Y, alpha)
+    B, _ = fit_ridge(X, Y, alpha, relative=False)
     _, _, Vt = np.linalg.svd((X - mx) @ B, full_matrices=False)
     V = Vt[:rank].T
     Br = B @ V @ V.T
     return Br, my - mx @ Br, Vt.T
 
 
-class ReducedRankRegression:
+class ReducedRankRegression(RegressorMixin, BaseEstimator):
     """Y ≈ X B with rank(B) = r; r (and optionally the ridge α) chosen by blocked cross-validation.
 
     Parameters
@@ -66,6 +64,7 @@ class ReducedRankRegression:
     Attributes
     ----------
     rank_, coef_ (p × q), intercept_, cv_scores_ (DataFrame: rank × fold mean R²), cv_ (scheme),
+    target_names_ (Y's channel names when Y was a DataArray, else None),
     confound_coef_x_, confound_coef_y_ ((1 + c) × p / q, or None without confounds),
     components_ (p × rank: source directions that reach the target, the communication subspace).
 
@@ -88,12 +87,13 @@ class ReducedRankRegression:
         self.rule = rule
 
     def _alpha(self, X: np.ndarray) -> float:
-        return float(self.alpha * X.var(0).sum() * X.shape[0])
+        return relative_penalty(self.alpha, X.var(0).sum() * X.shape[0])
 
     def fit(self, X: Any, Y: Any, confounds: Any = None) -> "ReducedRankRegression":
         """Fit; X (time × p source), Y (time × q target), optional confounds (time × c covariates
         shared by both areas, e.g. pupil and running speed) partialled out of X and Y first."""
         X = as_time_by_channel(X, name="X", min_samples=4)
+        self.target_names_ = channel_names(Y)
         Y = as_time_by_channel(Y, name="Y", min_samples=4)
         if X.shape[0] != Y.shape[0]:
             raise InvalidInputError(f"X has {X.shape[0]} samples and Y {Y.shape[0]}; they must be paired.")
@@ -139,14 +139,17 @@ class ReducedRankRegression:
                     pred = P[:, :r] @ V[:, :r].T + ytr_mean
                     sse = ((Yf[te] - pred) ** 2).sum(0)
                     # mean R² over targets, relative to the training mean (a fair held-out baseline)
-                    scores[i, f] = float(np.nanmean(1 - sse / np.where(sst > 0, sst, np.nan)))
+                    r2 = 1 - sse / np.where(sst > 0, sst, np.nan)
+                    scores[i, f] = float(np.mean(r2[np.isfinite(r2)])) if np.isfinite(r2).any() else np.nan
             mean = scores.mean(1)
             se = scores.std(1, ddof=1) / np.sqrt(self.cv)
-            best = int(np.nanargmax(mean))
-            if self.rule == "1se":
+            if not np.isfinite(mean).any():  # every held-out target constant: nothing to choose on
+                self.rank_ = ranks[0]
+            elif self.rule == "1se":
+                best = int(np.nanargmax(mean))
                 self.rank_ = ranks[int(np.flatnonzero(mean >= mean[best] - se[best])[0])]
             else:
-                self.rank_ = ranks[best]
+                self.rank_ = ranks[int(np.nanargmax(mean))]
             self.cv_scores_ = pd.DataFrame(scores, index=pd.Index(ranks, name="rank"),
                                            columns=[f"fold{i}" for i in range(self.cv)])
         self.coef_, self.intercept_, V = rrr_fit(X, Y, self.rank_, self._alpha(X))
@@ -168,21 +171,27 @@ class ReducedRankRegression:
             raise InvalidInputError("confounds contain NaN or inf; interpolate or drop those samples first.")
         return np.c_[np.ones(n), C]
 
-    def predict(self, X: Any, confounds: Any = None) -> np.ndarray:
-        """Ŷ = X B_r + b; with confounds at fit: Ŷ = C₁ Γ_y + (X − C₁ Γ_x) B_r + b."""
-        X = as_time_by_channel(X, name="X")
+    def predict(self, X: Any, confounds: Any = None) -> Any:
+        """Ŷ = X B_r + b; with confounds at fit: Ŷ = C₁ Γ_y + (X − C₁ Γ_x) B_r + b.
+
+        (time × q); a DataArray (channels: Y's) when X is one."""
+        if not hasattr(self, "coef_"):
+            raise InvalidInputError("this ReducedRankRegression is not fitted yet; call fit first.")
+        X, meta = as_array(X, name="X")
         if X.shape[1] != self.n_features_in_:
             raise InvalidInputError(f"X has {X.shape[1]} channels; the model was fitted on {self.n_features_in_}.")
         if getattr(self, "confound_coef_x_", None) is None:
             if confounds is not None:
                 raise InvalidInputError("this model was fitted without confounds; do not pass them to predict.")
-            return X @ self.coef_ + self.intercept_
-        if confounds is None:
-            raise InvalidInputError("this model was fitted with confounds; pass the same covariates to predict.")
-        C1 = self._design(confounds, X.shape[0])
-        return C1 @ self.confound_coef_y_ + (X - C1 @ self.confound_coef_x_) @ self.coef_ + self.intercept_
+            Yh = X @ self.coef_ + self.intercept_
+        else:
+            if confounds is None:
+                raise InvalidInputError("this model was fitted with confounds; pass the same covariates to predict.")
+            C1 = self._design(confounds, X.shape[0])
+            Yh = C1 @ self.confound_coef_y_ + (X - C1 @ self.confound_coef_x_) @ self.coef_ + self.intercept_
+        return like_input(Yh, meta, channels=self.target_names_, attrs={"translated_by": "ReducedRankRegression"})
 
     def score(self, X: Any, Y: Any, confounds: Any = None) -> float:
         """Mean R² over targets."""
         Y = as_time_by_channel(Y, name="Y")
-        return float(np.nanmean(r2_per_target(Y, self.predict(X, confounds))))
+        return float(np.nanmean(r2_per_target(Y, np.asarray(self.predict(X, confounds)))))

@@ -9,7 +9,8 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from ..errors import InvalidInputError
 from ..model.validation import as_time_by_channel
-from .cv import BlockStats, r2_per_target
+from ..model.wrap import channel_names, like_input, meta_of
+from .cv import BlockStats, best_penalty, mean_r2, r2_per_target
 from .rrr import ReducedRankRegression
 
 __all__ = ["Translator", "lagged"]
@@ -32,18 +33,7 @@ def _intercept(stats: BlockStats, exclude: int | None, B: np.ndarray) -> np.ndar
     return sum(s[2] for s in keep) / n - (sum(s[1] for s in keep) / n) @ B
 
 
-def _channel_names(Y: Any) -> list[str] | None:
-    try:
-        import xarray as xr
-
-        if isinstance(Y, xr.DataArray) and "channel" in Y.dims:
-            return [str(c) for c in Y["channel"].values]
-    except ImportError:  # pragma: no cover
-        pass
-    return None
-
-
-class Translator(BaseEstimator, RegressorMixin):
+class Translator(RegressorMixin, BaseEstimator):
     """Learned linear translation X (source fragment) → Y (target fragment), with CV and uncertainty.
 
     Parameters
@@ -96,7 +86,7 @@ class Translator(BaseEstimator, RegressorMixin):
             raise InvalidInputError(f"model={self.model!r} is not known; use one of {_MODELS}.")
         if not isinstance(self.lags, (int, np.integer)) or self.lags < 0:
             raise InvalidInputError(f"lags={self.lags!r} must be a non-negative integer.")
-        self.target_names_ = _channel_names(Y)
+        self.target_names_ = channel_names(Y)
         Xd = self._design(X)
         Y = as_time_by_channel(Y, name="Y")
         if Xd.shape[0] != Y.shape[0]:
@@ -129,9 +119,10 @@ class Translator(BaseEstimator, RegressorMixin):
                 s = []
                 for i, (tr, te) in enumerate(folds):
                     B, b0 = fold_fit(i)
-                    s.append(np.nanmean(r2_per_target(Y[te], Xd[te] @ B + b0)))
-                scores.append(np.mean(s))
-            self.alpha_ = float(self.alphas[int(np.nanargmax(scores))])
+                    s.append(mean_r2(Y[te], Xd[te] @ B + b0))
+                s = np.asarray(s)
+                scores.append(float(np.mean(s[np.isfinite(s)])) if np.isfinite(s).any() else np.nan)
+            self.alpha_ = float(self.alphas[best_penalty(scores, self.alphas)])
         else:
             sel = ReducedRankRegression(rank=self.rank, cv=self.cv).fit(Xd, Y)
             self.alpha_, self.rank_ = sel.alpha, sel.rank_
@@ -146,7 +137,7 @@ class Translator(BaseEstimator, RegressorMixin):
         self.coef_, self.intercept_ = fold_fit(None)
         self.cv_ = {"scheme": f"blocked {self.cv}-fold, contiguous, unshuffled",
                     "model": self.model, "alpha": self.alpha_, "rank": self.rank_, "lags": int(self.lags),
-                    "cv_r2_mean": float(np.nanmean(self.cv_r2_)), "n_samples": int(Y.shape[0])}
+                    "cv_r2_mean": mean_r2(Y, oof), "n_samples": int(Y.shape[0])}
         return self
 
     def predict(self, X: Any, return_interval: bool = False, level: float = 0.9) -> Any:
@@ -154,6 +145,8 @@ class Translator(BaseEstimator, RegressorMixin):
         the out-of-fold residuals (Gaussian). Output is a DataArray when X is one."""
         from scipy.stats import norm
 
+        if not hasattr(self, "coef_"):
+            raise InvalidInputError(f"this {type(self).__name__} is not fitted yet; call fit first.")
         Xd = self._design(X)
         if Xd.shape[1] != self.coef_.shape[0]:
             raise InvalidInputError(f"X has {Xd.shape[1] // (int(self.lags) + 1)} channels; the translator was "
@@ -163,16 +156,10 @@ class Translator(BaseEstimator, RegressorMixin):
         if return_interval:
             z = norm.ppf(0.5 + level / 2)
             out += [Yh - z * self.resid_sd_, Yh + z * self.resid_sd_]
-        try:
-            import xarray as xr
-
-            if isinstance(X, xr.DataArray) and "time" in X.dims:
-                names = self.target_names_ or [f"y{i}" for i in range(Yh.shape[1])]
-                out = [xr.DataArray(o, dims=("time", "channel"),
-                                    coords={"time": X["time"].values, "channel": names},
-                                    attrs={**X.attrs, "translated_by": f"Translator({self.model})"}) for o in out]
-        except ImportError:  # pragma: no cover
-            pass
+        meta = meta_of(X)
+        names = self.target_names_ or [f"y{i}" for i in range(Yh.shape[1])]
+        out = [like_input(o, meta, channels=names, attrs={"translated_by": f"{type(self).__name__}({self.model})"})
+               for o in out]
         return tuple(out) if return_interval else out[0]
 
     def r2_per_target(self, X: Any, Y: Any) -> np.ndarray:
@@ -182,7 +169,8 @@ class Translator(BaseEstimator, RegressorMixin):
 
     def score(self, X: Any, Y: Any, sample_weight: Any = None) -> float:
         """Mean R² over targets (per target: :meth:`r2_per_target`)."""
-        return float(np.nanmean(self.r2_per_target(X, Y)))
+        r2 = self.r2_per_target(X, Y)
+        return float(np.mean(r2[np.isfinite(r2)])) if np.isfinite(r2).any() else float("nan")
 
     def coverage(self, X: Any, Y: Any, level: float = 0.9) -> float:
         """Fraction of samples of Y inside the ``level`` prediction interval (calibration check)."""

@@ -16,8 +16,9 @@ from sklearn.base import BaseEstimator
 
 from ..errors import InvalidInputError
 from ..model.validation import as_time_by_channel
+from ..model.wrap import channel_names, like_input, meta_of
 from .cv import r2_per_target
-from .rrr import _ridge
+from .ridge import fit_ridge
 
 __all__ = ["LatentVAR", "LatentDynamicsTranslator"]
 
@@ -72,8 +73,8 @@ class LatentVAR(BaseEstimator):
             raise InvalidInputError(f"latents are too short for a VAR of order {self.order}.")
         X = np.vstack([p[0] for p in pairs])
         Y = np.vstack([p[1] for p in pairs])
-        B = _ridge(X, Y, self.alpha * X.var(0).sum() * X.shape[0])
-        self.coef_, self.intercept_ = B, Y.mean(0) - X.mean(0) @ B
+        B, b = fit_ridge(X, Y, self.alpha)
+        self.coef_, self.intercept_ = B, b
         resid = Y - X @ B - self.intercept_
         self.noise_cov_ = np.cov(resid.T).reshape(k, k)
         comp = np.zeros((k * self.order, k * self.order))
@@ -135,24 +136,32 @@ class LatentDynamicsTranslator(BaseEstimator):
         y = as_time_by_channel(y_target, name="y_target")
         if z.shape[0] != y.shape[0]:
             raise InvalidInputError("z_target and y_target must have the same number of samples.")
-        B = _ridge(z, y, self.readout_alpha * z.var(0).sum() * z.shape[0])
-        self.readout_, self.readout_intercept_ = B, y.mean(0) - z.mean(0) @ B
+        self.readout_, self.readout_intercept_ = fit_ridge(z, y, self.readout_alpha)
+        self.target_names_ = channel_names(y_target)
         return self
 
     def predict_latents(self, z_target: Any) -> np.ndarray:
         """One-step-ahead latents of the target under the source's rule ((n − order) × k)."""
+        if not hasattr(self, "var_"):
+            raise InvalidInputError("this LatentDynamicsTranslator is not fitted yet; call fit(z_source) first.")
         return self.var_.predict_next(z_target)
 
-    def predict(self, z_target: Any) -> np.ndarray:
-        """One-step-ahead target activity ((n − order) × channels), aligned with y[order:]."""
+    def predict(self, z_target: Any) -> Any:
+        """One-step-ahead target activity ((n − order) × channels), aligned with y[order:].
+
+        A DataArray (times ``z_target.time[order:]``, channels of ``y_target``) when ``z_target`` is one."""
         if not hasattr(self, "readout_"):
             raise InvalidInputError("call fit_readout(z_target, y_target) before predict.")
-        return self.predict_latents(z_target) @ self.readout_ + self.readout_intercept_
+        meta = meta_of(z_target)
+        yh = self.predict_latents(z_target) @ self.readout_ + self.readout_intercept_
+        return like_input(yh, meta, channels=self.target_names_,
+                          time=None if meta.time is None else meta.time[self.order:],
+                          attrs={"translated_by": "LatentDynamicsTranslator"})
 
     def score(self, z_target: Any, y_target: Any) -> float:
         """Mean R² of the one-step-ahead prediction of y_target[order:]."""
         y = as_time_by_channel(y_target, name="y_target")[self.order:]
-        return float(np.nanmean(r2_per_target(y, self.predict(z_target))))
+        return float(np.nanmean(r2_per_target(y, np.asarray(self.predict(z_target)))))
 
     def latent_score(self, z_target: Any) -> float:
         """Mean R² of the one-step-ahead latent prediction (does A's rule fit B's latent flow?)."""
