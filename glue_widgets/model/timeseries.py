@@ -13,6 +13,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import BadDataError, InvalidInputError
+from .validation import check_fs
 
 __all__ = ["MODALITIES", "make_timeseries", "check_timestamps"]
 
@@ -85,6 +86,8 @@ def make_timeseries(
     (('time', 'channel'), 10.0)
     """
     data = np.asarray(data)
+    if data.dtype.kind not in "biufc":
+        raise InvalidInputError(f"data must be numeric; got dtype {data.dtype}. Convert it with np.asarray(x, float).")
     if data.ndim == 1:
         data = data[:, None]
     if data.ndim != 2:
@@ -106,11 +109,12 @@ def make_timeseries(
     coords: dict[str, Any] = {"time": time, "channel": np.asarray(channels, dtype=object)}
     for key, values in (channel_coords or {}).items():
         values = np.asarray(values)
-        if values.shape[0] != data.shape[1]:
-            raise BadDataError(f"channel coord {key!r} has {values.shape[0]} values for {data.shape[1]} channels.")
+        if values.ndim != 1 or values.shape[0] != data.shape[1]:
+            raise BadDataError(f"channel coord {key!r} has shape {values.shape} for {data.shape[1]} channels; "
+                               "pass one value per channel.")
         coords[key] = ("channel", values)
     all_attrs = {"modality": modality, "units": units}
     if fs is not None:
-        all_attrs["fs"] = float(fs)
+        all_attrs["fs"] = check_fs(fs)
     all_attrs.update({k: v for k, v in attrs.items() if v is not None})
     return xr.DataArray(data, dims=("time", "channel"), coords=coords, attrs=all_attrs)
