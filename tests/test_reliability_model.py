@@ -155,3 +155,11 @@ def test_new_card_refuses_stop_before_start():
     with pytest.raises(InvalidInputError):
         new_card(start=10.0, stop=5.0, modality="lfp", source="mem://x", state="dark", evidence="label")
     assert validate_card(_card())["duration_s"] == 600.0
+
+
+@pytest.mark.parametrize("kw", [dict(target_s=0.0), dict(target_s=None), dict(target_s=""), dict(start="a"),
+                                dict(stop=float("nan")), dict(target_s=-600.0)])
+def test_new_card_refuses_bad_numbers(kw):
+    base = dict(start=0.0, stop=600.0, modality="lfp", source="mem://x", state="dark", evidence="label")
+    with pytest.raises(InvalidInputError):
+        new_card(**{**base, **kw})

@@ -86,19 +86,35 @@ def new_card(
     target_s: float = REST_TARGET_S,
     **fields: Any,
 ) -> dict[str, Any]:
-    """Assemble and validate a RestCard with the derived fields (duration, coverage) filled in."""
-    from .._version import __version__
+    """Assemble and validate a RestCard with the derived fields (duration, coverage) filled in.
 
-    duration = float(stop) - float(start)
+    ``start``, ``stop`` and ``target_s`` must be finite numbers (``target_s`` > 0, ``start <= stop``);
+    anything else raises InvalidInputError naming the value.
+
+    Examples
+    --------
+    >>> card = new_card(start=0, stop=300, modality="lfp", source="demo://x", state="dark", evidence="label")
+    >>> card["coverage"], card["meets_target"]
+    (0.5, False)
+    """
+    from .._version import __version__
+    from .validation import check_number
+
+    start, stop = check_number(start, name="start"), check_number(stop, name="stop")
+    target_s = check_number(target_s, name="target_s")
+    if target_s <= 0:
+        raise InvalidInputError(f"target_s={target_s!r} must be a positive number of seconds (the standard is "
+                                f"{REST_TARGET_S:g}).")
+    duration = stop - start
     card: dict[str, Any] = {
         "schema_version": "1.0",
         "state": {"definition": state, "evidence": evidence},
-        "start": float(start),
-        "stop": float(stop),
+        "start": start,
+        "stop": stop,
         "duration_s": duration,
-        "target_s": float(target_s),
-        "coverage": duration / float(target_s),
-        "meets_target": duration >= float(target_s),
+        "target_s": target_s,
+        "coverage": duration / target_s,
+        "meets_target": duration >= target_s,
         "modality": modality,
         "provenance": {"source": source, "software": f"glue_widgets {__version__}"},
     }

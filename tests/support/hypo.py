@@ -28,11 +28,25 @@ def fast(n: int = 30) -> settings:
 
 def outcome(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
     """``(True, result)`` or ``(False, error)`` for a GlueError; any other exception propagates (fails)."""
+    name = getattr(fn, "__name__", "call")
     try:
-        return True, fn(*args, **kwargs)
+        out = fn(*args, **kwargs)
     except GlueError as exc:
         assert str(exc).strip(), f"{type(exc).__name__} without a message"
+        _event(f"{name}: {type(exc).__name__}: {str(exc)[:70]}")
         return False, exc
+    _event(f"{name}: ok")
+    return True, out
+
+
+def _event(text: str) -> None:
+    from hypothesis import event
+    from hypothesis.errors import InvalidArgument
+
+    try:
+        event(text)
+    except InvalidArgument:  # called outside a Hypothesis test (the pinned xfail cases)
+        pass
 
 
 # -- strategies ------------------------------------------------------------------------------------
@@ -55,3 +69,54 @@ def arrays(draw: Any, max_t: int = 60, max_c: int = 5, nan: bool = True) -> np.n
         flat = x.reshape(-1)
         flat[draw(st.integers(0, flat.size - 1))] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
     return x
+
+
+MUTATIONS = ["nan", "inf", "constant_channel", "zeros", "1d", "3d", "empty", "one_sample",
+             "huge", "tiny", "int", "bool", "transposed", "text", "list"]
+
+
+@st.composite
+def near_valid(draw: Any, t: tuple[int, int] = (40, 160), c: tuple[int, int] = (2, 6), positive: bool = False,
+               exclude: tuple[str, ...] = ()) -> Any:
+    """A valid (time, channel) array half of the time; otherwise one thing is wrong with it (see MUTATIONS)."""
+    T, C = draw(st.integers(*t)), draw(st.integers(*c))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    x = rng.normal(size=(T, C))
+    if positive:
+        x = np.abs(x)
+    bad = [m for m in MUTATIONS if m not in exclude]
+    kind = draw(st.integers(0, 1).flatmap(lambda i: st.sampled_from(bad) if i else st.just("ok")))
+    if kind in ("nan", "inf"):
+        x[draw(st.integers(0, T - 1)), draw(st.integers(0, C - 1))] = np.nan if kind == "nan" else np.inf
+    elif kind == "constant_channel":
+        x[:, 0] = 3.0
+    elif kind == "zeros":
+        x[:] = 0.0
+    elif kind == "1d":
+        x = x[:, 0]
+    elif kind == "3d":
+        x = x[:, :, None]
+    elif kind == "empty":
+        x = x[:0]
+    elif kind == "one_sample":
+        x = x[:1]
+    elif kind == "huge":
+        x = x * 1e300
+    elif kind == "tiny":
+        x = x * 1e-300
+    elif kind == "int":
+        x = (x * 10).astype(int)
+    elif kind == "bool":
+        x = x > 0
+    elif kind == "transposed":
+        x = x.T
+    elif kind == "text":
+        x = x.astype(str)
+    elif kind == "list":
+        x = x.tolist()
+    return x
+
+
+def mostly(valid: Any, bad: Any) -> Any:
+    """Draw from ``valid`` three times in four, else from ``bad``."""
+    return st.integers(0, 3).flatmap(lambda i: bad if i == 3 else valid)
