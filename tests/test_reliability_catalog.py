@@ -198,3 +198,26 @@ def test_sqlite_errors_never_escape_raw(tmp_path, segs):
     for call in (lambda: len(cat), lambda: cat.query(), lambda: cat.card("s0"), lambda: "s0" in cat):
         with pytest.raises(CorruptFileError):
             call()
+
+
+@pytest.mark.parametrize("n_time, n_channels", [(1, 1), (30, 1), (1, 3)])
+def test_single_channel_or_single_sample_round_trip(tmp_path, n_time, n_channels):
+    """Found by the Hypothesis suite: a one-channel segment came back with its id split into characters."""
+    from glue_widgets.model import make_timeseries, new_card
+
+    x = make_timeseries(np.arange(n_time * n_channels, dtype=float).reshape(n_time, n_channels),
+                        np.arange(n_time) / 20.0, [f"ch{i}" for i in range(n_channels)], modality="lfp", fs=20.0)
+    x.attrs["card"] = new_card(start=0.0, stop=n_time / 20.0, modality="lfp", source="mem://one", state="dark",
+                               evidence="label", fs=20.0, n_channels=n_channels)
+    cat = Catalog(tmp_path / "c")
+    back = cat.get(cat.add(x))
+    assert back.channel.values.tolist() == [f"ch{i}" for i in range(n_channels)]
+    np.testing.assert_allclose(back.values, x.values)
+
+
+def test_region_names_that_nwb_refuses_are_stored(tmp_path, segs):
+    """Found by the Hypothesis suite: a region named '/' or '' made the NWB writer raise a raw ValueError."""
+    seg = segs[0].assign_coords(region=("channel", ["a/b", "", "x:y", "a_b"]))
+    cat = Catalog(tmp_path / "c")
+    back = cat.get(cat.add(seg))
+    assert back.coords["region"].values.tolist() == ["a/b", "", "x:y", "a_b"]

@@ -101,12 +101,17 @@ def make_timeseries(
         raise InvalidInputError(f"modality={modality!r} is not one of {MODALITIES}.")
     if channels is None:
         channels = [str(i) for i in range(data.shape[1])]
+    if isinstance(channels, (str, bytes)) or not isinstance(channels, (Sequence, np.ndarray)):
+        raise InvalidInputError(f"channels={channels!r} must be a list of channel ids, one per data column.")
     channels = [str(c) for c in channels]
     if len(channels) != data.shape[1]:
         raise BadDataError(
             f"{len(channels)} channel ids for {data.shape[1]} data columns; they must match."
         )
     coords: dict[str, Any] = {"time": time, "channel": np.asarray(channels, dtype=object)}
+    if channel_coords is not None and not isinstance(channel_coords, Mapping):
+        raise InvalidInputError(f"channel_coords must be a mapping of name to per-channel values; got "
+                                f"{type(channel_coords).__name__}.")
     for key, values in (channel_coords or {}).items():
         values = np.asarray(values)
         if values.ndim != 1 or values.shape[0] != data.shape[1]:

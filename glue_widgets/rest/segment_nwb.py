@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 import uuid
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -128,13 +130,17 @@ def write_nwb(seg: xr.DataArray, path: str | os.PathLike, *, card: dict | None =
         if card.get("bin_width_s") else "rest segment; card in scratch/rest_card"
     if card["modality"] in _ELECTRICAL:
         dev = nwb.create_device(name="recording_device", description=f"{card['modality']} acquisition system")
-        groups = {}
-        for r in dict.fromkeys(regions):
-            groups[r] = nwb.create_electrode_group(name=f"group_{r}", description=f"{card['modality']} channels in {r}",
-                                                   location=r, device=dev)
+        groups: dict[str, Any] = {}
+        for i, r in enumerate(dict.fromkeys(regions)):
+            loc = r.strip() or "unknown"
+            name = "group_" + re.sub(r"[/:]", "_", loc)  # NWB names cannot hold '/' or ':'
+            if name in nwb.electrode_groups:
+                name = f"{name}_{i}"
+            groups[r] = nwb.create_electrode_group(name=name, description=f"{card['modality']} channels in {loc}",
+                                                   location=loc, device=dev)
         nwb.add_electrode_column(name="channel_name", description="channel id in the source recording")
         for c, r in zip(chans, regions):
-            nwb.add_electrode(location=r, group=groups[r], channel_name=c)
+            nwb.add_electrode(location=r.strip() or "unknown", group=groups[r], channel_name=c)
         region = nwb.create_electrode_table_region(list(range(len(chans))), "all channels of the segment")
         conv = 1e-6 if str(seg.attrs.get("units", "")).lower() in ("uv", "µv", "microvolts") else 1.0
         series = ElectricalSeries(name="rest_segment", data=data, electrodes=region,
@@ -189,8 +195,8 @@ def _read_segment(path: Path) -> xr.DataArray:
         if not isinstance(raw, (str, bytes)):
             raw = raw[()] if np.ndim(raw) == 0 else raw[0]
         card = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
-        chans = [c.decode() if isinstance(c, bytes) else str(c) for c in nwb.scratch["channel_ids"].data[:]]
-        regions = [c.decode() if isinstance(c, bytes) else str(c) for c in nwb.scratch["channel_regions"].data[:]]
+        chans = _strings(nwb.scratch["channel_ids"].data)
+        regions = _strings(nwb.scratch["channel_regions"].data)
     attrs = {k: card.get(k) for k in ("species", "subject", "session", "lab")}
     attrs.update(source=card["provenance"]["source"], stream=card.get("stream"))
     if card.get("bin_width_s"):
@@ -199,3 +205,13 @@ def _read_segment(path: Path) -> xr.DataArray:
                           channel_coords={"region": regions}, **attrs)
     seg.attrs["card"] = card
     return seg
+
+
+def _strings(data) -> list[str]:
+    """A scratch list of strings; a one-element list may come back as a scalar string, never split it."""
+    if isinstance(data, (str, bytes)):
+        values = [data]
+    else:
+        values = data[()] if np.ndim(data) == 0 else data[:]
+        values = [values] if isinstance(values, (str, bytes)) else list(values)
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
