@@ -14,7 +14,7 @@ from hypothesis import given, strategies as st  # noqa: E402
 
 import glue_widgets as gw  # noqa: E402
 from glue_widgets.model import ArraySession, make_timeseries  # noqa: E402
-from tests.support.hypo import fast, junk, number_or_junk, outcome  # noqa: E402
+from tests.support.hypo import fast, junk, mostly, number_or_junk, outcome  # noqa: E402
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -128,11 +128,14 @@ def nwb_session(nwb_file):
     s.close()
 
 
-window = st.one_of(st.none(), st.floats(-5, 40), st.integers(-5, 40), number_or_junk)
-channels = st.one_of(st.none(), st.text(max_size=3), st.lists(st.sampled_from(["1", "2", "12", "0", "7", "x"]),
-                                                               max_size=3),
-                     st.lists(st.integers(-2, 12), max_size=3), junk)
-bin_width = st.one_of(st.floats(1e-4, 2.0), st.sampled_from([0, -1, 1e-9, 1e-12, float("nan"), float("inf")]), junk)
+window = mostly(st.one_of(st.none(), st.floats(0, 9), st.integers(0, 9)),
+                st.one_of(st.floats(-5, 40), st.integers(-5, 40), number_or_junk))
+channels = mostly(st.one_of(st.none(), st.sampled_from(["1", "2", "12"]),
+                            st.lists(st.sampled_from(["1", "2", "12"]), min_size=1, max_size=3)),
+                  st.one_of(st.text(max_size=3), st.lists(st.sampled_from(["1", "2", "12", "0", "7", "x"]), max_size=3),
+                            st.lists(st.integers(-2, 12), max_size=3), junk))
+bin_width = mostly(st.floats(1e-3, 2.0),
+                   st.one_of(st.sampled_from([0, -1, 1e-9, 1e-12, float("nan"), float("inf")]), junk))
 
 
 def _read_property(session, stream, start, stop, chans, bw):
@@ -153,21 +156,22 @@ _ABSENT = object()
 
 
 @fast(80)
-@given(stream=st.one_of(st.sampled_from(["lfp", "units"]), junk), start=window, stop=window, chans=channels,
-       bw=st.one_of(st.just(_ABSENT), bin_width))
+@given(stream=mostly(st.sampled_from(["lfp", "units"]), junk), start=window, stop=window, chans=channels,
+       bw=mostly(st.just(_ABSENT), bin_width))
 def test_read_array_session(mem_session, stream, start, stop, chans, bw):
     _read_property(mem_session, stream, start, stop, chans, bw)
 
 
 @fast(60)
-@given(data=st.data(), start=window, stop=window, bw=st.one_of(st.just(_ABSENT), bin_width))
+@given(data=st.data(), start=window, stop=window, bw=mostly(st.just(_ABSENT), bin_width))
 def test_read_local_nwb(nwb_session, data, start, stop, bw):
     names = sorted(nwb_session.streams)
-    stream = data.draw(st.one_of(st.sampled_from(names), junk), label="stream")
+    stream = data.draw(mostly(st.sampled_from(names), junk), label="stream")
     ids = []
     if isinstance(stream, str) and stream in nwb_session.streams:
         ex = nwb_session.streams[stream].extra.get("channels")
         ids = [str(c) for c in (ex if ex is not None else range(nwb_session.streams[stream].n_channels))][:4]
-    chans = data.draw(st.one_of(st.none(), st.lists(st.sampled_from(ids + ["nope", "0"]), max_size=2), channels),
+    chans = data.draw(mostly(st.one_of(st.none(), st.lists(st.sampled_from(ids or ["0"]), min_size=1, max_size=2)),
+                             st.one_of(st.lists(st.sampled_from(ids + ["nope", "0"]), max_size=2), channels)),
                       label="channels")
     _read_property(nwb_session, stream, start, stop, chans, bw)
