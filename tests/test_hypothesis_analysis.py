@@ -14,11 +14,12 @@ import pytest
 import xarray as xr
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
-import glue_widgets as gw  # noqa: E402
-from glue_widgets.model import ArraySession, make_timeseries  # noqa: E402
-from tests.support.hypo import arrays, fast, finite, junk, mostly, near_valid, number_or_junk, outcome  # noqa: E402
+import glue_widgets as gw
+from glue_widgets.model import ArraySession, make_timeseries
+from tests.support.hypo import arrays, fast, finite, junk, mostly, near_valid, number_or_junk, outcome
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.filterwarnings("ignore")]
 

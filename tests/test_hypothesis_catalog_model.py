@@ -11,11 +11,12 @@ import pytest
 import xarray as xr
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
-from glue_widgets.model import bin_spikes, make_timeseries, new_card, validate_card  # noqa: E402
-from glue_widgets.rest.catalog import Catalog  # noqa: E402
-from tests.support.hypo import fast, finite, junk, mostly, near_valid, number_or_junk, outcome  # noqa: E402
+from glue_widgets.model import bin_spikes, make_timeseries, new_card, validate_card
+from glue_widgets.rest.catalog import Catalog
+from tests.support.hypo import fast, finite, junk, mostly, near_valid, number_or_junk, outcome
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.filterwarnings("ignore")]
 pytest.importorskip("pynwb")

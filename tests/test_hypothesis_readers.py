@@ -12,10 +12,11 @@ import pytest
 import xarray as xr
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
-import glue_widgets as gw  # noqa: E402
-from tests.support.hypo import fast, outcome  # noqa: E402
+import glue_widgets as gw
+from tests.support.hypo import fast, outcome
 
 pytestmark = pytest.mark.timeout(240)
 

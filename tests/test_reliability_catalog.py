@@ -12,10 +12,15 @@ import traceback
 import numpy as np
 import pytest
 
-from glue_widgets.errors import (ConflictError, CorruptFileError, GlueError, InvalidInputError, NotFoundError,
-                                 StorageError)
+from glue_widgets.errors import (
+    ConflictError,
+    CorruptFileError,
+    GlueError,
+    InvalidInputError,
+    NotFoundError,
+    StorageError,
+)
 from glue_widgets.rest.catalog import Catalog
-
 from tests.test_catalog import make_segment
 
 pytest.importorskip("pynwb")
@@ -34,7 +39,7 @@ def _racer(path, seg, worker, barrier, out):
         out.put((worker, "won", ""))
     except GlueError as exc:
         out.put((worker, type(exc).__name__, str(exc)))
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the test
+    except BaseException as exc:
         out.put((worker, "raw:" + type(exc).__name__, traceback.format_exc()))
 
 

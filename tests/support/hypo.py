@@ -10,10 +10,12 @@ as explicit ``xfail(strict=False)`` cases, so the property covers everything els
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 from glue_widgets.errors import GlueError
 
