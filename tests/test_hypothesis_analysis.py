@@ -83,7 +83,7 @@ def test_extract_rest_good_numbers_any_stream(session, stream, min_duration, kw)
                                         "min_duration='' or None -> ValueError/TypeError in find_rest_candidates; "
                                         "target_s=0/None/'' -> ZeroDivisionError/TypeError in rest/card.build_card; "
                                         "nan_channels=object() -> TypeError in extract_rest")
-@fast(50)
+@fast(30)
 @given(first=st.one_of(st.just("session"), junk, st.text(max_size=10)),
        stream=st.one_of(st.none(), st.sampled_from(["lfp", "units", "nope"]), junk),
        min_duration=st.one_of(st.sampled_from([0.0, 1.0, 30.0, 600.0, -1.0, float("nan"), float("inf")]),

@@ -54,7 +54,7 @@ ids = st.one_of(st.none(), st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,20}", ful
      "nul\x00", "é", "a" * 128, "-lead", "_lead"]), junk)
 
 
-@fast(30)
+@fast(20)
 @given(seg_id=ids)
 def test_catalog_add_any_id(root, seg_id):
     cat = Catalog(root / "cat")
@@ -95,7 +95,7 @@ def _bad_segment(draw):
     return x
 
 
-@fast(25)
+@fast(15)
 @given(data=st.data())
 def test_catalog_add_any_segment(root, data):
     cat = Catalog(root / "cat")
