@@ -18,6 +18,8 @@ __all__ = [
     "NetworkError",
     "AccessDeniedError",
     "UnsupportedError",
+    "ConflictError",
+    "StorageError",
 ]
 
 
@@ -62,3 +64,12 @@ class AccessDeniedError(NotFoundError, PermissionError):
 
 class UnsupportedError(GlueError, NotImplementedError):
     """A format, scheme or feature that glue_widgets recognises but does not handle."""
+
+
+class ConflictError(InvalidInputError):
+    """A name is already taken, e.g. a catalog id that another call or process added first."""
+
+
+class StorageError(GlueError, OSError):
+    """A local path cannot hold what glue_widgets must write there (it lies under a regular file,
+    is not writable, or the disk is full)."""

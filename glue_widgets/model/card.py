@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Mapping
@@ -22,16 +23,56 @@ def restcard_schema() -> dict[str, Any]:
 
 
 def validate_card(card: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate ``card`` against the schema; return it as a plain dict or raise InvalidInputError."""
+    """Validate ``card`` against the schema, then its values; return it as a plain dict.
+
+    After the JSON Schema, the time fields are checked for meaning (the schema cannot): ``start``,
+    ``stop``, ``duration_s``, ``target_s``, ``coverage`` finite; ``start <= stop``; ``duration_s``
+    equal to ``stop - start`` (within 1 ms); ``fs`` and ``bin_width_s`` positive and finite when given.
+
+    Raises
+    ------
+    InvalidInputError
+        Not JSON-serializable, not following the schema, or values that contradict each other.
+
+    Examples
+    --------
+    >>> card = new_card(start=0, stop=600, modality="lfp", source="demo://x", state="dark", evidence="label")
+    >>> validate_card({**card, "duration_s": float("nan")})
+    Traceback (most recent call last):
+    ...
+    glue_widgets.errors.InvalidInputError: RestCard duration_s=nan must be a finite number.
+    """
     import jsonschema
 
-    card = json.loads(json.dumps(card, default=_jsonable))  # also proves it is JSON-serializable
+    try:  # also proves it is JSON-serializable
+        card = json.loads(json.dumps(card, default=_jsonable))
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidInputError(f"RestCard is not JSON-serializable ({exc}); use str, numbers, lists and dicts.") \
+            from None
     validator = jsonschema.Draft202012Validator(restcard_schema())
     errors = sorted(validator.iter_errors(card), key=lambda e: list(e.path))
     if errors:
         lines = [f"{'/'.join(map(str, e.path)) or '<root>'}: {e.message}" for e in errors[:5]]
         raise InvalidInputError("RestCard does not follow the schema:\n  " + "\n  ".join(lines))
+    _check_values(card)
     return card
+
+
+def _check_values(card: dict[str, Any]) -> None:
+    """Semantic checks after the schema: finite times, start <= stop, duration = stop - start."""
+    for key in ("start", "stop", "duration_s", "target_s", "coverage"):
+        if not math.isfinite(card[key]):
+            raise InvalidInputError(f"RestCard {key}={card[key]!r} must be a finite number.")
+    for key in ("fs", "bin_width_s"):
+        v = card.get(key)
+        if v is not None and not (math.isfinite(v) and v > 0):
+            raise InvalidInputError(f"RestCard {key}={v!r} must be a positive finite number or null.")
+    if card["start"] > card["stop"]:
+        raise InvalidInputError(f"RestCard start={card['start']} s is after stop={card['stop']} s; swap them.")
+    span = card["stop"] - card["start"]
+    if abs(card["duration_s"] - span) > 1e-3:
+        raise InvalidInputError(f"RestCard duration_s={card['duration_s']} does not match stop - start = {span}; "
+                                "set duration_s to stop - start.")
 
 
 def new_card(
@@ -45,19 +86,35 @@ def new_card(
     target_s: float = REST_TARGET_S,
     **fields: Any,
 ) -> dict[str, Any]:
-    """Assemble and validate a RestCard with the derived fields (duration, coverage) filled in."""
-    from .._version import __version__
+    """Assemble and validate a RestCard with the derived fields (duration, coverage) filled in.
 
-    duration = float(stop) - float(start)
+    ``start``, ``stop`` and ``target_s`` must be finite numbers (``target_s`` > 0, ``start <= stop``);
+    anything else raises InvalidInputError naming the value.
+
+    Examples
+    --------
+    >>> card = new_card(start=0, stop=300, modality="lfp", source="demo://x", state="dark", evidence="label")
+    >>> card["coverage"], card["meets_target"]
+    (0.5, False)
+    """
+    from .._version import __version__
+    from .validation import check_number
+
+    start, stop = check_number(start, name="start"), check_number(stop, name="stop")
+    target_s = check_number(target_s, name="target_s")
+    if target_s <= 0:
+        raise InvalidInputError(f"target_s={target_s!r} must be a positive number of seconds (the standard is "
+                                f"{REST_TARGET_S:g}).")
+    duration = stop - start
     card: dict[str, Any] = {
         "schema_version": "1.0",
         "state": {"definition": state, "evidence": evidence},
-        "start": float(start),
-        "stop": float(stop),
+        "start": start,
+        "stop": stop,
         "duration_s": duration,
-        "target_s": float(target_s),
-        "coverage": duration / float(target_s),
-        "meets_target": duration >= float(target_s),
+        "target_s": target_s,
+        "coverage": duration / target_s,
+        "meets_target": duration >= target_s,
         "modality": modality,
         "provenance": {"source": source, "software": f"glue_widgets {__version__}"},
     }

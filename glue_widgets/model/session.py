@@ -16,6 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import InvalidInputError, StreamNotFoundError, WindowError
+from .validation import check_bin_width, check_window
 
 __all__ = ["StreamInfo", "Session", "EPOCH_COLUMNS", "empty_epochs"]
 
@@ -105,6 +106,8 @@ class Session:
 
     def stream_info(self, stream: str) -> StreamInfo:
         """Return the StreamInfo of ``stream`` or raise StreamNotFoundError listing the names."""
+        if not isinstance(stream, str):
+            raise InvalidInputError(f"stream={stream!r} must be a stream name (str), one of {sorted(self._streams)}.")
         try:
             return self._streams[stream]
         except KeyError:
@@ -129,20 +132,29 @@ class Session:
     ) -> xr.DataArray:
         """Read the window ``[start, stop)`` seconds of ``stream`` as a DataArray.
 
-        Only the samples of that window are read from storage. ``channels`` selects channel ids.
-        Event streams (spike times) are binned; pass ``bin_width`` (s) to choose the bins.
+        Only the samples of that window are read from storage. ``channels`` selects channel ids (a
+        single string is one id, never a sequence of one-character ids). Event streams (spike times)
+        are binned; pass ``bin_width`` (s) to choose the bins. Arguments are checked here, at the
+        boundary, for every source: a bad window, channel list or bin width raises a GlueError.
         """
         info = self.stream_info(stream)
         start, stop = self._check_window(info, start, stop)
+        channels = _channel_list(channels)
+        if "bin_width" in kwargs and info.kind == "events":
+            n = len(channels) if channels is not None else max(1, info.n_channels)
+            kwargs["bin_width"] = check_bin_width(kwargs["bin_width"], span=stop - start, n_channels=n)
+        elif info.kind == "events" and info.fs:
+            check_bin_width(1.0 / info.fs, span=stop - start, n_channels=max(1, info.n_channels))
         x = self._read_window(info, start, stop, **kwargs)
         if channels is not None:
-            missing = [c for c in channels if c not in set(x.channel.values.tolist())]
+            have = set(x.channel.values.tolist())
+            missing = [c for c in channels if c not in have]
             if missing:
                 raise InvalidInputError(
                     f"channels {missing[:5]} are not in stream {stream!r}; it has "
                     f"{x.sizes['channel']} channels such as {x.channel.values[:5].tolist()}."
                 )
-            x = x.sel(channel=list(channels))
+            x = x.sel(channel=channels)
         x.attrs.setdefault("source", self.uri)
         x.attrs.setdefault("stream", stream)
         for key in ("species", "subject", "session", "lab"):
@@ -152,10 +164,9 @@ class Session:
 
     def _check_window(self, info: StreamInfo, start: float | None, stop: float | None) -> tuple[float, float]:
         t0, t1 = info.start_s, info.stop_s
-        start = t0 if start is None else float(start)
-        stop = t1 if stop is None else float(stop)
-        if not (np.isfinite(start) and np.isfinite(stop)):
-            raise WindowError(f"window ({start}, {stop}) must be finite seconds.")
+        start, stop = check_window(start, stop)
+        start = t0 if start is None else start
+        stop = t1 if stop is None else stop
         if stop <= start:
             raise WindowError(
                 f"window start={start} s is not before stop={stop} s; pass start < stop."
@@ -171,3 +182,20 @@ class Session:
 
     def _read_window(self, info: StreamInfo, start: float, stop: float, **kwargs: Any) -> xr.DataArray:
         raise NotImplementedError  # pragma: no cover - every source implements it
+
+
+def _channel_list(channels: Any) -> list[str] | None:
+    """``channels`` as a list of ids: one string is one id; other iterables are lists of ids."""
+    if channels is None:
+        return None
+    if isinstance(channels, (str, np.str_)):
+        return [str(channels)]
+    if isinstance(channels, (bytes, Mapping)) or not isinstance(channels, (Sequence, np.ndarray, pd.Index, set)):
+        raise InvalidInputError(f"channels={channels!r} must be a list of channel ids (or one id as a str).")
+    out = list(channels)
+    if not out:
+        raise InvalidInputError("channels=[] selects nothing; pass at least one channel id, or None for all.")
+    bad = [c for c in out if not isinstance(c, (str, np.str_, int, np.integer))]
+    if bad:
+        raise InvalidInputError(f"channels holds {bad[:3]!r}; channel ids are strings such as 'Cz' or '12'.")
+    return [str(c) for c in out]

@@ -13,6 +13,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import BadDataError, InvalidInputError
+from .validation import check_fs
 
 __all__ = ["MODALITIES", "make_timeseries", "check_timestamps"]
 
@@ -85,6 +86,8 @@ def make_timeseries(
     (('time', 'channel'), 10.0)
     """
     data = np.asarray(data)
+    if data.dtype.kind not in "biufc":
+        raise InvalidInputError(f"data must be numeric; got dtype {data.dtype}. Convert it with np.asarray(x, float).")
     if data.ndim == 1:
         data = data[:, None]
     if data.ndim != 2:
@@ -98,19 +101,25 @@ def make_timeseries(
         raise InvalidInputError(f"modality={modality!r} is not one of {MODALITIES}.")
     if channels is None:
         channels = [str(i) for i in range(data.shape[1])]
+    if isinstance(channels, (str, bytes)) or not isinstance(channels, (Sequence, np.ndarray)):
+        raise InvalidInputError(f"channels={channels!r} must be a list of channel ids, one per data column.")
     channels = [str(c) for c in channels]
     if len(channels) != data.shape[1]:
         raise BadDataError(
             f"{len(channels)} channel ids for {data.shape[1]} data columns; they must match."
         )
     coords: dict[str, Any] = {"time": time, "channel": np.asarray(channels, dtype=object)}
+    if channel_coords is not None and not isinstance(channel_coords, Mapping):
+        raise InvalidInputError(f"channel_coords must be a mapping of name to per-channel values; got "
+                                f"{type(channel_coords).__name__}.")
     for key, values in (channel_coords or {}).items():
         values = np.asarray(values)
-        if values.shape[0] != data.shape[1]:
-            raise BadDataError(f"channel coord {key!r} has {values.shape[0]} values for {data.shape[1]} channels.")
+        if values.ndim != 1 or values.shape[0] != data.shape[1]:
+            raise BadDataError(f"channel coord {key!r} has shape {values.shape} for {data.shape[1]} channels; "
+                               "pass one value per channel.")
         coords[key] = ("channel", values)
     all_attrs = {"modality": modality, "units": units}
     if fs is not None:
-        all_attrs["fs"] = float(fs)
+        all_attrs["fs"] = check_fs(fs)
     all_attrs.update({k: v for k, v in attrs.items() if v is not None})
     return xr.DataArray(data, dims=("time", "channel"), coords=coords, attrs=all_attrs)

@@ -2,33 +2,46 @@
 
 Layout of a catalog directory::
 
-    catalog.sqlite        cards (one row per segment, the card as JSON plus indexed columns)
-    segments/<id>.nwb     each segment as a standalone NWB file (card inside, see ``segment_to_nwb``)
+    catalog.sqlite            cards (one row per segment, the card as JSON plus indexed columns)
+    segments/<id>@<tag>.nwb   each segment as a standalone NWB file (card inside, see ``segment_to_nwb``)
 
-SQLite runs in WAL mode with a busy timeout, and every add is one ``BEGIN IMMEDIATE`` transaction, so
-several processes can add at once without losing a row. Segment files are written to a temporary
-name and renamed into place, so a reader never sees half a file.
+Guarantees (tested in ``tests/test_catalog.py`` and ``tests/test_reliability_catalog.py``):
+
+- **Atomic adds across processes.** The segment is written to a temporary file first; then, inside one
+  ``BEGIN IMMEDIATE`` transaction, the row is inserted and the file renamed into place before the
+  commit. Each row owns a file name with a random tag, so a writer only ever renames or deletes files
+  it created: the loser of a race for an id gets a :class:`~glue_widgets.errors.ConflictError` and the
+  winner's file is untouched. A row is never visible without its file.
+- **Ids cannot name a path**: letters, digits, ``.``, ``_`` and ``-`` only (see :func:`check_id`).
+- **Clear failures**: a corrupt or truncated database is a :class:`~glue_widgets.errors.CorruptFileError`
+  (fix: :meth:`Catalog.rebuild` re-indexes the segment files, whose cards live inside them); a segment
+  missing on disk is a :class:`~glue_widgets.errors.NotFoundError` naming the file and
+  :meth:`Catalog.remove`; a path that cannot hold a catalog is a :class:`~glue_widgets.errors.StorageError`.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import os
+import re
 import sqlite3
 import uuid
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..errors import InvalidInputError, NotFoundError
-from ..model import make_timeseries, validate_card
+from ..errors import ConflictError, CorruptFileError, GlueError, InvalidInputError, NotFoundError, StorageError
+from ..model import validate_card
 from .card import LATIN
+from .segment_nwb import segment_from_nwb, segment_to_nwb, write_nwb
 
-__all__ = ["Catalog", "segment_to_nwb", "segment_from_nwb"]
+__all__ = ["Catalog", "check_id", "segment_to_nwb", "segment_from_nwb"]
 
 _COLUMNS = ("id", "species", "modality", "state", "inferred_state", "lab", "subject", "session", "duration_s",
             "start", "stop", "n_channels", "fs", "source", "stream", "evidence", "added_at", "segment_path")
@@ -43,130 +56,41 @@ CREATE INDEX IF NOT EXISTS cards_species ON cards(species);
 CREATE INDEX IF NOT EXISTS cards_modality ON cards(modality);
 CREATE INDEX IF NOT EXISTS cards_lab ON cards(lab);
 """
-_ELECTRICAL = ("lfp", "ecog", "ieeg", "eeg")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
-# -- NWB -----------------------------------------------------------------------------------------
+def check_id(seg_id: Any) -> str:
+    """Return ``seg_id`` if it is a safe catalog id, else raise InvalidInputError.
 
-def _start_time(seg: xr.DataArray, card: dict) -> tuple[_dt.datetime, bool]:
-    for v in (seg.attrs.get("session_start_time"), card.get("session_start_time")):
-        if v:
-            t = v if isinstance(v, _dt.datetime) else _dt.datetime.fromisoformat(str(v))
-            return (t if t.tzinfo else t.replace(tzinfo=_dt.timezone.utc)), True
-    return _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc), False
+    An id names a file inside the catalog, so it may hold only letters, digits, ``.``, ``_`` and
+    ``-``, must start with a letter or digit and be at most 128 characters: ``"../x"``, ``"a/b"`` or
+    an absolute path are refused, never written outside the catalog.
 
-
-def segment_to_nwb(seg: xr.DataArray, path: str | os.PathLike, *, card: dict | None = None,
-                   subject: dict | None = None) -> Path:
-    """Write ``seg`` and its card as a standalone NWB file (atomically: temp file + rename).
-
-    Electrical modalities (lfp, ecog, ieeg, eeg) become an ``ElectricalSeries`` with an electrodes
-    table (channel names, regions as locations); others (binned spike counts, ΔF/F, behaviour) a
-    ``TimeSeries``. The series is ``acquisition/rest_segment``; the RestCard is stored as JSON in
-    ``scratch/rest_card`` and the channel ids in ``scratch/channel_ids``. Subject: species as a
-    Latin binomial, ``sex`` "U" unless known, ``age`` only when known (``subject`` overrides).
+    Examples
+    --------
+    >>> check_id("sub-01_ses-2.rest")
+    'sub-01_ses-2.rest'
     """
-    from pynwb import NWBHDF5IO, NWBFile, TimeSeries
-    from pynwb.core import ScratchData
-    from pynwb.ecephys import ElectricalSeries
-    from pynwb.file import Subject
-
-    card = validate_card(card or seg.attrs.get("card") or {})
-    path = Path(path)
-    start_time, known = _start_time(seg, card)
-    species = card.get("species")
-    species = LATIN.get(str(species).lower(), species) if species else None
-    subj = {"subject_id": card.get("subject") or "unknown", "species": species, "sex": "U",
-            "description": f"subject of {card['provenance']['source']}"}
-    if card.get("subject_sex") in ("M", "F", "O", "U"):
-        subj["sex"] = card["subject_sex"]
-    if card.get("subject_age"):
-        subj["age"] = card["subject_age"]
-    subj.update({k: v for k, v in (subject or {}).items() if v is not None})
-    subj = {k: v for k, v in subj.items() if v is not None}
-    state = card["state"]["definition"]
-    notes = [] if known else ["session start time unknown: set to 1970-01-01 UTC as a placeholder"]
-    nwb = NWBFile(
-        session_description=(f"Standardized rest segment ({state}; {card['duration_s']:.1f} s, "
-                             f"{card['modality']}) cut by glue_widgets from {card['provenance']['source']}"),
-        identifier=str(uuid.uuid4()), session_start_time=start_time, session_id=card.get("session") or None,
-        lab=card.get("lab") or None, institution=card.get("institution") or seg.attrs.get("institution") or None,
-        experimenter=card.get("experimenter") or None,
-        experiment_description=(f"Spontaneous-activity (rest) segment, state '{state}', found from "
-                                f"{card['state'].get('evidence', 'unknown')} evidence; RestCard in scratch/rest_card."),
-        keywords=["rest", "spontaneous activity", "resting state", "glue_widgets"],
-        subject=Subject(**subj), notes="; ".join(notes) or None,
-        source_script=card["provenance"].get("software"), source_script_file_name="glue_widgets",
-    )
-    data = np.asarray(seg.transpose("time", "channel").values)
-    t = np.asarray(seg.time.values, float)
-    fs = card.get("fs") or seg.attrs.get("fs")
-    regular = bool(fs) and t.size > 1 and np.allclose(np.diff(t), 1.0 / fs, rtol=1e-3, atol=1e-9)
-    timing = {"starting_time": float(t[0]), "rate": float(fs)} if regular else {"timestamps": t}
-    chans = [str(c) for c in seg.channel.values]
-    regions = ([str(r) for r in seg.coords["region"].values] if "region" in seg.coords
-               else [(card.get("regions") or ["unknown"])[0]] * len(chans))
-    desc = f"rest segment; card in scratch/rest_card; bin width {card.get('bin_width_s')} s" \
-        if card.get("bin_width_s") else "rest segment; card in scratch/rest_card"
-    if card["modality"] in _ELECTRICAL:
-        dev = nwb.create_device(name="recording_device", description=f"{card['modality']} acquisition system")
-        groups = {}
-        for r in dict.fromkeys(regions):
-            groups[r] = nwb.create_electrode_group(name=f"group_{r}", description=f"{card['modality']} channels in {r}",
-                                                   location=r, device=dev)
-        nwb.add_electrode_column(name="channel_name", description="channel id in the source recording")
-        for c, r in zip(chans, regions):
-            nwb.add_electrode(location=r, group=groups[r], channel_name=c)
-        region = nwb.create_electrode_table_region(list(range(len(chans))), "all channels of the segment")
-        conv = 1e-6 if str(seg.attrs.get("units", "")).lower() in ("uv", "µv", "microvolts") else 1.0
-        series = ElectricalSeries(name="rest_segment", data=data.astype(np.float32), electrodes=region,
-                                  conversion=conv, description=desc, **timing)
-    else:
-        unit = {"spikes": "count", "calcium": "dF/F"}.get(card["modality"], seg.attrs.get("units") or "a.u.")
-        series = TimeSeries(name="rest_segment", data=data.astype(np.float32), unit=unit, description=desc,
-                            comments=f"columns: {len(chans)} channels, ids in scratch/channel_ids", **timing)
-    nwb.add_acquisition(series)
-    nwb.add_scratch(ScratchData(name="rest_card", data=json.dumps(card),
-                                description="glue_widgets RestCard (JSON, schema restcard-1)"))
-    nwb.add_scratch(ScratchData(name="channel_ids", data=np.asarray(chans, dtype=object),
-                                description="channel ids of rest_segment columns, in order"))
-    nwb.add_scratch(ScratchData(name="channel_regions", data=np.asarray(regions, dtype=object),
-                                description="brain region of each column of rest_segment"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")
-    try:
-        with NWBHDF5IO(str(tmp), "w") as io:
-            io.write(nwb)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    if not isinstance(seg_id, str) or not _ID.fullmatch(seg_id):
+        raise InvalidInputError(
+            f"id={seg_id!r} is not a valid catalog id: use 1-128 letters, digits, '.', '_' or '-', starting "
+            "with a letter or digit (it names a file inside the catalog), e.g. 'sub-01_ses-2', or omit it.")
+    return seg_id
 
 
-def segment_from_nwb(path: str | os.PathLike) -> xr.DataArray:
-    """Read a segment written by :func:`segment_to_nwb` back as a DataArray with ``attrs["card"]``."""
-    from pynwb import NWBHDF5IO
+def _row(seg_id: str, card: dict, rel: str, added_at: str) -> tuple:
+    return (seg_id, card.get("species"), card["modality"], card["state"]["definition"],
+            card["state"].get("inferred"), card.get("lab"), card.get("subject"), card.get("session"),
+            float(card["duration_s"]), float(card["start"]), float(card["stop"]), card.get("n_channels"),
+            card.get("fs"), card["provenance"]["source"], card.get("stream"), card["state"].get("evidence"),
+            added_at, rel, json.dumps(card))
 
-    with NWBHDF5IO(str(path), "r") as io:
-        nwb = io.read()
-        ts = nwb.acquisition["rest_segment"]
-        data = np.asarray(ts.data[:], float) * float(ts.conversion or 1.0)
-        t = np.asarray(ts.get_timestamps(), float)
-        raw = nwb.scratch["rest_card"].data
-        if not isinstance(raw, (str, bytes)):
-            raw = raw[()] if np.ndim(raw) == 0 else raw[0]
-        card = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
-        chans = [c.decode() if isinstance(c, bytes) else str(c) for c in nwb.scratch["channel_ids"].data[:]]
-        regions = [c.decode() if isinstance(c, bytes) else str(c) for c in nwb.scratch["channel_regions"].data[:]]
-    attrs = {k: card.get(k) for k in ("species", "subject", "session", "lab")}
-    attrs.update(source=card["provenance"]["source"], stream=card.get("stream"))
-    if card.get("bin_width_s"):
-        attrs["bin_width"] = card["bin_width_s"]
-    seg = make_timeseries(data, t, chans, modality=card["modality"], fs=card.get("fs"),
-                          channel_coords={"region": regions}, **attrs)
-    seg.attrs["card"] = card
-    return seg
+
+_INSERT = f"INSERT INTO cards ({', '.join(_COLUMNS)}, card_json) VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})"
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat()
 
 
 # -- the catalog ----------------------------------------------------------------------------------
@@ -181,6 +105,14 @@ class Catalog:
     timeout : float
         Seconds a writer waits for another writer's transaction (SQLite busy timeout).
 
+    Raises
+    ------
+    StorageError
+        ``path`` lies under a regular file or cannot be created or written.
+    CorruptFileError
+        ``catalog.sqlite`` is not a database, is truncated, or lost its table while segment files
+        remain (fix: :meth:`Catalog.rebuild`).
+
     Examples
     --------
     >>> cat = gw.Catalog("my_catalog")                       # doctest: +SKIP
@@ -190,65 +122,191 @@ class Catalog:
     """
 
     def __init__(self, path: str | os.PathLike, *, timeout: float = 60.0) -> None:
+        self._init(path, timeout, lost_index_ok=False)
+
+    def _init(self, path: Any, timeout: Any, *, lost_index_ok: bool) -> None:
+        if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+            raise InvalidInputError(f"path={path!r} must be a folder path (str or pathlib.Path).")
+        self.timeout = _seconds(timeout, "timeout")
+        if not (math.isfinite(self.timeout) and self.timeout > 0):
+            raise InvalidInputError(f"timeout={timeout!r} must be a positive number of seconds.")
         self.path = Path(path)
-        self.timeout = float(timeout)
-        self.path.mkdir(parents=True, exist_ok=True)
-        (self.path / "segments").mkdir(exist_ok=True)
         self.db_path = self.path / "catalog.sqlite"
-        with self._connect() as con:
-            con.executescript(_SCHEMA)
+        try:
+            (self.path / "segments").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(
+                f"cannot use {str(self.path)!r} as a catalog folder ({type(exc).__name__}: {exc}); it or one of "
+                "its parents is a regular file or not writable. Pass a folder path you can write.") from exc
+        with self._db() as con:
+            has_table = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cards'").fetchone()
+            if not has_table:
+                orphans = self._segment_files()
+                if orphans and not lost_index_ok:
+                    raise CorruptFileError(
+                        f"{str(self.db_path)!r} holds no catalog table but {self.path / 'segments'} holds "
+                        f"{len(orphans)} segment files: the database was emptied or replaced. Run "
+                        f"gw.Catalog.rebuild({str(self.path)!r}) to re-index them from the cards inside each file.")
+                con.executescript(_SCHEMA)
 
     def __repr__(self) -> str:
         return f"<Catalog {str(self.path)!r}: {len(self)} segments>"
 
-    def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.db_path, timeout=self.timeout, isolation_level=None)
-        con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-        con.execute("PRAGMA journal_mode = WAL")
-        con.execute("PRAGMA synchronous = NORMAL")
-        return con
+    # -- database -------------------------------------------------------------------------------
+    def _segment_files(self) -> list[Path]:
+        return sorted(p for p in (self.path / "segments").glob("*.nwb") if not p.name.startswith(".tmp-"))
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        """A connection whose SQLite failures surface as GlueErrors naming the file and the fix."""
+        con = None
+        try:
+            con = sqlite3.connect(self.db_path, timeout=self.timeout, isolation_level=None)
+            con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            con.execute("PRAGMA journal_mode = WAL")
+            con.execute("PRAGMA synchronous = NORMAL")
+            yield con
+        except sqlite3.IntegrityError:
+            raise  # a taken id: the caller turns it into a ConflictError
+        except sqlite3.Error as exc:
+            raise self._db_error(exc) from exc
+        finally:
+            if con is not None:
+                con.close()
+
+    def _db_error(self, exc: sqlite3.Error) -> GlueError:
+        msg = str(exc).lower()
+        where = str(self.db_path)
+        if "not a database" in msg or "malformed" in msg or "no such table" in msg or "corrupt" in msg:
+            return CorruptFileError(
+                f"{where!r} is not a readable catalog database ({exc}): it is truncated or was overwritten. Move it "
+                f"aside and run gw.Catalog.rebuild({str(self.path)!r}), which re-indexes the segment files "
+                "(each holds its card); rebuild keeps the damaged file beside it.")
+        if "locked" in msg or "busy" in msg:
+            return StorageError(
+                f"{where!r} stayed locked by another writer for more than timeout={self.timeout} s; retry, or "
+                "pass a longer timeout.")
+        return StorageError(
+            f"cannot use the catalog database {where!r} ({exc}); check the folder is writable, on a local "
+            "disk, and has space.")
 
     def __len__(self) -> int:
-        with self._connect() as con:
+        with self._db() as con:
             return int(con.execute("SELECT COUNT(*) FROM cards").fetchone()[0])
 
     def __contains__(self, seg_id: object) -> bool:
-        with self._connect() as con:
+        with self._db() as con:
             return con.execute("SELECT 1 FROM cards WHERE id = ?", (str(seg_id),)).fetchone() is not None
 
+    # -- writing --------------------------------------------------------------------------------
     def add(self, segment: xr.DataArray, *, card: dict | None = None, id: str | None = None) -> str:  # noqa: A002
-        """Store ``segment`` (with its RestCard) and return its id."""
+        """Store ``segment`` (with its RestCard) and return its id.
+
+        Atomic across processes: when two callers add the same ``id`` at once, one wins and the other
+        gets a :class:`~glue_widgets.errors.ConflictError`; the winner's row and file stay intact.
+
+        Examples
+        --------
+        >>> sid = cat.add(gw.extract_rest(session), id="sub-01_ses-2")   # doctest: +SKIP
+        """
         if not isinstance(segment, xr.DataArray) or set(segment.dims) != {"time", "channel"}:
             raise InvalidInputError("segment must be a ('time', 'channel') DataArray, e.g. from gw.extract_rest.")
+        if segment.sizes["time"] < 1 or segment.sizes["channel"] < 1:
+            raise InvalidInputError(f"segment has shape {dict(segment.sizes)}; it needs samples and channels.")
         card = card or segment.attrs.get("card")
         if not card:
             raise InvalidInputError("segment has no attrs['card']; pass card=... or use gw.extract_rest.")
         card = validate_card(card)
-        seg_id = id or uuid.uuid4().hex[:16]
-        rel = f"segments/{seg_id}.nwb"
+        seg_id = uuid.uuid4().hex[:16] if id is None else check_id(id)
         if seg_id in self:
-            raise InvalidInputError(f"id {seg_id!r} is already in the catalog; pass another id or omit it.")
-        segment_to_nwb(segment, self.path / rel, card=card)
-        row = (seg_id, card.get("species"), card["modality"], card["state"]["definition"],
-               card["state"].get("inferred"), card.get("lab"), card.get("subject"), card.get("session"),
-               float(card["duration_s"]), float(card["start"]), float(card["stop"]), card.get("n_channels"),
-               card.get("fs"), card["provenance"]["source"], card.get("stream"), card["state"].get("evidence"),
-               _dt.datetime.now(_dt.timezone.utc).isoformat(), rel, json.dumps(card))
-        con = self._connect()
+            raise ConflictError(f"id {seg_id!r} is already in the catalog at {self.path}; pass another id or omit it.")
+        tag = uuid.uuid4().hex[:12]
+        rel = f"segments/{seg_id}@{tag}.nwb"
+        final = self.path / rel
+        tmp = self.path / "segments" / f".tmp-{tag}-{seg_id}.nwb"
         try:
-            con.execute("BEGIN IMMEDIATE")
-            con.execute(f"INSERT INTO cards ({', '.join(_COLUMNS)}, card_json) VALUES "
-                        f"({', '.join('?' * (len(_COLUMNS) + 1))})", row)
-            con.execute("COMMIT")
-        except BaseException:
-            if con.in_transaction:
-                con.execute("ROLLBACK")
-            (self.path / rel).unlink(missing_ok=True)
-            raise
+            try:
+                write_nwb(segment, tmp, card=card)
+            except OSError as exc:
+                raise StorageError(f"cannot write the segment file {str(tmp)!r}: {exc}. Check the catalog "
+                                   "folder is writable and has space.") from exc
+            with self._db() as con:
+                try:
+                    con.execute("BEGIN IMMEDIATE")
+                    con.execute(_INSERT, _row(seg_id, card, rel, _now()))
+                    os.replace(tmp, final)        # inside the transaction: a row never commits without its file
+                    con.execute("COMMIT")
+                except BaseException as exc:
+                    if con.in_transaction:
+                        con.execute("ROLLBACK")
+                    final.unlink(missing_ok=True)  # our own uniquely named file, never the winner's
+                    if isinstance(exc, sqlite3.IntegrityError):
+                        raise ConflictError(
+                            f"id {seg_id!r} was added to the catalog at {self.path} by another writer at the same "
+                            "time; pass another id or omit it.") from None
+                    if isinstance(exc, OSError):
+                        raise StorageError(f"cannot move the segment into {str(final)!r}: {exc}.") from exc
+                    raise
         finally:
-            con.close()
+            tmp.unlink(missing_ok=True)
         return seg_id
 
+    def remove(self, seg_id: str) -> None:
+        """Delete segment ``seg_id``: its row, then its file (a missing file is fine).
+
+        Examples
+        --------
+        >>> cat.remove("sub-01_ses-2")                    # doctest: +SKIP
+        """
+        path = self._file(seg_id, must_exist=False)
+        with self._db() as con:
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("DELETE FROM cards WHERE id = ?", (str(seg_id),))
+            con.execute("COMMIT")
+        path.unlink(missing_ok=True)
+
+    @classmethod
+    def rebuild(cls, path: str | os.PathLike, *, timeout: float = 60.0) -> "Catalog":
+        """Re-index a catalog from its segment files after its database was lost or damaged.
+
+        The damaged ``catalog.sqlite`` (and its ``-wal``/``-shm`` companions) is kept beside the new
+        one as ``catalog.sqlite.damaged-<UTC time>``. Each segment file holds its card, so every
+        readable file gets its row back (id from the file name); unreadable files are listed in a
+        warning and left in place.
+
+        Examples
+        --------
+        >>> cat = gw.Catalog.rebuild("my_catalog")        # doctest: +SKIP
+        """
+        root = Path(path)
+        db = root / "catalog.sqlite"
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        for suffix in ("", "-wal", "-shm"):
+            old = db.with_name(db.name + suffix)
+            if old.exists():
+                try:
+                    os.replace(old, old.with_name(f"{old.name}.damaged-{stamp}"))
+                except OSError as exc:
+                    raise StorageError(f"cannot move {str(old)!r} aside: {exc}.") from exc
+        cat = cls.__new__(cls)
+        cat._init(root, timeout, lost_index_ok=True)
+        bad = []
+        for f in cat._segment_files():
+            seg_id = f.name[:-4].rsplit("@", 1)[0]
+            try:
+                card = segment_from_nwb(f).attrs["card"]
+                with cat._db() as con:
+                    con.execute(_INSERT, _row(check_id(seg_id), validate_card(card), f"segments/{f.name}",
+                                              _dt.datetime.fromtimestamp(f.stat().st_mtime, _dt.timezone.utc)
+                                              .isoformat()))
+            except (GlueError, sqlite3.IntegrityError) as exc:
+                bad.append(f"{f.name}: {exc}")
+        if bad:
+            warnings.warn(f"Catalog.rebuild skipped {len(bad)} segment files:\n  " + "\n  ".join(bad[:10]),
+                          stacklevel=2)
+        return cat
+
+    # -- reading --------------------------------------------------------------------------------
     def query(self, species: str | None = None, modality: str | None = None, state: str | None = None,
               lab: str | None = None, min_duration: float | None = None, *, subject: str | None = None,
               max_duration: float | None = None) -> pd.DataFrame:
@@ -256,6 +314,10 @@ class Catalog:
 
         ``species`` matches common or Latin names ("mouse" or "Mus musculus"); ``state`` is a
         case-insensitive substring of the state definition or the inferred state.
+
+        Examples
+        --------
+        >>> cat.query(species="mouse", min_duration=300).id.tolist()   # doctest: +SKIP
         """
         where, args = [], []
         if species is not None:
@@ -269,44 +331,77 @@ class Catalog:
         if state is not None:
             where.append("(lower(state) LIKE ? OR lower(coalesce(inferred_state, '')) LIKE ?)")
             args += [f"%{str(state).lower()}%"] * 2
-        if min_duration is not None:
-            where.append("duration_s >= ?")
-            args.append(float(min_duration))
-        if max_duration is not None:
-            where.append("duration_s <= ?")
-            args.append(float(max_duration))
+        for name, val, op in (("min_duration", min_duration, ">="), ("max_duration", max_duration, "<=")):
+            if val is not None:
+                where.append(f"duration_s {op} ?")
+                args.append(_seconds(val, name))
         sql = f"SELECT {', '.join(_COLUMNS)} FROM cards"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        with self._connect() as con:
+        with self._db() as con:
             rows = con.execute(sql + " ORDER BY added_at, id", args).fetchall()
         return pd.DataFrame(rows, columns=list(_COLUMNS))
 
+    def _missing(self, seg_id: Any) -> NotFoundError:
+        return NotFoundError(f"segment {seg_id!r} is not in the catalog at {self.path}; "
+                             f"see Catalog.query() for the ids it holds.")
+
     def card(self, seg_id: str) -> dict[str, Any]:
-        """The RestCard of segment ``seg_id``."""
-        with self._connect() as con:
+        """The RestCard of segment ``seg_id``.
+
+        Examples
+        --------
+        >>> cat.card(sid)["duration_s"]                   # doctest: +SKIP
+        """
+        with self._db() as con:
             row = con.execute("SELECT card_json FROM cards WHERE id = ?", (str(seg_id),)).fetchone()
         if row is None:
-            raise NotFoundError(f"segment {seg_id!r} is not in the catalog at {self.path}; "
-                                f"see Catalog.query() for the ids it holds.")
-        return json.loads(row[0])
+            raise self._missing(seg_id)
+        try:
+            return json.loads(row[0])
+        except (TypeError, ValueError) as exc:
+            raise CorruptFileError(f"the card of {seg_id!r} in {str(self.db_path)!r} is not JSON ({exc}); run "
+                                   f"gw.Catalog.rebuild({str(self.path)!r}).") from None
 
-    def _file(self, seg_id: str) -> Path:
-        with self._connect() as con:
+    def _file(self, seg_id: str, *, must_exist: bool = True) -> Path:
+        with self._db() as con:
             row = con.execute("SELECT segment_path FROM cards WHERE id = ?", (str(seg_id),)).fetchone()
         if row is None:
-            raise NotFoundError(f"segment {seg_id!r} is not in the catalog at {self.path}; "
-                                f"see Catalog.query() for the ids it holds.")
-        return self.path / row[0]
+            raise self._missing(seg_id)
+        path = self.path / row[0]
+        if must_exist and not path.is_file():
+            raise NotFoundError(
+                f"segment {seg_id!r} is listed in the catalog at {self.path} but its file {str(path)!r} is missing "
+                f"on disk (deleted or moved). Put the file back, or drop the entry with cat.remove({seg_id!r}).")
+        return path
 
     def get(self, seg_id: str) -> xr.DataArray:
-        """Segment ``seg_id`` as a DataArray with ``attrs["card"]``."""
+        """Segment ``seg_id`` as a DataArray with ``attrs["card"]``.
+
+        Examples
+        --------
+        >>> seg = cat.get(sid)                            # doctest: +SKIP
+        """
         return segment_from_nwb(self._file(seg_id))
 
     def export_nwb(self, seg_id: str, path: str | os.PathLike, *, subject: dict | None = None) -> Path:
         """Write segment ``seg_id`` with its card as a standalone NWB file (e.g. for DANDI upload).
 
         ``subject`` adds or overrides Subject fields (``age`` as ISO 8601 duration, ``sex``...).
+
+        Examples
+        --------
+        >>> cat.export_nwb(sid, "rest.nwb", subject={"age": "P90D"})   # doctest: +SKIP
         """
         seg = self.get(seg_id)
         return segment_to_nwb(seg, path, card=seg.attrs["card"], subject=subject)
+
+
+def _seconds(value: Any, name: str) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        out = math.nan
+    if isinstance(value, bool) or math.isnan(out):
+        raise InvalidInputError(f"{name}={value!r} must be a number of seconds.")
+    return out

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import InvalidInputError, NotFoundError, UnsupportedError
 from ..model import Session
+from ..model.validation import check_bin_width
 
 __all__ = ["open", "OPENERS", "FILE_OPENERS"]
 
@@ -62,6 +63,8 @@ def open(uri: str | os.PathLike, **kwargs: Any) -> Session:  # noqa: A001 - mirr
         uri = os.fspath(uri)
     if not isinstance(uri, str) or not uri:
         raise InvalidInputError(f"uri={uri!r} must be a non-empty string or path.")
+    if "bin_width" in kwargs:  # checked once here for every source (0 would divide by zero in the readers)
+        kwargs["bin_width"] = check_bin_width(kwargs["bin_width"])
     if "://" in uri:
         scheme = uri.split("://", 1)[0].lower()
         if scheme == "file":
