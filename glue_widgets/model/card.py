@@ -31,7 +31,27 @@ def validate_card(card: Mapping[str, Any]) -> dict[str, Any]:
     if errors:
         lines = [f"{'/'.join(map(str, e.path)) or '<root>'}: {e.message}" for e in errors[:5]]
         raise InvalidInputError("RestCard does not follow the schema:\n  " + "\n  ".join(lines))
+    _check_semantics(card)
     return card
+
+
+def _check_semantics(card: Mapping[str, Any]) -> None:
+    """What JSON Schema cannot say: numbers finite, start < stop, duration and coverage consistent."""
+    import math
+
+    bad = [k for k in ("start", "stop", "duration_s", "target_s", "coverage", "fs", "bin_width_s", "min_duration_s")
+           if isinstance(card.get(k), float) and not math.isfinite(card[k])]
+    if bad:
+        raise InvalidInputError(f"RestCard fields {bad} are not finite ({ {k: card[k] for k in bad} }); "
+                                "every time, length and rate in a card must be a finite number.")
+    start, stop, dur = card.get("start"), card.get("stop"), card.get("duration_s")
+    if start is not None and stop is not None and not start < stop:
+        raise InvalidInputError(f"RestCard start={start} is not before stop={stop}; a rest window needs start < stop.")
+    if dur is not None and start is not None and stop is not None and abs(dur - (stop - start)) > 1e-6 * max(1.0, dur):
+        raise InvalidInputError(f"RestCard duration_s={dur} does not equal stop - start = {stop - start}.")
+    target, cov = card.get("target_s"), card.get("coverage")
+    if dur is not None and target and cov is not None and abs(cov - dur / target) > 1e-6 * max(1.0, cov):
+        raise InvalidInputError(f"RestCard coverage={cov} does not equal duration_s / target_s = {dur / target}.")
 
 
 def new_card(
