@@ -88,8 +88,8 @@ def rest_epochs(epochs: pd.DataFrame, *, max_gap: float = 5.0) -> pd.DataFrame:
     --------
     >>> ep = pd.DataFrame({"start": [0., 60, 120, 180], "stop": [60., 120, 180, 240],
     ...                    "label": ["spontaneous", "spontaneous", "task", "spontaneous"]})
-    >>> rest_epochs(ep)[["start", "stop", "rows"]].values.tolist()
-    [[0.0, 120.0, 2], [180.0, 240.0, 1]]
+    >>> rest_epochs(ep)[["start", "stop", "rows"]].to_dict("list")
+    {'start': [0.0, 180.0], 'stop': [120.0, 240.0], 'rows': [2, 1]}
     """
     if epochs is None or len(epochs) == 0:
         return pd.DataFrame(columns=["start", "stop", "label", "source_table", "rows"])
