@@ -13,15 +13,16 @@ __all__ = ["REST_WORDS", "REST_PATTERNS", "STIMULUS_PATTERNS", "TASK_PATTERNS", 
 
 #: human-readable list of the rest vocabulary (for error messages)
 REST_WORDS = ("spontaneous", "spon.N", "rest", "resting state", "gray/grey screen", "blank", "baseline",
-              "pre-task baseline", "eyes open/closed", "fixation", "dark", "background", "quiet wake(fulness)",
-              "quiescence", "immobility", "sleep (NREM/SWS)", "home cage", "task-free", "no stimulus")
+              "pre-task baseline", "eyes open/closed", "fixation", "dark(ness)/lights off", "black screen",
+              "background", "quiet wake(fulness)", "quiescence", "immobility", "sleep (NREM/SWS/REM)", "home cage",
+              "task-free", "no stimulus")
 
 # ordered: the first patterns are the most explicit statements that the animal/person was at rest
 REST_PATTERNS: tuple[str, ...] = (
     r"\bspont(aneous)?\b", r"\bspon\.?\s*\d*\b", r"\brest(ing)?\b", r"\bresting[ ]?state\b",
     r"\bgr[ae]y ?screen\b", r"\bblank\b", r"\bbaseline\b", r"\beyes ?(open|closed)\b", r"\bfixation\b",
-    r"\bdark\b", r"\bbackground\b", r"\bquiet\b", r"\bsleep\b", r"\bhome ?cage\b", r"\bsleep ?box\b",
-    r"\btask ?free\b", r"\bquiesc(ent|ence)\b", r"\bimmobil(e|ity)\b", r"\b(nrem|sws|slow ?wave ?sleep)\b",
+    r"\bdark(ness)?\b", r"\blights? ?off\b", r"\bblack ?screen\b", r"\bbackground\b", r"\bquiet\b", r"\bsleep\b", r"\bhome ?cage\b", r"\bsleep ?box\b",
+    r"\btask ?free\b", r"\bquiesc(ent|ence)\b", r"\bimmobil(e|ity)\b", r"\b(nrem|sws|rem|slow ?wave ?sleep)\b", r"\bqw\b",
     r"\bmean luminance\b", r"\bstim(ulus|uli)? ?free\b",
 )
 # periods inside a trial structure are not rest, whatever rest word they carry ("inter-trial rest", "ITI")
@@ -141,13 +142,15 @@ def state_from_label(label: object) -> str:
         return "eyes-open fixation"
     if re.search(r"\bgr[ae]y ?screen\b", s):
         return "gray screen"
-    if re.search(r"\bdark\b", s):
+    if re.search(r"\bdark(ness)?\b", s) or re.search(r"\blights? ?off\b", s):
         return "dark"
+    if re.search(r"\bblack ?screen\b", s):
+        return "black screen"
     if re.search(r"\bblank\b", s):
         return "blank screen"
-    if re.search(r"\b(sleep|nrem|sws)\b", s):
+    if re.search(r"\b(sleep|nrem|sws|rem)\b", s):
         return "sleep/rest box"
-    if re.search(r"\bquiet ?wake", s) or re.search(r"\bquiesc", s) or re.search(r"\bimmobil", s):
+    if re.search(r"\bquiet ?wake", s) or re.search(r"\bqw\b", s) or re.search(r"\bquiesc", s) or re.search(r"\bimmobil", s):
         return "quiet wakefulness"
     if re.search(r"\bspon", s):
         return "spontaneous"

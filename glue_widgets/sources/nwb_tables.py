@@ -30,7 +30,7 @@ LABEL_COLUMNS = ("label", "labels", "stimulus_name", "stim_name", "condition", "
                  "behavior", "behaviour", "task", "context", "environment", "name")
 # other text columns read for a rest word (names like these; free-text notes/descriptions are not)
 _TEXT_NAME = re.compile(r"label|phase|condition|state|stim|behav|epoch|block|period|task|context|type|name|"
-                        r"environment|tag", re.IGNORECASE)
+                        r"environment|tag|kind|category|class|mode|segment", re.IGNORECASE)
 _NOT_LABEL = re.compile(r"note|comment|description|file|path|url", re.IGNORECASE)
 
 
