@@ -5,6 +5,7 @@ The public face (DESIGN §3)::
     import glue_widgets as gw
     s = gw.open("demo://...")                    # or dandi://, openneuro://, a path, an http(s) URL
     seg = gw.extract_rest(s)                     # DataArray with seg.attrs["card"]
+    seg = gw.annotate_rest(s, 0.0, 600.0, state="eyes-closed rest")   # a window you name, same card
     al = gw.align.RestAligner(n_components=4).fit(rest_list)
 
 Submodules and heavy names are imported on first use so ``import glue_widgets`` stays fast.
@@ -33,6 +34,7 @@ _LAZY: dict[str, str] = {
     "evidence": "glue_widgets.evidence",
     "rest": "glue_widgets.rest",
     "extract_rest": "glue_widgets.rest:extract_rest",
+    "annotate_rest": "glue_widgets.rest:annotate_rest",
     "find_rest_candidates": "glue_widgets.rest:find_rest_candidates",
     "broaden_rest": "glue_widgets.rest:broaden_rest",
     "compare_baselines": "glue_widgets.rest.baselines:compare_baselines",

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
-__all__ = ["unavailable", "timed", "TIMING_LOGGER", "rest_window_of", "REST_LABEL_WORDS",
+__all__ = ["unavailable", "timed", "TIMING_LOGGER", "rest_window_of",
            "enable_server_timings", "server_timings", "TIMINGS_ENV", "once_cached", "hv_bokeh"]
 
 TIMING_LOGGER = logging.getLogger("glue_widgets.apps.timing")
@@ -22,10 +22,6 @@ TIMINGS_ENV = "GLUE_WIDGETS_TIMINGS"  # "1": record server-side timings (debug/b
 # debug-only, per-process record of server-side timings (bounded; filled only once enabled)
 _TIMINGS: collections.deque = collections.deque(maxlen=100_000)
 _TIMINGS_LOCK = threading.Lock()
-
-# epoch labels that mean "spontaneous / rest" across labs (gray screen, dark, eyes open/closed, BIDS task-rest)
-REST_LABEL_WORDS = ("rest", "spontaneous", "spon", "gray screen", "grey screen", "dark", "eyes open",
-                    "eyes closed", "eyes-open", "eyes-closed", "eyesclosed", "eyesopen", "task-free")
 
 
 def unavailable(title: str, reason: str):
@@ -125,11 +121,6 @@ def server_timings(clear: bool = False) -> list[dict]:
 
 def timings_enabled_by_env() -> bool:
     return os.environ.get(TIMINGS_ENV, "").strip() in ("1", "true", "yes")
-
-
-def _is_rest_label(label: object) -> bool:
-    s = str(label).lower().replace("_", " ")
-    return any(w in s for w in REST_LABEL_WORDS)
 
 
 _INFLIGHT: dict[str, threading.Lock] = {}
@@ -254,35 +245,10 @@ def detect_rest_cached(catalog, uri: str, *, worker: bool = False) -> dict:
 
 
 def rest_window_of(session, stream: str | None = None, *, use_analysis: bool = True) -> dict:
-    """Where the session's rest window is, and how that was decided.
+    """``glue_widgets.rest.window.rest_window`` (keys start, stop, method, card, note, coverage, window)."""
+    from ..rest.window import rest_window
 
-    Returns ``{"start", "stop", "method", "card", "note"}``. ``method`` is ``"gw.extract_rest"``
-    when the rest analysis exists and succeeds, ``"epochs"`` (the longest epoch whose label means
-    rest) otherwise, or ``"none"``.
-    """
-    notes = []
-    if use_analysis:
-        from ..rest import extract_rest
-
-        try:
-            seg = extract_rest(session, stream=stream)
-            t = np.asarray(seg.time.values, float)
-            card = seg.attrs.get("card")
-            start = float(card["start"]) if isinstance(card, dict) and "start" in card else float(t[0])
-            stop = float(card["stop"]) if isinstance(card, dict) and "stop" in card else float(t[-1])
-            return {"start": start, "stop": stop, "method": "gw.extract_rest", "card": card, "note": ""}
-        except Exception as exc:
-            notes.append(f"gw.extract_rest failed: {type(exc).__name__}: {exc}")
-    ep = session.epochs
-    if isinstance(ep, pd.DataFrame) and len(ep):
-        rest = ep[ep["label"].map(_is_rest_label)]
-        if len(rest):
-            d = (rest["stop"] - rest["start"]).to_numpy()
-            row = rest.iloc[int(np.argmax(d))]
-            return {"start": float(row["start"]), "stop": float(row["stop"]), "method": "epochs",
-                    "card": None, "note": f"epoch labelled {row['label']!r}. " + " ".join(notes)}
-    return {"start": None, "stop": None, "method": "none", "card": None,
-            "note": "no rest window: no epoch labelled rest. " + " ".join(notes)}
+    return rest_window(session, stream, use_extract=use_analysis)
 
 
 def hv_bokeh():

@@ -12,7 +12,7 @@ import pandas as pd
 import panel as pn
 
 from ._analysis import AnalysisModel, AnalysisView, make_create_app, neural_streams, _decimate
-from ._common import _is_rest_label
+from ..model.labels import classify_label
 from ..rest.baselines import compare_baselines
 
 __all__ = ["BaselinesModel", "Baselines", "create_app"]
@@ -36,7 +36,8 @@ class BaselinesModel(AnalysisModel):
         s = self.catalog.open(uri)
         try:
             ep = s.epochs
-            rest = ep[ep["label"].map(_is_rest_label)]
+            is_rest = ep["label"].map(lambda v: classify_label(v) == "rest")
+            rest = ep[is_rest]
             labels = list(dict.fromkeys(rest["label"].astype(str)))
             if len(labels) < 2:
                 raise ValueError(f"{uri} has {len(labels)} rest state(s) {labels}; Spon.1 vs Spon.2 needs two "
@@ -48,7 +49,7 @@ class BaselinesModel(AnalysisModel):
             self.set_progress(50, "compare_baselines (split-half null, permutation p)")
             cmp = self.analysis(a, b)
             effects = None
-            task = ep[~ep["label"].map(_is_rest_label)]
+            task = ep[~is_rest]
             if len(task):
                 from glue_widgets.rest.baselines import baseline_corrected_effects
                 row = task.assign(d=lambda d: d.stop - d.start).sort_values("d").iloc[-1]

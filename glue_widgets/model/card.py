@@ -40,7 +40,7 @@ def validate_card(card: Mapping[str, Any]) -> dict[str, Any]:
     >>> validate_card({**card, "duration_s": float("nan")})
     Traceback (most recent call last):
     ...
-    glue_widgets.errors.InvalidInputError: RestCard duration_s=nan must be a finite number.
+    glue_widgets.errors.InvalidInputError: RestCard duration_s=nan must be a finite number ...
     """
     import jsonschema
 
@@ -54,25 +54,32 @@ def validate_card(card: Mapping[str, Any]) -> dict[str, Any]:
     if errors:
         lines = [f"{'/'.join(map(str, e.path)) or '<root>'}: {e.message}" for e in errors[:5]]
         raise InvalidInputError("RestCard does not follow the schema:\n  " + "\n  ".join(lines))
-    _check_values(card)
+    _check_semantics(card)
     return card
 
 
-def _check_values(card: dict[str, Any]) -> None:
-    """Semantic checks after the schema: finite times, start <= stop, duration = stop - start."""
-    for key in ("start", "stop", "duration_s", "target_s", "coverage"):
-        if not math.isfinite(card[key]):
-            raise InvalidInputError(f"RestCard {key}={card[key]!r} must be a finite number.")
+def _check_semantics(card: Mapping[str, Any]) -> None:
+    """What JSON Schema cannot say: numbers finite, start < stop, duration and coverage consistent."""
+    bad = [k for k in ("start", "stop", "duration_s", "target_s", "coverage", "fs", "bin_width_s", "min_duration_s")
+           if isinstance(card.get(k), float) and not math.isfinite(card[k])]
+    if bad:
+        given = ", ".join(f"{k}={card[k]!r}" for k in bad)
+        raise InvalidInputError(f"RestCard {given} must be a finite number (it is not finite); every time, "
+                                "length and rate in a card is finite.")
     for key in ("fs", "bin_width_s"):
         v = card.get(key)
-        if v is not None and not (math.isfinite(v) and v > 0):
+        if v is not None and not v > 0:
             raise InvalidInputError(f"RestCard {key}={v!r} must be a positive finite number or null.")
-    if card["start"] > card["stop"]:
-        raise InvalidInputError(f"RestCard start={card['start']} s is after stop={card['stop']} s; swap them.")
-    span = card["stop"] - card["start"]
-    if abs(card["duration_s"] - span) > 1e-3:
-        raise InvalidInputError(f"RestCard duration_s={card['duration_s']} does not match stop - start = {span}; "
+    start, stop, dur = card.get("start"), card.get("stop"), card.get("duration_s")
+    if start is not None and stop is not None and not start < stop:
+        raise InvalidInputError(f"RestCard start={start} s is not before stop={stop} s (start after stop); a rest "
+                                "window needs start < stop (swap them if they are reversed).")
+    if dur is not None and start is not None and stop is not None and abs(dur - (stop - start)) > 1e-6 * max(1.0, dur):
+        raise InvalidInputError(f"RestCard duration_s={dur} does not match: it does not equal stop - start = {stop - start}; "
                                 "set duration_s to stop - start.")
+    target, cov = card.get("target_s"), card.get("coverage")
+    if dur is not None and target and cov is not None and abs(cov - dur / target) > 1e-6 * max(1.0, cov):
+        raise InvalidInputError(f"RestCard coverage={cov} does not equal duration_s / target_s = {dur / target}.")
 
 
 def new_card(

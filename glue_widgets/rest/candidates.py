@@ -14,9 +14,10 @@ import pandas as pd
 
 from ..errors import InvalidInputError
 from .behavior import behavior_traces, intervals_from_mask, merge_gaps, stillness, subtract_intervals
-from ..model.labels import classify_label, rest_label_rank, state_from_label
+from ..model.labels import classify_label, is_rest_label, rest_label_rank, state_from_label
 
-__all__ = ["find_rest_candidates", "choose_stream", "NEURAL_ORDER", "blocked_intervals", "CANDIDATE_COLUMNS"]
+__all__ = ["find_rest_candidates", "choose_stream", "NEURAL_ORDER", "blocked_intervals", "CANDIDATE_COLUMNS",
+           "rest_epochs"]
 
 NEURAL_ORDER = ("spikes", "calcium", "ecog", "ieeg", "lfp", "eeg", "meg", "fmri")
 EVIDENCE_WEIGHT = {"epochs": 3.0, "bids-task": 2.0, "behavior": 1.0}
@@ -55,7 +56,12 @@ def blocked_intervals(epochs: pd.DataFrame, pad: float = 0.0) -> list[tuple[floa
     if epochs is None or len(epochs) == 0:
         return []
     cls = epochs["label"].map(classify_label)
-    ep = epochs[cls.isin(["stimulus", "task"])]
+    blocked = cls.isin(["stimulus", "task"])
+    if "source_table" in epochs.columns:
+        # a trials/stimulus table's rows labelled by a neutral column ("A", "c1") are still task rows
+        table = epochs["source_table"].map(classify_label).isin(["stimulus", "task"])
+        blocked |= table & ~epochs["label"].map(is_rest_label)
+    ep = epochs[blocked]
     return [(float(a) - pad, float(b) + pad) for a, b in zip(ep["start"], ep["stop"])]
 
 
@@ -70,32 +76,79 @@ def _bids_task(metadata: dict) -> str | None:
     return None
 
 
-def _from_epochs(session: Any, span: tuple[float, float]) -> list[dict]:
-    ep = session.epochs
+def rest_epochs(epochs: pd.DataFrame, *, max_gap: float = 5.0) -> pd.DataFrame:
+    """The rows of ``epochs`` whose label means rest, consecutive rows of one table merged.
+
+    Rows of the same ``source_table`` with the same label that follow each other in that table (no
+    other row of the table between them) and lie at most ``max_gap`` s apart become one window: a
+    trials table whose ``phase`` column says "spontaneous activity" on ten consecutive rows yields
+    one rest window. Columns ``start, stop, label, source_table, rows`` (+ the first row's other columns).
+
+    Examples
+    --------
+    >>> ep = pd.DataFrame({"start": [0., 60, 120, 180], "stop": [60., 120, 180, 240],
+    ...                    "label": ["spontaneous", "spontaneous", "task", "spontaneous"]})
+    >>> rest_epochs(ep)[["start", "stop", "rows"]].to_dict("list")
+    {'start': [0.0, 180.0], 'stop': [120.0, 240.0], 'rows': [2, 1]}
+    """
+    if epochs is None or len(epochs) == 0:
+        return pd.DataFrame(columns=["start", "stop", "label", "source_table", "rows"])
+    ep = epochs.copy()
+    if "source_table" not in ep.columns:
+        ep["source_table"] = "epochs"
+    ep = ep[np.isfinite(ep["start"].astype(float)) & np.isfinite(ep["stop"].astype(float))]
+    out: list[dict] = []
+    for table, rows in ep.groupby("source_table", sort=False):
+        rows = rows.sort_values(["start", "stop"], kind="stable")
+        cur: dict | None = None
+        for _, r in rows.iterrows():
+            rest = is_rest_label(r["label"])
+            if cur is not None and (not rest or str(r["label"]) != cur["label"]
+                                    or float(r["start"]) - cur["stop"] > max_gap):
+                out.append(cur)
+                cur = None
+            if not rest:
+                continue
+            if cur is None:
+                cur = {**r.to_dict(), "label": str(r["label"]), "start": float(r["start"]),
+                       "stop": float(r["stop"]), "rows": 1}
+            else:
+                cur["stop"] = max(cur["stop"], float(r["stop"]))
+                cur["rows"] += 1
+        if cur is not None:
+            out.append(cur)
+    if not out:
+        return pd.DataFrame(columns=["start", "stop", "label", "source_table", "rows"])
+    return pd.DataFrame(out).sort_values(["start", "stop"], kind="stable").reset_index(drop=True)
+
+
+def _from_epochs(session: Any, span: tuple[float, float], max_gap: float = 5.0) -> list[dict]:
+    ep = rest_epochs(session.epochs, max_gap=max_gap)
     rows = []
-    if len(ep) == 0:
-        return rows
     for _, r in ep.iterrows():
-        if classify_label(r["label"]) != "rest":
-            continue
         a, b = max(float(r["start"]), span[0]), min(float(r["stop"]), span[1])
         if b <= a:
             continue
         state = state_from_label(r["label"])
+        # an explicit state column defines the state; a condition column only when it names a rest state
         for col in ("state", "state_definition", "condition"):
-            if col in ep.columns and isinstance(r.get(col), str) and r.get(col):
-                state = r[col]
+            v = r.get(col) if col in ep.columns else None
+            if isinstance(v, str) and v.strip() and (col != "condition" or is_rest_label(v)):
+                state = v.strip()
                 break
         extra = {c: r[c] for c in ("illumination", "apparatus") if c in ep.columns and isinstance(r.get(c), str)}
+        det = {"table": str(r.get("source_table", "epochs")), "label_rank": rest_label_rank(r["label"]),
+               "rows": int(r["rows"]), **extra}
+        if isinstance(r.get("label_column"), str) and r["label_column"] not in ("table", "tags"):
+            det["column"] = r["label_column"]
         rows.append({"start": a, "stop": b, "evidence": "epochs", "label": str(r["label"]), "state": state,
-                     "detail": {"table": str(r.get("source_table", "epochs")),
-                                "label_rank": rest_label_rank(r["label"]), **extra}})
+                     "detail": det})
     return rows
 
 
 def _from_bids(session: Any, span: tuple[float, float]) -> list[dict]:
     task = _bids_task(session.metadata)
-    if task is None or classify_label(task) != "rest":
+    if task is None or not is_rest_label(task):
         return []
     iv = subtract_intervals([span], blocked_intervals(session.epochs))
     return [{"start": a, "stop": b, "evidence": "bids-task", "label": f"task-{task}",
@@ -228,7 +281,7 @@ def find_rest_candidates(
         raise InvalidInputError(f"evidence kinds {sorted(unknown)} are unknown; use {sorted(EVIDENCE_WEIGHT)}.")
     rows: list[dict] = []
     if "epochs" in evidence:
-        rows += _from_epochs(session, span)
+        rows += _from_epochs(session, span, max_gap=max_gap)
     if "bids-task" in evidence:
         rows += _from_bids(session, span)
     if "behavior" in evidence:

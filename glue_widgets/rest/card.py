@@ -85,13 +85,20 @@ def _state(cand: dict, md: dict) -> str:
 
 def build_card(session: Any, seg: Any, *, stream: str, cand: dict, min_duration: float, target_s: float,
                quality: dict, arousal: dict, inferred: str | None, state_detail: dict,
-               notes: list[str]) -> dict[str, Any]:
-    """The RestCard of ``seg`` (the window of ``cand`` read from ``stream``)."""
+               notes: list[str], fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The RestCard of ``seg`` (the window of ``cand`` read from ``stream``).
+
+    ``fields`` (from :func:`glue_widgets.annotate_rest`) overrides card fields the session's metadata
+    would fill (lab, species, regions, apparatus, illumination...); ``notes`` in it are appended.
+    """
     md = dict(session.metadata)
     info = session.stream_info(stream)
     detail = dict(cand.get("detail") or {})
     duration = float(cand["stop"]) - float(cand["start"])
-    if duration < min_duration:
+    if cand.get("evidence") == "user":
+        notes = [*notes, f"window named by the user (annotate_rest): {duration:.1f} s, "
+                         f"{100 * duration / target_s:.0f} % of the {target_s:.0f}-s target"]
+    elif duration < min_duration:
         notes = [*notes, f"shorter than requested: {duration:.1f} s < min_duration {min_duration:.1f} s "
                          f"({100 * duration / target_s:.0f} % of the {target_s:.0f}-s target)"]
     extra: dict[str, Any] = {}
@@ -111,7 +118,7 @@ def build_card(session: Any, seg: Any, *, stream: str, cand: dict, min_duration:
                 break
     species = md.get("species")
     fs = seg.attrs.get("fs", info.fs)
-    return new_card(
+    kw: dict[str, Any] = dict(
         start=float(cand["start"]), stop=float(cand["stop"]), modality=info.modality, source=str(session.uri),
         state=_state(cand, md), evidence=str(cand["evidence"]),
         target_s=target_s,
@@ -127,3 +134,11 @@ def build_card(session: Any, seg: Any, *, stream: str, cand: dict, min_duration:
         apparatus=_str_or_none(detail.get("apparatus", md.get("apparatus"))), quality=quality,
         min_duration_s=float(min_duration), provenance=_prov(session, md), notes=notes, **extra,
     )
+    for key, value in (fields or {}).items():
+        if key == "notes":
+            kw["notes"] = [*kw["notes"], *([value] if isinstance(value, str) else [str(v) for v in value])]
+        elif key == "species" and value is not None:
+            kw["species"] = LATIN.get(str(value).lower(), str(value))
+        else:
+            kw[key] = value
+    return new_card(**kw)

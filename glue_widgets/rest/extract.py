@@ -9,32 +9,113 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..errors import BadDataError, NotFoundError, WindowError
+from ..errors import BadDataError, InvalidInputError, NotFoundError, WindowError
 from ..model import REST_TARGET_S
-from .behavior import behavior_traces, stillness
-from .candidates import choose_stream, find_rest_candidates
+from .behavior import behavior_traces, stillness, subtract_intervals
+from .candidates import CANDIDATE_COLUMNS, choose_stream, find_rest_candidates
 from .card import ShortRestWarning, build_card
-from ..model.labels import REST_WORDS
+from ..model.labels import REST_WORDS, state_from_label
 from .quality import arousal_summary, artifact_fraction, infer_state, missing_fraction, stationarity
 
-__all__ = ["extract_rest", "annotate_segment"]
+__all__ = ["extract_rest"]
 
 MIN_WINDOW_S = 1.0
+_SESSION_ATTRS = ("uri", "streams", "epochs", "metadata", "read", "stream_info")
+
+
+def check_session(session: Any, func: str) -> None:
+    """Refuse anything that is not a Session, with the call that makes one."""
+    missing = [a for a in _SESSION_ATTRS if not hasattr(session, a)]
+    if missing:
+        shown = repr(session) if isinstance(session, (str, bytes, int, float)) else type(session).__name__
+        hint = (f"open it first: gw.{func}(gw.open({session!r}))" if isinstance(session, str)
+                else "open a recording with gw.open(...) or wrap arrays in glue_widgets.model.ArraySession")
+        raise InvalidInputError(f"{func} needs a Session, got {shown} (a {type(session).__name__}); {hint}.")
+
+
+def check_seconds(name: str, value: Any, *, func: str, allow_zero: bool = False, none_ok: bool = False) -> float | None:
+    """``value`` as a finite float > 0 (or ≥ 0 with ``allow_zero``); InvalidInputError naming it otherwise."""
+    if value is None and none_ok:
+        return None
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    v = float(value) if ok else float("nan")
+    if not ok or not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        bound = "≥ 0" if allow_zero else "> 0"
+        raise InvalidInputError(f"{func}: {name}={value!r} must be a finite number of seconds {bound}; "
+                                f"e.g. {name}={REST_TARGET_S:.0f}.")
+    return v
+
+
+def _longest_gap(session: Any, stream: str) -> tuple[float, float] | None:
+    """The longest stretch of the stream not covered by any epoch row (a place a user may look for rest)."""
+    info = session.stream_info(stream)
+    ep = session.epochs
+    iv = [(float(a), float(b)) for a, b in zip(ep["start"], ep["stop"])] if len(ep) else []
+    gaps = [g for g in subtract_intervals([(float(info.start_s), float(info.stop_s))], iv) if g[1] - g[0] >= 10]
+    return max(gaps, key=lambda g: g[1] - g[0]) if gaps else None
 
 
 def _not_found(session: Any, stream: str) -> NotFoundError:
     ep = session.epochs
     labels = sorted({str(v) for v in ep["label"]})[:20] if len(ep) else []
+    cols = sorted({str(c) for c in ep.get("label_column", []) if str(c) not in ("table", "tags")})
     beh = [n for n, s in session.streams.items() if s.modality == "behavior"]
     task = {k: session.metadata[k] for k in ("TaskName", "task") if k in session.metadata}
+    info = session.stream_info(stream)
+    gap = _longest_gap(session, stream)
+    if gap is not None:
+        a, b = gap
+        where = (f"The longest stretch outside every epoch is [{a:.1f}, {b:.1f}) s; if the subject was at rest "
+                 f"there (check the lab notes: a pre-task baseline is rest, an inter-trial interval is not), say so:")
+    else:
+        a, b = float(info.start_s), min(float(info.stop_s), float(info.start_s) + REST_TARGET_S)
+        where = "If you know when the subject was at rest (lab notes, video), name that window:"
     return NotFoundError(
-        f"no rest window found in {session.uri} (stream {stream!r}). Looked for: epoch labels matching "
-        f"{REST_WORDS}; a BIDS TaskName meaning rest; behaviour streams named speed/running/wheel/"
-        f"velocity/position/movement/pupil with low values outside task and stimulus epochs. The session has: "
-        f"epoch labels {labels or 'none'}; BIDS task {task or 'none'}; behaviour streams {beh or 'none'}; "
-        f"streams { {n: s.modality for n, s in session.streams.items()} }. Pass explicit epochs "
-        f"(start/stop) to annotate_segment, or add an epochs table with a rest label."
+        f"no rest window found in {session.uri} (stream {stream!r}). Looked for: epoch labels and text columns "
+        f"of every intervals table matching {REST_WORDS}; a BIDS TaskName meaning rest; behaviour streams named "
+        f"speed/running/wheel/velocity/position/movement/pupil with low values outside task and stimulus "
+        f"epochs. The session has: epoch labels {labels or 'none'}"
+        f"{f' (from columns {cols})' if cols else ''}; BIDS task {task or 'none'}; behaviour streams "
+        f"{beh or 'none'}; streams { {n: s.modality for n, s in session.streams.items()} }. {where}\n"
+        f"    import glue_widgets as gw\n"
+        f"    s = gw.open({str(session.uri)!r})\n"
+        f"    seg = gw.annotate_rest(s, {a:.1f}, {b:.1f}, state=\"quiet wakefulness\", stream={stream!r})\n"
+        f"or add an intervals table (or a text column such as 'phase') whose label says rest."
     )
+
+
+def normalize_candidates(candidates: Any, session: Any) -> pd.DataFrame:
+    """A user's candidates frame with the columns :func:`find_rest_candidates` returns (defaults filled)."""
+    if not isinstance(candidates, pd.DataFrame):
+        raise InvalidInputError(f"candidates must be a pandas DataFrame with columns start, stop (s); got "
+                                f"{type(candidates).__name__}. E.g. pd.DataFrame({{'start': [0.0], 'stop': [600.0]}}).")
+    missing = [c for c in ("start", "stop") if c not in candidates.columns]
+    if missing:
+        raise InvalidInputError(f"candidates lacks column(s) {missing} (it has {list(candidates.columns)}); "
+                                f"give start and stop in seconds, e.g. pd.DataFrame({{'start': [0.0], 'stop': [600.0]}}).")
+    df = candidates.copy().reset_index(drop=True)
+    try:
+        st, sp = df["start"].astype(float).to_numpy(), df["stop"].astype(float).to_numpy()
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"candidates start/stop must be numbers of seconds: {exc}.") from None
+    bad = ~(np.isfinite(st) & np.isfinite(sp) & (sp > st))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InvalidInputError(f"candidates row {i} has start={st[i]!r}, stop={sp[i]!r}; each row needs finite "
+                                f"start < stop (s).")
+    df["start"], df["stop"] = st, sp
+    df["duration_s"] = sp - st
+    if "label" not in df.columns:
+        df["label"] = df["state"].astype(str) if "state" in df.columns else "user window"
+    if "state" not in df.columns:
+        df["state"] = [state_from_label(v) for v in df["label"]]
+    if "evidence" not in df.columns:
+        df["evidence"] = "user"
+    if "detail" not in df.columns:
+        df["detail"] = [{} for _ in range(len(df))]
+    if "score" not in df.columns:
+        df["score"] = np.nan
+    return df[[*CANDIDATE_COLUMNS, *[c for c in df.columns if c not in CANDIDATE_COLUMNS]]]
 
 
 def _read(session: Any, stream: str, start: float, stop: float, bin_width: float | None) -> xr.DataArray:
@@ -66,8 +147,11 @@ def _alpha_refs(session: Any, stream: str, others: pd.DataFrame | None, seg: xr.
 
 def annotate_segment(session: Any, seg: xr.DataArray, cand: dict, *, stream: str, min_duration: float,
                      target_s: float = REST_TARGET_S, nan_channels: str = "raise",
-                     others: pd.DataFrame | None = None) -> xr.DataArray:
-    """Check ``seg``, compute its quality and attach the RestCard (``seg.attrs["card"]``)."""
+                     others: pd.DataFrame | None = None, card_fields: dict | None = None) -> xr.DataArray:
+    """Check ``seg``, compute its quality and attach the RestCard (``seg.attrs["card"]``).
+
+    Internal: ``cand`` is a candidate row as a dict. Users call :func:`glue_widgets.annotate_rest`.
+    """
     notes: list[str] = []
     vals = np.asarray(seg.values, float)
     all_nan = np.isnan(vals).all(axis=0) if vals.size else np.zeros(seg.sizes["channel"], bool)
@@ -99,11 +183,20 @@ def annotate_segment(session: Any, seg: xr.DataArray, cand: dict, *, stream: str
     inferred, sdet = infer_state(vals, modality=modality, fs=fs, channels=[str(c) for c in seg.channel.values],
                                  arousal=arousal, alpha_refs=_alpha_refs(session, stream, others, seg))
     card = build_card(session, seg, stream=stream, cand=cand, min_duration=min_duration, target_s=target_s,
-                      quality=quality, arousal=arousal, inferred=inferred, state_detail=sdet, notes=notes)
+                      quality=quality, arousal=arousal, inferred=inferred, state_detail=sdet, notes=notes,
+                      fields=card_fields)
     seg = seg.copy()
     seg.attrs["card"] = card
     seg.attrs["stream"] = stream
+    seg.attrs["coverage"] = card["coverage"]
+    seg.attrs["target_s"] = card["target_s"]
+    seg.attrs["window"] = window_text(card["start"], card["stop"])
     return seg
+
+
+def window_text(start: float, stop: float) -> str:
+    """A window as the Rest page states it: ``"120.0–720.0 s"``."""
+    return f"{float(start):.1f}–{float(stop):.1f} s"
 
 
 def extract_rest(
@@ -138,19 +231,26 @@ def extract_rest(
     nan_channels : {"raise", "drop"}
         What to do with channels that are entirely NaN in the window.
     candidates : DataFrame, optional
-        Output of :func:`find_rest_candidates` to choose from (default: computed).
+        Windows to choose from, best first: the output of :func:`find_rest_candidates`, or any frame
+        with ``start`` and ``stop`` (s) (``label``, ``state``, ``evidence`` default to a user window).
     **candidate_kw
         Passed to :func:`find_rest_candidates` (``max_gap``, ``min_bout``, ``thresholds``, ``evidence``...).
 
     Returns
     -------
     xarray.DataArray
-        ``("time", "channel")`` window; ``attrs["card"]`` is a validated RestCard dict.
+        ``("time", "channel")`` window; ``attrs["card"]`` is a validated RestCard dict,
+        ``attrs["coverage"]`` its share of the ``target_s`` target and ``attrs["window"]`` the window
+        as text (``"0.0–600.0 s"``). A window shorter than the target is returned, not refused.
 
     Raises
     ------
     NotFoundError
-        No rest evidence: the message lists what was looked for and what the session has.
+        No rest evidence: the message lists what was looked for and what the session has, and
+        shows the :func:`annotate_rest` call that names a window by hand.
+    InvalidInputError
+        ``session`` is not a Session; ``min_duration``/``target_s``/``max_duration``/``bin_width`` not
+        finite and > 0; a ``candidates`` frame without start/stop.
     WindowError
         The best window is shorter than one second.
 
@@ -161,9 +261,18 @@ def extract_rest(
     >>> seg.attrs["card"]["coverage"]                              # doctest: +SKIP
     1.0
     """
+    check_session(session, "extract_rest")
+    min_duration = check_seconds("min_duration", min_duration, func="extract_rest")
+    target_s = check_seconds("target_s", target_s, func="extract_rest")
+    max_duration = check_seconds("max_duration", max_duration, func="extract_rest", none_ok=True)
+    bin_width = check_seconds("bin_width", bin_width, func="extract_rest", none_ok=True)
+    if nan_channels not in ("raise", "drop"):
+        raise InvalidInputError(f"extract_rest: nan_channels={nan_channels!r}; use 'raise' or 'drop'.")
     stream = choose_stream(session, stream)
     if candidates is None:
         candidates = find_rest_candidates(session, stream, min_duration=min_duration, **candidate_kw)
+    else:
+        candidates = normalize_candidates(candidates, session)
     if len(candidates) == 0:
         raise _not_found(session, stream)
     cand = candidates.iloc[0].to_dict()
@@ -182,7 +291,8 @@ def extract_rest(
                           f"holds {seg.sizes['time']} samples; it is too short to characterise.")
     # other rest windows of a different state serve as references for the eyes open/closed call
     others = candidates.iloc[1:]
-    others = others[(others["state"] != cand.get("state")) & (others["evidence"] != "bids-task")]
+    others = others[(others["state"].astype(str) != str(cand.get("state")))
+                    & (others["evidence"] != "bids-task")]
     seg = annotate_segment(session, seg, cand, stream=stream, min_duration=min_duration, target_s=target_s,
                            nan_channels=nan_channels, others=others)
     if duration < min_duration:

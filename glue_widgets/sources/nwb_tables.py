@@ -1,21 +1,79 @@
-"""NWB tables the reader turns into pandas: TimeIntervals -> epochs, Units -> per-unit coordinates."""
+"""NWB tables the reader turns into pandas: TimeIntervals -> epochs, Units -> per-unit coordinates.
+
+Every TimeIntervals table of the file becomes rows of one epochs frame. A row's ``label`` is what the
+row says happened: its tags, else the first text column named like a label (``label``, ``phase``,
+``condition``, ``stimulus_name``, ``state``, ``behavior``...), else the table's name. A text column whose
+value on a row means rest (``phase == "spontaneous activity"``) labels that row whatever the other
+columns say, so a trials table that holds a rest phase yields rest rows (``label_column`` tells which
+column spoke).
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+import re
 
 import h5py
 import numpy as np
 import pandas as pd
 
 from ..model import empty_epochs
+from ..model.labels import is_rest_label
 from .nwb_h5 import as_str, column, ragged_column, region_rows, table_ids
 
-__all__ = ["read_intervals", "unit_coords", "LABEL_COLUMNS"]
+__all__ = ["read_intervals", "unit_coords", "LABEL_COLUMNS", "row_labels"]
 
 # columns whose values name what happened in an interval, best first
-LABEL_COLUMNS = ("label", "labels", "stimulus_name", "stim_name", "condition", "state", "epoch_name",
-                 "trial_type", "stimulus_type", "behavior", "name")
+LABEL_COLUMNS = ("label", "labels", "stimulus_name", "stim_name", "condition", "state", "phase", "trial_phase",
+                 "epoch_name", "epoch", "block", "block_type", "period", "trial_type", "stimulus_type",
+                 "behavior", "behaviour", "task", "context", "environment", "name")
+# other text columns read for a rest word (names like these; free-text notes/descriptions are not)
+_TEXT_NAME = re.compile(r"label|phase|condition|state|stim|behav|epoch|block|period|task|context|type|name|"
+                        r"environment|tag|kind|category|class|mode|segment", re.IGNORECASE)
+_NOT_LABEL = re.compile(r"note|comment|description|file|path|url", re.IGNORECASE)
+
+
+def _texts(vals: np.ndarray) -> list[str] | None:
+    """A column as stripped strings ('' for missing), or None when it is not a text column."""
+    if vals.dtype.kind not in "OSU":
+        return None
+    out = []
+    for v in vals:
+        if v is None or (isinstance(v, float) and v != v):
+            out.append("")
+        elif isinstance(v, (str, bytes)):
+            out.append(as_str(v).strip())
+        else:
+            return None
+    return out
+
+
+def row_labels(name: str, n: int, tags: list[list[Any]] | None,
+               columns: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's label and the column it came from (``"tags"``, a column name or ``"table"``).
+
+    A text column whose value means rest (:func:`glue_widgets.model.labels.is_rest_label`) wins on
+    its row; otherwise tags, then the first of :data:`LABEL_COLUMNS` with a value, then ``name``.
+    """
+    texts = {k: t for k, v in columns.items() if _TEXT_NAME.search(k) and not _NOT_LABEL.search(k)
+             for t in [_texts(np.asarray(v))] if t is not None}
+    order = [k for c in LABEL_COLUMNS for k in texts if k.lower() == c]
+    order += [k for k in texts if k not in order]
+    label = np.full(n, name, dtype=object)
+    source = np.full(n, "table", dtype=object)
+    for i in range(n):
+        rest = next((k for k in order if texts[k][i] and is_rest_label(texts[k][i])), None)
+        if rest is not None:
+            label[i], source[i] = texts[rest][i], rest
+            continue
+        if tags is not None and tags[i]:
+            label[i], source[i] = ",".join(str(x) for x in tags[i]), "tags"
+            continue
+        first = next((k for k in order if k.lower() in LABEL_COLUMNS and texts[k][i]), None)
+        if first is not None:
+            label[i], source[i] = texts[first][i], first
+    return label, source
 
 
 def _is_time_intervals(g: Any) -> bool:
@@ -28,9 +86,6 @@ def _one_table(name: str, g: h5py.Group) -> pd.DataFrame:
     n = start.shape[0]
     df = pd.DataFrame({"start": start, "stop": stop})
     tags = ragged_column(g, "tags")
-    label = None
-    if tags is not None and any(len(t) for t in tags):
-        label = np.array([",".join(str(x) for x in t) if t else name for t in tags], dtype=object)
     extra: dict[str, np.ndarray] = {}
     for key, obj in g.items():
         if key in ("start_time", "stop_time", "id", "tags", "tags_index", "timeseries", "timeseries_index"):
@@ -47,15 +102,9 @@ def _one_table(name: str, g: h5py.Group) -> pd.DataFrame:
             extra[key] = column(g, key)
         except (TypeError, ValueError):
             continue
-    if label is None:
-        for cand in LABEL_COLUMNS:
-            col = next((k for k in extra if k.lower() == cand), None)
-            if col is not None:
-                label = np.array([as_str(x) if as_str(x) else name for x in extra[col]], dtype=object)
-                break
-    if label is None:
-        label = np.full(n, name, dtype=object)
+    label, source = row_labels(name, n, tags, extra)
     df["label"] = label
+    df["label_column"] = source
     df["source_table"] = name
     for key, vals in extra.items():
         if key in df.columns:
