@@ -16,7 +16,8 @@ import param
 import xarray as xr
 
 from ._common import detect_rest_cached, timed
-from .listing import SessionListing, DefaultListing
+from ._html import escape_text
+from .listing import SOURCE_LABELS, SessionListing, DefaultListing
 
 __all__ = ["AnalysisModel", "AnalysisView", "rest_segment", "neural_streams"]
 
@@ -71,7 +72,8 @@ def rest_segment(catalog: SessionListing, uri: str, stream: str | None = None, m
         finally:
             s.close()
 
-    key = f"gw-seg:{type(catalog).__name__}:{id(catalog) if type(catalog).__name__ == 'MappingListing' else ''}:{uri}:{stream}:{max_fs}:{window}"
+    scope = catalog.cache_scope() if hasattr(catalog, "cache_scope") else str(id(catalog))
+    key = f"gw-seg:{type(catalog).__name__}:{scope}:{uri}:{stream}:{max_fs}:{window}"
     return pn.state.as_cached(key, compute)
 
 
@@ -177,7 +179,8 @@ class AnalysisView(pn.viewable.Viewer):
     def __init__(self, model: AnalysisModel, **params):
         super().__init__(model=model, **params)
         m = model
-        self._controls = [pn.widgets.Select.from_param(m.param.source, name="Source"),
+        self._controls = [pn.widgets.Select.from_param(m.param.source, name="Source",
+                                                       options={SOURCE_LABELS.get(s, s): s for s in m.param.source.objects}),
                           pn.widgets.MultiSelect.from_param(m.param.sessions, name="Sessions", size=10)]
         self._controls += self.extra_controls()
         self._run = pn.widgets.Button(name="Run", button_type="primary", css_classes=["gw-run"])
@@ -201,8 +204,8 @@ class AnalysisView(pn.viewable.Viewer):
         self._progress.value = m.progress if m.progress else -1 if m.running else 0
         self._progress.active = m.running and not m.progress
         self._run.disabled = m.running
-        self._status.object = ("running… " if m.running else "") + (m.status or "")
-        self._error.object = m.error
+        self._status.object = ("running… " if m.running else "") + escape_text(m.status or "")
+        self._error.object = escape_text(m.error, 2000)
         self._error.visible = bool(m.error)
 
     def _on_result(self, *_):

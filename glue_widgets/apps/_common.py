@@ -31,7 +31,9 @@ REST_LABEL_WORDS = ("rest", "spontaneous", "spon", "gray screen", "grey screen",
 def unavailable(title: str, reason: str):
     """A visible pane that says a view is not available yet, and why."""
     import panel as pn
-    return pn.pane.Alert(f"**{title}: not available yet.** {reason}", alert_type="warning",
+
+    from ._html import escape_text
+    return pn.pane.Alert(f"**{escape_text(title)}: not available yet.** {escape_text(reason)}", alert_type="warning",
                          sizing_mode="stretch_width", css_classes=["gw-unavailable"])
 
 
@@ -249,7 +251,7 @@ def detect_rest_cached(catalog, uri: str, *, worker: bool = False) -> dict:
                     TIMING_LOGGER.warning("rest detection worker failed (%s); detecting in-process", exc)
             return _detect_in_worker(catalog, uri)
 
-    scope = id(catalog) if type(catalog).__name__ == "MappingListing" else ""
+    scope = catalog.cache_scope() if hasattr(catalog, "cache_scope") else str(id(catalog))
     return once_cached(f"gw-rest:{type(catalog).__name__}:{scope}:{uri}", compute)
 
 

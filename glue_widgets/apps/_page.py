@@ -49,7 +49,8 @@ def apply_deeplink(model, query: dict | None = None) -> list[str]:
         else:
             errors.append(f"stream refused: {ok['stream'][:40]!r} is not a stream of {model.uri}.")
     if "window" in ok:
-        model.set_value("window", min(ok["window"], model.param.window.bounds[1]))
+        hi = model.param.window.bounds[1]
+        model.set_value("window", ok["window"] if hi is None else min(ok["window"], hi))  # the model clamps with a notice
     if "start" in ok:
         t0, t1 = model.span
         if t0 <= ok["start"] < t1:

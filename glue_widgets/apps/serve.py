@@ -52,7 +52,8 @@ def app_routes(catalog=None, apps: Sequence[str] | None = None) -> dict:
 
 
 def serve_all(port: int = 5006, address: str = "localhost", allow_websocket_origin: str | Sequence[str] | None = None,
-              show: bool = False, num_procs: int = 1, *, catalog=None, apps: Sequence[str] | None = None,
+              show: bool = False, num_procs: int = 1, *, catalog=None, data_dirs: Sequence[str] | None = None,
+              apps: Sequence[str] | None = None,
               prefix: str = "", threaded: bool = False, timings: bool | None = None, **kwargs: Any):
     """Serve all dashboards with an index page; blocks unless ``threaded=True``.
 
@@ -69,6 +70,9 @@ def serve_all(port: int = 5006, address: str = "localhost", allow_websocket_orig
         used ~1.4 x the server CPU per session (benchmarks/RESULTS.md,
         dashboards and dashboards_procs2).
     catalog : which sessions pages may open (default: the demo corpus, DANDI, OpenNeuro URIs).
+    data_dirs : folders of the user's own recordings (``--data-dir``): every source menu gains
+        "Local files" listing the NWB, BIDS/EDF/BDF, BrainVision and EEGLAB files under them, named
+        ``local://<path relative to DIR>``; nothing outside them can be opened. Ignored with ``catalog``.
     apps : subset of slugs to serve (default all).
     prefix : URL prefix when served behind a proxy (e.g. ``"/panel"``).
     threaded : run the server in a thread and return it (tests, benchmarks); stop it with ``.stop()``.
@@ -92,6 +96,9 @@ def serve_all(port: int = 5006, address: str = "localhost", allow_websocket_orig
 
     from ._common import enable_server_timings, timings_enabled_by_env
     from .index import write_index
+    if catalog is None and data_dirs:
+        from .listing import DefaultListing
+        catalog = DefaultListing(data_dirs=list(data_dirs))
     routes = app_routes(catalog, apps)
     if allow_websocket_origin is None:
         hosts = {address, "localhost", "127.0.0.1"} if address in ("localhost", "127.0.0.1") else {address}
