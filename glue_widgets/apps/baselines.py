@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import panel as pn
 
-from ._analysis import AnalysisModel, AnalysisView, make_create_app, neural_streams, _decimate
+from ._analysis import AnalysisModel, AnalysisView, make_create_app, neural_streams
+from ..model.resample import block_mean
 from ._common import _is_rest_label
 from ..rest.baselines import compare_baselines
 
@@ -29,7 +30,7 @@ class BaselinesModel(AnalysisModel):
         info = s.stream_info(stream)
         a, b = max(float(row["start"]), info.start_s), min(float(row["stop"]), info.stop_s, float(row["start"]) + MAX_S)
         kw = {"bin_width": 0.04} if info.kind == "events" else {}
-        return _decimate(s.read(stream, a, b, **kw), 50.0)
+        return block_mean(s.read(stream, a, b, **kw), 50.0)
 
     def compute(self, sessions):
         uri = sessions[0]

@@ -150,6 +150,8 @@ class TranslationModel(AnalysisModel):
         self.result = None
         self.error = ""
         self.sessions = self.default_sessions(list(self.param.sessions.objects))
+        if self.autorun and self.sessions and not self._check() and not self.running:
+            self._start(cache_key=self.default_key())  # this mode's default result, cached like the first
 
     def default_sessions(self, uris):
         if self.mode == MODES[1]:
