@@ -12,10 +12,8 @@ parameters (``autorun``), and that default result is computed once per process a
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
-import numpy as np
 import panel as pn
 import param
 import xarray as xr
@@ -63,6 +61,8 @@ def rest_segment(catalog: SessionListing, uri: str, stream: str | None = None, m
             x = s.read(st, a, b, **kw)
             x = block_mean(x, max_fs)
             x.attrs.update(rest_method=rest.get("method"), uri=uri)
+            if isinstance(rest.get("card"), dict):
+                x.attrs["card"] = rest["card"]  # its metadata (lab, arousal, apparatus...) feeds attribution
             return x
         finally:
             s.close()

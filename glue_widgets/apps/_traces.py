@@ -33,7 +33,8 @@ def state_class(label: object) -> str:
 
 
 def display_units(data) -> tuple[float, str]:
-    """``(factor, unit)`` to show a stream's values in: volts become µV, anything else is kept.
+    """``(factor, unit)`` to show a stream's values in (``data``: a DataArray or its units text):
+    volts and millivolts become µV, anything else is kept.
 
     Examples
     --------
@@ -41,7 +42,8 @@ def display_units(data) -> tuple[float, str]:
     >>> display_units(xr.DataArray([[1.0]], dims=("time", "channel"), attrs={"units": "V"}))
     (1000000.0, 'µV')
     """
-    u = str((getattr(data, "attrs", {}) or {}).get("units") or "").strip()
+    u = data if isinstance(data, str) else (getattr(data, "attrs", {}) or {}).get("units")
+    u = str(u or "").strip()
     if u.lower() in ("v", "volt", "volts"):
         return 1e6, "µV"
     if u.lower() in ("mv", "millivolt", "millivolts"):
