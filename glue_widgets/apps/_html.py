@@ -15,9 +15,10 @@ from __future__ import annotations
 
 __all__ = ["escape_text", "code", "preformatted"]
 
-# HTML's five plus every character Markdown gives a meaning to (emphasis, links, code, headings,
-# tables, images, autolinks, hard breaks); each becomes a numeric character reference.
-_SPECIAL = set('&<>"\'`*_[](){}#|~!\\:=$+-.')
+# HTML's five, the Markdown punctuation that makes links, images, emphasis, code spans, tables and
+# math (KaTeX), and ":" (Panel's Markdown turns a bare "https://..." into a link); each becomes a
+# numeric character reference. Plain punctuation (- . = / #) stays.
+_SPECIAL = set('&<>"\'`*_[]()|$\\:')
 
 
 def escape_text(value: object, max_len: int | None = 500) -> str:
@@ -40,7 +41,7 @@ def escape_text(value: object, max_len: int | None = 500) -> str:
     Examples
     --------
     >>> escape_text('<img src=x onerror=alert(1)>')
-    '&#60;img src&#61;x onerror&#61;alert&#40;1&#41;&#62;'
+    '&#60;img src=x onerror=alert&#40;1&#41;&#62;'
     >>> escape_text("rest_1")
     'rest&#95;1'
     """
