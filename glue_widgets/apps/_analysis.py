@@ -145,7 +145,9 @@ class AnalysisModel(param.Parameterized):
 
     def _start(self, cache_key: str | None = None):
         if self.background:
-            pn.state.execute(lambda: self._run_async(cache_key))
+            async def run(cache_key=cache_key):
+                await self._run_async(cache_key)
+            pn.state.execute(run)
         else:
             self._run_sync(cache_key)
 

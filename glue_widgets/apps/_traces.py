@@ -108,7 +108,10 @@ def amplitude_band(data, x_range: tuple | None = None) -> str:
     if not np.isfinite(full) or full <= 0:
         return ""
     f, unit = display_units(data)
-    return f"channel spacing = {full / 0.9 * f:.3g} {unit}"
+    v = full / 0.9 * f
+    if unit == "µV" and v >= 1000:
+        v, unit = v / 1000, "mV"
+    return f"channel spacing = {v:.3g} {unit}"
 
 
 def _epoch_colors(epochs: pd.DataFrame) -> dict[str, str]:

@@ -113,10 +113,10 @@ class BrowserModel(param.Parameterized):
         self.data = None
         self.spikes = None
 
-    async def _detect_rest_async(self):
+    async def _detect_rest_async(self, doc=None):
         import asyncio
         uri = self.uri
-        doc = pn.state.curdoc
+        doc = doc if doc is not None else pn.state.curdoc
         self.rest_busy = True
         try:
             with timed("rest_window", self.timings, uri=uri):
@@ -125,9 +125,11 @@ class BrowserModel(param.Parameterized):
             res = dict(self.rest, note=f"gw.extract_rest failed: {exc}")
 
         def apply():
-            self.rest_busy = False
+            # only the detection of the session shown ends the spinner: an older one (a deep link
+            # replaced the first session while its detection ran) must not hide it, nor leave it on
             if self.uri == uri:
                 self.rest = res
+                self.rest_busy = False
 
         # the page's plots change with it: on a server, under the Document lock (next tick)
         if doc is not None and getattr(doc, "session_context", None) is not None:
@@ -151,6 +153,7 @@ class BrowserModel(param.Parameterized):
 
     def _on_uri(self, *_):
         self.close()
+        self.rest_busy = False  # a detection for the session left behind no longer shows
         if self.uri is None:
             return
         self.busy = True
@@ -165,7 +168,12 @@ class BrowserModel(param.Parameterized):
             self.rest = rest_window_of(self.session, None, use_analysis=False)
             if self.use_rest_analysis:
                 if self.background:
-                    pn.state.execute(self._detect_rest_async)
+                    # the page's Document now (the coroutine may start where curdoc is another one)
+                    doc = pn.state.curdoc
+
+                    async def detect(doc=doc):
+                        await self._detect_rest_async(doc)
+                    pn.state.execute(detect)
                 else:
                     with timed("rest_window", self.timings, uri=self.uri):
                         self.rest = detect_rest_cached(self.catalog, self.uri)
