@@ -48,6 +48,8 @@ def display_units(data) -> tuple[float, str]:
         return 1e6, "µV"
     if u.lower() in ("mv", "millivolt", "millivolts"):
         return 1e3, "µV"
+    if u.lower() in ("uv", "µv", "μv", "microvolt", "microvolts"):
+        return 1.0, "µV"
     return 1.0, u or "a.u."
 
 

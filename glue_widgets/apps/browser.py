@@ -40,7 +40,9 @@ class BrowserModel(param.Parameterized):
     uri = param.Selector(default=None, objects=[], allow_None=True, doc="The session's URI.")
     stream = param.Selector(default=None, objects=[], allow_None=True)
     start = param.Number(default=0.0, bounds=(0, None), doc="Window start (s).")
-    window = param.Number(default=10.0, bounds=(0.01, None), softbounds=(0.01, MAX_WINDOW_S),
+    # no upper bound on the parameter: a widget bound would clamp silently in the browser; the
+    # model clamps instead and says so (notice)
+    window = param.Number(default=10.0, bounds=(0.01, None),
                           doc=f"Window length (s); longer requests are cut to {MAX_WINDOW_S:g} s with a notice.")
     max_channels = param.Integer(default=32, bounds=(1, 256), doc="Channels drawn at most (first N).")
     data = param.Parameter(default=None, doc="DataArray of the current window (read-only).")

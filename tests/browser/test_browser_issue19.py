@@ -164,12 +164,14 @@ def test_window_start_follows_session_switch_and_length_is_clamped(page, toy_ser
         assert time.time() - t0 < 60, start.input_value()
         page.wait_for_timeout(200)
     # the box shows where the plot is (it stayed at 0 while the plot jumped to the rest window)
-    rest_start = float(page.locator(".gw-rest").first.inner_text().split("Rest window:")[1].split("–")[0])
+    import re
+    rest_txt = page.get_by_text(re.compile(r"Rest window: [\d.]+–")).first.inner_text()
+    rest_start = float(rest_txt.split("Rest window:")[1].split("–")[0])
     assert float(start.input_value()) == pytest.approx(rest_start, abs=0.11)
     win = page.locator("input").nth(2)
     win.fill("600")
     win.press("Enter")
-    page.locator(".gw-notice").get_by_text("limited to 300 s").first.wait_for()
+    page.get_by_text("Window length is limited to 300 s (asked 600 s)").first.wait_for()
     t0 = time.time()
     while float(win.input_value()) != 300.0:
         assert time.time() - t0 < 30, win.input_value()
