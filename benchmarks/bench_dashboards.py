@@ -505,7 +505,7 @@ lines: {len(server_errors)}. Server RSS{'' if NUM_PROCS == 1 else ' (parent proc
 {data['destroy_wait_s']:.0f} s later (sessions destroyed). Server start-up{' (warm build of every dashboard)' if NUM_PROCS == 1 else ''}:
 {data['server_startup_s']:.1f} s.
 
-{'' if NUM_PROCS == 1 else PROCS_NOTE}Bars (DESIGN §6): first render p95 < 2 s: **{'yes' if ok_fr else 'no'}**; server redraw p95 < 300 ms:
+{'' if NUM_PROCS == 1 else PROCS_NOTE}Bars (the project's dashboard bars): first render p95 < 2 s: **{'yes' if ok_fr else 'no'}**; server redraw p95 < 300 ms:
 **{'yes' if ok_rd else 'no'}**; no errors: **{'yes' if ok_err else 'no'}**.
 """
     # the default (1 process) is the "dashboards" section; other process counts get a section of their own

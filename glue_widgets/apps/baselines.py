@@ -114,7 +114,9 @@ class Baselines(AnalysisView):
             key = "mean" if isinstance(d1, dict) and "mean" in d1 else None
             v1 = np.asarray(d1[key] if key else d1, float).ravel()
             v2 = np.asarray(d2[key] if key else d2, float).ravel()
-            unit = str(r.get("units") or "a.u.")
+            from ._traces import display_units
+            f, unit = display_units(str(r.get("units") or ""))  # volts shown as µV
+            v1, v2 = v1 * f, v2 * f
             sc = hv.Scatter((v1, v2), f"Δ1 = task − {r['labels'][0]} ({unit})",
                             f"Δ2 = task − {r['labels'][1]} ({unit})").opts(
                 size=5, responsive=True, height=360,

@@ -71,7 +71,7 @@ class ErrorMap(AnalysisView):
         w, V = np.linalg.eigh(B)
         Y = V[:, ::-1][:, :2] * np.sqrt(np.maximum(w[::-1][:2], 0))
         # labels just above their dots: the offset is a fraction of the embedding's own extent
-        span = float(np.ptp(Y[:, 1])) or float(np.ptp(Y[:, 0])) or 1.0
+        span = max(float(np.ptp(Y[:, 0])), float(np.ptp(Y[:, 1]))) or 1.0
         emb = (hv.Points((Y[:, 0], Y[:, 1]), ["MDS 1", "MDS 2"]).opts(size=10)
                * hv.Labels((Y[:, 0], Y[:, 1], [str(s) for s in src]), ["MDS 1", "MDS 2"], "name"))
         emb = emb.opts(hv.opts.Points(responsive=True, height=420, padding=0.15,

@@ -1,6 +1,6 @@
 """Translation: calcium → spikes (inferred vs TRUE) and ECoG → EEG (predicted vs measured, held-out window).
 
-Two paired translations of DESIGN §1.2, one dashboard, a ``mode`` switch:
+Two paired translations (README, "What it is for"), one dashboard, a ``mode`` switch:
 
 - **calcium → spikes**: ΔF/F, the spikes ``gw.translate.infer_spikes`` expects per frame, and the true
   spikes where a simulation knows them (``gw.demo.truth(uri)["true_spike_counts"]``, read for
