@@ -77,9 +77,10 @@ class Loop(AnalysisView):
                                                                                  "held-out error").opts(size=8)).opts(
             hv.opts.Curve(responsive=True, height=300, xticks=its, ylim=(0, 1.15 * top if top > 0 else 1.0),
                           title="held-out error per iteration (y from 0)"))
-        rel = (err[0] - err[-1]) / err[0] * 100 if err.size and err[0] else float("nan")
+        rel = (err[-1] - err[0]) / err[0] * 100 if err.size and err[0] else float("nan")
+        trend = "lower, better" if rel < 0 else "higher, worse" if rel > 0 else "unchanged"
         summary = (f"**{'Converged' if res.converged else 'Not converged'}** after {len(its) - 1} refinement "
-                   f"iteration(s); held-out error {err[0]:.4f} → {err[-1]:.4f} ({rel:+.2f} % of the first pass); "
+                   f"iteration(s); held-out error {err[0]:.4f} → {err[-1]:.4f} ({rel:+.1f} %, {trend}; lower is better); "
                    f"improvement over a single pass: {res.improvement:.4f}." if err.size else "No iteration ran.")
         out = [pn.pane.HoloViews(curve, sizing_mode="stretch_width", css_classes=["gw-plot"]),
                pn.pane.Markdown(summary, css_classes=["gw-loop-summary"]),
