@@ -127,3 +127,25 @@ def test_widgets_accept_a_path(tmp_path):
     cat = session_catalog(f)  # a pathlib.Path, not only a str
     assert cat.list("notebook") == [str(f)]
     assert "local://one.nwb" in _as_catalog(tmp_path).list("local")
+
+
+def test_rest_page_drops_the_previous_sessions_detection(monkeypatch):
+    """A session switch clears the old rest window and card before the new detection arrives."""
+    from glue_widgets.apps import rest as rest_app
+    from glue_widgets.apps.toy import TOY_URIS, toy_catalog
+    seen = []
+
+    def fake_detect(catalog, uri, **kw):
+        seen.append(uri)
+        if uri == TOY_URIS[0]:
+            return {"start": 10.0, "stop": 610.0, "method": "gw.extract_rest", "card": {"session": "first"}, "note": ""}
+        raise RuntimeError("detection still running")  # the second detection has not answered yet
+
+    monkeypatch.setattr(rest_app, "detect_rest_cached", fake_detect)
+    m = rest_app.RestModel(catalog=toy_catalog())
+    view = rest_app.RestView(m)
+    assert m.rest["card"] == {"session": "first"}
+    with pytest.raises(RuntimeError):
+        m.uri = TOY_URIS[2]
+    assert m.rest == {} and m.window == m.span  # nothing of the first session is left
+    assert "first" not in view._card.object.to_string()

@@ -89,11 +89,14 @@ class RestModel(param.Parameterized):
         if self.uri is None:
             return
         self.broadened = None
+        self.rest = {}      # the previous session's detection and card never show under this one
+        self.message = ""
         s = self.catalog.open(self.uri)
         try:
             self.epochs = s.epochs
             infos = [i for i in s.streams.values() if i.modality != "behavior"] or list(s.streams.values())
             self.span = (min(i.start_s for i in infos), max(i.stop_s for i in infos))
+            self.window = self.span
         finally:
             s.close()
         if self.extract is None:
@@ -111,10 +114,12 @@ class RestModel(param.Parameterized):
         self.busy = True
         try:
             res = await asyncio.to_thread(detect_rest_cached, self.catalog, uri)
-        finally:
-            self.busy = False
+        except Exception as exc:  # shown on the page, never raised into the event loop
+            res = {"start": None, "stop": None, "method": "none", "card": None,
+                   "note": f"rest detection failed: {exc}"}
         if uri == self.uri:
             self._set_rest(res)
+            self.busy = False
 
     def _set_rest(self, res):
         self.rest = res
