@@ -149,3 +149,11 @@ def test_rest_page_drops_the_previous_sessions_detection(monkeypatch):
         m.uri = TOY_URIS[2]
     assert m.rest == {} and m.window == m.span  # nothing of the first session is left
     assert "first" not in view._card.object.to_string()
+
+
+def test_pages_show_local_names_not_server_paths(data_dir):
+    cat = DefaultListing(data_dirs=[data_dir])
+    real = os.path.realpath(data_dir)
+    msg = f"no rest window found in {real}/sub-01/eeg/sub-01_task-rest_eeg.vhdr (stream 'eeg')"
+    assert cat.redact(msg) == "no rest window found in local://sub-01/eeg/sub-01_task-rest_eeg.vhdr (stream 'eeg')"
+    assert DefaultListing().redact(msg) == msg

@@ -327,7 +327,7 @@ class Browser(pn.viewable.Viewer):
             self.model.start = float(r["start"])
 
     def _on_message(self, *_):
-        self._message.object = escape_text(self.model.message, 2000)
+        self._message.object = escape_text(self.model.catalog.redact(self.model.message), 2000)
         self._message.visible = bool(self.model.message)
 
     def _on_notice(self, *_):
@@ -410,10 +410,11 @@ class Browser(pn.viewable.Viewer):
             self._rest_md.object = ""
             return
         if r.get("start") is None:
-            self._rest_md.object = f"**Rest window:** none found. {escape_text(r.get('note', ''))}"
+            self._rest_md.object = f"**Rest window:** none found. {escape_text(m.catalog.redact(r.get('note', '')))}"
             return
         how = ("detected by `gw.extract_rest`" if r["method"] == "gw.extract_rest"
-               else f"from the epochs table ({escape_text(r.get('note', '').strip())}; `gw.extract_rest` not used)")
+               else f"from the epochs table ({escape_text(m.catalog.redact(r.get('note', '').strip()))}; "
+                  "`gw.extract_rest` not used)")
         self._rest_md.object = (f"**Rest window:** {r['start']:.1f}–{r['stop']:.1f} s "
                                 f"({(r['stop'] - r['start']) / 60:.1f} min), {how}.")
 

@@ -58,6 +58,10 @@ class SessionListing:
         """What distinguishes this catalog's URIs from another catalog's of the same class (cache keys)."""
         return ""
 
+    def redact(self, text: str) -> str:
+        """``text`` for a page: server paths of local files replaced by their ``local://`` names."""
+        return text
+
     def check_source(self, source: object) -> str:
         if not isinstance(source, str) or source not in self.sources():
             raise InvalidInputError(
@@ -271,6 +275,13 @@ class DefaultListing(SessionListing):
 
     def cache_scope(self) -> str:
         return self.local.scope() if self.local is not None else ""
+
+    def redact(self, text: str) -> str:
+        if self.local is None or not isinstance(text, str):
+            return text
+        for name, root in self.local.roots.items():
+            text = text.replace(str(root) + os.sep, "local://" + (f"{name}/" if name else ""))
+        return text
 
     def sources(self) -> list[str]:
         out = ["demo"]

@@ -180,7 +180,7 @@ class RestView(pn.viewable.Viewer):
         m.param.watch(self._sync_slider, ["span", "rest", "window"])
         m.param.watch(self._draw, ["window", "rest", "broadened", "span"])
         m.param.watch(lambda e: (setattr(self._spinner, "value", e.new), setattr(self._spinner, "visible", e.new)), "busy")
-        m.param.watch(lambda e: (setattr(self._msg, "object", escape_text(e.new, 2000)),
+        m.param.watch(lambda e: (setattr(self._msg, "object", escape_text(m.catalog.redact(e.new), 2000)),
                                  setattr(self._msg, "visible", bool(e.new))), "message")
         m.param.watch(self._draw, "busy")  # the card's "detecting…" note follows the detection
         if m.extract is None:
@@ -240,14 +240,15 @@ class RestView(pn.viewable.Viewer):
                                  f"{s['overlap_with_detected_s']:.0f} s overlap with the detection"
                                  + (f" · **broadened** {m.broadened[0]:.1f}–{m.broadened[1]:.1f} s" if m.broadened else ""))
             card = r.get("card")
-            self._card.object = card_table(card)
+            table = card_table(card)
+            self._card.object = table.assign(value=table["value"].map(m.catalog.redact)) if len(table) else table
             if card:
                 self._card_note.object = ""
             elif m.busy or not r:
                 self._card_note.object = "*The RestCard appears when the rest detection (`gw.extract_rest`) is done…*"
             else:
                 self._card_note.object = ("No RestCard: `gw.extract_rest` did not find a rest window here "
-                                          f"({escape_text(r.get('note', ''))}).")
+                                          f"({escape_text(m.catalog.redact(r.get('note', '')))}).")
 
     def output_panes(self) -> pn.Column:
         """The view's outputs without its controls (summary, timeline, card): what ``gw.widgets`` embeds."""
