@@ -28,7 +28,7 @@ def card_table(card: dict | None) -> "pd.DataFrame":
     Examples
     --------
     >>> card_table({"duration_s": 75.46666666666667, "arousal": {"pupil": None}}).values.tolist()
-    [['duration_s', '75.5'], ['arousal.pupil', '—']]
+    [['duration_s', '75.47'], ['arousal.pupil', '—']]
     """
     import pandas as pd
 
