@@ -16,8 +16,9 @@ ATTACKS = ['<img src=x onerror=alert(1)>', '"><script>alert(1)</script>', "[clic
 
 def _rendered(md: str) -> str:
     """The HTML Panel sends for a Markdown pane holding ``md``."""
-    import panel as pn
     import html
+
+    import panel as pn
     return html.unescape(pn.pane.Markdown(md)._transform_object(md)["object"])  # (Panel escapes it for the model)
 
 
@@ -53,8 +54,8 @@ def test_escape_keeps_ordinary_text_readable_and_bounded():
 
 
 def test_refused_deep_link_is_shown_escaped():
-    from glue_widgets.apps.browser import Browser, BrowserModel
     from glue_widgets.apps._page import apply_deeplink
+    from glue_widgets.apps.browser import Browser, BrowserModel
     from glue_widgets.apps.toy import toy_catalog
     m = BrowserModel(catalog=toy_catalog(), use_rest_analysis=False)
     view = Browser(m)

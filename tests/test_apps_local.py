@@ -89,8 +89,9 @@ def test_missing_data_dir_is_a_clear_error(tmp_path):
 
 
 def test_local_nwb_opens_in_the_browser_model(tmp_path):
-    from glue_widgets.apps.browser import BrowserModel
     from support.nwb_testing import write_example_nwb
+
+    from glue_widgets.apps.browser import BrowserModel
     d = tmp_path / "mine"
     d.mkdir()
     write_example_nwb(d / "session.nwb")
@@ -120,8 +121,9 @@ def test_makefile_passes_data_dir():
 
 
 def test_widgets_accept_a_path(tmp_path):
-    from glue_widgets.widgets.explorers import _as_catalog, session_catalog
     from support.nwb_testing import write_example_nwb
+
+    from glue_widgets.widgets.explorers import _as_catalog, session_catalog
     f = tmp_path / "one.nwb"
     write_example_nwb(f)
     cat = session_catalog(f)  # a pathlib.Path, not only a str

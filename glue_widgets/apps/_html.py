@@ -13,7 +13,7 @@ Bokeh titles, axis labels and legends are drawn as plain text on the canvas and 
 
 from __future__ import annotations
 
-__all__ = ["escape_text", "code", "preformatted"]
+__all__ = ["code", "escape_text", "preformatted"]
 
 # HTML's five, the Markdown punctuation that makes links, images, emphasis, code spans, tables and
 # math (KaTeX), and ":" (Panel's Markdown turns a bare "https://..." into a link); each becomes a

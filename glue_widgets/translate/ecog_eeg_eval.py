@@ -10,7 +10,7 @@ later, held-out window (R² and Pearson r per EEG channel).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

@@ -6,6 +6,7 @@ Screenshots go to test-artifacts/screenshots/ (looked at by a person; see the re
 from __future__ import annotations
 
 import time
+from datetime import UTC
 from urllib.parse import quote
 
 import numpy as np
@@ -18,11 +19,11 @@ XSS = "<img src=x onerror=alert(1)>"
 
 def _write_nwb_with_stream_named(path, name: str) -> None:
     """A small NWB file whose only continuous stream (an LFP-like TimeSeries) is called ``name``."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from pynwb import NWBHDF5IO, NWBFile, TimeSeries
     nwb = NWBFile(session_description="xss", identifier="xss-1",
-                  session_start_time=datetime(2024, 1, 1, tzinfo=timezone.utc))
+                  session_start_time=datetime(2024, 1, 1, tzinfo=UTC))
     rng = np.random.default_rng(0)
     nwb.add_acquisition(TimeSeries(name=name, data=rng.standard_normal((3000, 3)) * 4e-5, rate=100.0, unit="volts"))
     nwb.add_epoch(0.0, 15.0, ["spontaneous"])
@@ -37,9 +38,8 @@ def local_server(tmp_path_factory):
     from _net import free_port, wait_live
     from support.nwb_testing import write_example_nwb
 
-    from glue_widgets.apps.serve import serve_all
-
     from glue_widgets.apps.listing import DefaultListing
+    from glue_widgets.apps.serve import serve_all
     root = tmp_path_factory.mktemp("data")
     (root / "lab" / "sub-01").mkdir(parents=True)
     write_example_nwb(root / "lab" / "sub-01" / "session.nwb")
