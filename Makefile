@@ -8,6 +8,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5006
 ADDRESS ?= localhost
+# make demo DATA_DIR=/path/to/recordings  (one folder, or several separated by spaces) adds "Local files"
+DATA_DIR ?=
 LOCK   := requirements/lock.txt
 # Tests keep their caches (demo corpus, streamed data) inside the checkout; the demo build is locked,
 # so parallel test workers wait for one build instead of racing.
@@ -42,7 +44,7 @@ install-test: $(VENV)/.installed-test
 
 demo: install
 	$(BIN)/glue-widgets demo build
-	$(BIN)/glue-widgets serve --port $(PORT) --address $(ADDRESS)
+	$(BIN)/glue-widgets serve --port $(PORT) --address $(ADDRESS) $(foreach d,$(DATA_DIR),--data-dir "$(d)")
 
 # Debian's chromium for the browser tests; skipped (with the reason printed) where apt cannot run.
 chromium:

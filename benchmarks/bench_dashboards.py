@@ -22,7 +22,7 @@ What is timed
   includes the Python client decoding the Document (a browser's JS does that part itself; this
   client needs ~0.3 s of CPU for it, on the same 2 cores as the server), so it over-estimates.
 * server-side redraw per interaction = Panel's synchronous handling of the client's change
-  (``Syncable._change_event``: widget -> dashboard model -> read the window -> redraw (new data for
+  (Panel's busy bookkeeping around ``Syncable._process_events``: widget -> dashboard model -> read the window -> redraw (new data for
   the Bokeh sources) -> Bokeh model changes queued), plus any HoloViews plot refresh deferred to a later
   tick for the same Document before the next interaction. Network and browser paint not included.
 * client round trip per interaction: from setting the widget value in the client Document until the
@@ -482,7 +482,7 @@ def main() -> None:
 {row('client round trip, window move', data['roundtrip_ms_window'], 'ms')}
 {row('client round trip, session switch', data['roundtrip_ms_session'], 'ms')}
 
-Server-side redraw = Panel's synchronous handling of one client change (`Syncable._change_event`:
+Server-side redraw = Panel's synchronous handling of one client change (Panel's busy bookkeeping around `Syncable._process_events`:
 widget → model → read window → redraw → Bokeh changes queued) + any HoloViews refreshes deferred
 to a later tick for the same Document; recorded by the server itself (`GLUE_WIDGETS_TIMINGS=1`). Client round trip = set the
 widget in the client Document until its plot data shows the new window (includes Panel's debounce and queueing
@@ -505,7 +505,7 @@ lines: {len(server_errors)}. Server RSS{'' if NUM_PROCS == 1 else ' (parent proc
 {data['destroy_wait_s']:.0f} s later (sessions destroyed). Server start-up{' (warm build of every dashboard)' if NUM_PROCS == 1 else ''}:
 {data['server_startup_s']:.1f} s.
 
-{'' if NUM_PROCS == 1 else PROCS_NOTE}Bars (DESIGN §6): first render p95 < 2 s: **{'yes' if ok_fr else 'no'}**; server redraw p95 < 300 ms:
+{'' if NUM_PROCS == 1 else PROCS_NOTE}Bars (the project's dashboard bars): first render p95 < 2 s: **{'yes' if ok_fr else 'no'}**; server redraw p95 < 300 ms:
 **{'yes' if ok_rd else 'no'}**; no errors: **{'yes' if ok_err else 'no'}**.
 """
     # the default (1 process) is the "dashboards" section; other process counts get a section of their own

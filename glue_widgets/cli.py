@@ -1,6 +1,7 @@
 """The ``glue-widgets`` command: what ``make`` wraps.
 
     glue-widgets serve [--port 5006] [--address localhost] [--allow-websocket-origin HOST] [--prefix P] [--show]
+                       [--data-dir DIR ...]
     glue-widgets demo build [--size default|small] [--force]
     glue-widgets demo list
     glue-widgets info URI [--json]
@@ -28,6 +29,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         show=args.show,
         prefix=args.prefix,
         num_procs=args.num_procs,
+        data_dirs=args.data_dir or None,
     )
     return 0
 
@@ -89,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--num-procs", type=int, default=1,
                    help="server processes (default 1; 0 = one per core). With more than one, pages are not "
                         "pre-built at start and each process holds its own memory")
+    s.add_argument("--data-dir", action="append", default=[], metavar="DIR",
+                   help="a folder of your own recordings (NWB, BIDS, EDF, BrainVision); repeatable. Every "
+                        "source menu gains 'Local files' with the recordings under it, named "
+                        "local://<path relative to DIR>; nothing outside DIR can be opened")
     s.set_defaults(func=_cmd_serve)
 
     d = sub.add_parser("demo", help="build or list the built-in demo corpus")

@@ -106,14 +106,19 @@ def test_translation_calcium_vs_true_spikes(cat, monkeypatch):
     # inference must track the true spikes on this clean toy calcium (0.5-s decay, low noise)
     assert (sc.r_inferred > 0.3).all(), sc
     lay = app.gw_view._out[0].objects[0].object
-    spikes = [el for el in lay.traverse(lambda e: e, [hv.Spikes])]
-    assert len(spikes) == 3  # one true-spike trace per cell, drawn with the inferred rate
+    true = [el for el in lay.traverse(lambda e: e, [hv.Curve]) if el.label == "true"]
+    inferred = [el for el in lay.traverse(lambda e: e, [hv.Histogram]) if el.label == "inferred"]
+    assert len(true) == len(inferred) == 3  # one true-spike trace per cell, drawn with the inferred counts
+    # the same unit and bins for both (the inferred rate per frame was a sliver under the true spikes)
+    assert all(t.vdims[0].name == i.vdims[0].name == "spikes per 100 ms" for t, i in zip(true, inferred))
+    assert max(float(np.nanmax(i.dimension_values(1))) for i in inferred) > 0.3 * max(
+        float(np.nanmax(t.dimension_values(1))) for t in true)
     assert "Inferred vs true spikes" in app.gw_view._out[0].objects[1].object
     # drive a param, rerun: the plot follows
     m.n_cells = 1
     m.param.trigger("run")
     assert m.result["x"].sizes["channel"] == 1
-    assert len(app.gw_view._out[0].objects[0].object.traverse(lambda e: e, [hv.Spikes])) == 1
+    assert len(app.gw_view._out[0].objects[0].object.traverse(lambda e: e, [hv.Histogram])) == 1
 
 
 def _toy_gt_segments(n=2, fs=30.0, duration=120.0, seed=3):
@@ -149,7 +154,8 @@ def test_translation_recorded_ground_truth_session():
     r = m.result
     assert r["truth_source"].startswith("recorded") and r["caveat"] == ""  # OASIS is not trained on CASCADE
     assert r["scores"].r_inferred.iloc[0] > 0.5, r["scores"]
-    assert len(app.gw_view._out[0].objects[0].object.traverse(lambda e: e, [hv.Spikes])) == 1
+    lay = app.gw_view._out[0].objects[0].object
+    assert len([e for e in lay.traverse(lambda e: e, [hv.Curve]) if e.label == "true"]) == 1
     m.method = "supervised"
     m.param.trigger("run")
     assert "in-sample" in m.result["caveat"]

@@ -230,3 +230,20 @@ def test_serve_script_refuses_unknown_dashboard():
     from glue_widgets.errors import InvalidInputError
     with pytest.raises(InvalidInputError, match="unknown dashboard"):
         _page.serve_script("nope", "bokeh_app_x")
+
+
+def test_server_timings_without_patching_panel():
+    """Interaction timings come from Panel's busy bookkeeping: no Panel method is replaced (issue 15)."""
+    import panel as pn
+    from panel.reactive import Syncable
+
+    from glue_widgets.apps._common import enable_server_timings, server_timings
+    original = Syncable._change_event
+    enable_server_timings()
+    enable_server_timings()  # idempotent
+    assert Syncable._change_event is original and not getattr(Syncable._change_event, "_gw_timed", False)
+    server_timings(clear=True)
+    w = pn.widgets.FloatInput(value=1.0)
+    w._process_events({"value": 2.0})  # what Panel runs for one client-side change
+    recs = [r for r in server_timings() if r["kind"] == "interaction"]
+    assert w.value == 2.0 and len(recs) == 1 and recs[0]["ms"] >= 0

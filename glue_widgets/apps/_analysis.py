@@ -3,22 +3,27 @@
 Each dashboard subclasses :class:`AnalysisModel` (``compute`` calls the analysis layer; no science
 here) and :class:`AnalysisView` (``render`` draws a result). Runs happen in a worker thread when
 served (the page stays responsive and shows a progress bar), synchronously in tests and notebooks.
+
+Every dashboard shows a result when it opens: the model runs once with its default sessions and
+parameters (``autorun``), and that default result is computed once per process and shared read-only
+(:func:`default_result`, ``pn.state.as_cached``); ``glue-widgets serve`` computes it at start-up
+(:func:`warm_defaults`), so a workshop audience sees a figure before touching a control.
 """
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
-import numpy as np
 import panel as pn
 import param
 import xarray as xr
 
-from ._common import detect_rest_cached, timed
-from .listing import SessionListing, DefaultListing
+from ._common import detect_rest_cached, once_cached, timed
+from ._html import escape_text
+from ..model.resample import block_mean
+from .listing import SOURCE_LABELS, SessionListing, DefaultListing
 
-__all__ = ["AnalysisModel", "AnalysisView", "rest_segment", "neural_streams"]
+__all__ = ["AnalysisModel", "AnalysisView", "rest_segment", "neural_streams", "warm_defaults"]
 
 MAX_FS = 50.0  # rest segments are block-averaged to at most this rate for the dashboards
 
@@ -27,17 +32,6 @@ def neural_streams(session) -> list[str]:
     return [n for n, s in session.streams.items() if s.modality not in ("behavior",)]
 
 
-def _decimate(x: xr.DataArray, max_fs: float) -> xr.DataArray:
-    fs = float(x.attrs.get("fs") or 0)
-    if not fs or fs <= max_fs:
-        return x
-    q = int(np.ceil(fs / max_fs))
-    n = (x.sizes["time"] // q) * q
-    v = x.values[:n].reshape(-1, q, x.sizes["channel"]).mean(1)
-    t = x.time.values[:n].reshape(-1, q).mean(1)
-    out = xr.DataArray(v, dims=("time", "channel"), coords={"time": t, "channel": x.channel.values},
-                       attrs=dict(x.attrs, fs=fs / q, decimated_from_fs=fs, decimation="block mean"))
-    return out
 
 
 def rest_segment(catalog: SessionListing, uri: str, stream: str | None = None, max_fs: float = MAX_FS,
@@ -65,13 +59,16 @@ def rest_segment(catalog: SessionListing, uri: str, stream: str | None = None, m
             a, b = max(a, info.start_s), min(b, info.stop_s)
             kw = {"bin_width": 0.04} if info.kind == "events" else {}
             x = s.read(st, a, b, **kw)
-            x = _decimate(x, max_fs)
+            x = block_mean(x, max_fs)
             x.attrs.update(rest_method=rest.get("method"), uri=uri)
+            if isinstance(rest.get("card"), dict):
+                x.attrs["card"] = rest["card"]  # its metadata (lab, arousal, apparatus...) feeds attribution
             return x
         finally:
             s.close()
 
-    key = f"gw-seg:{type(catalog).__name__}:{id(catalog) if type(catalog).__name__ == 'MappingListing' else ''}:{uri}:{stream}:{max_fs}:{window}"
+    scope = catalog.cache_scope() if hasattr(catalog, "cache_scope") else str(id(catalog))
+    key = f"gw-seg:{type(catalog).__name__}:{scope}:{uri}:{stream}:{max_fs}:{window}"
     return pn.state.as_cached(key, compute)
 
 
@@ -86,6 +83,8 @@ class AnalysisModel(param.Parameterized):
     status = param.String(default="")
     result = param.Parameter(default=None)
     error = param.String(default="")
+    autorun = param.Boolean(default=True, doc="Show a result on open: run once with the default sessions "
+                                              "(that default result is computed once per process and cached).")
 
     #: the analysis function or estimator class this dashboard calls (imported directly by each subclass)
     analysis: Any = None
@@ -103,6 +102,15 @@ class AnalysisModel(param.Parameterized):
         self.source = params.pop("source", self.param.source.objects[0] if self.param.source.objects else None)
         self._on_source()
         self.param.update(**params)
+        if self.autorun and self.sessions and not self._check():
+            self._start(cache_key=self.default_key())
+
+    def default_key(self) -> str:
+        """Cache key of this model's current run: class, catalog, sessions and every parameter value."""
+        skip = {"name", "source", "sessions", "run", "running", "progress", "status", "result", "error", "autorun"}
+        vals = tuple((k, repr(v)) for k, v in sorted(self.param.values().items()) if k not in skip)
+        scope = self.catalog.cache_scope() if hasattr(self.catalog, "cache_scope") else str(id(self.catalog))
+        return f"gw-default:{type(self).__name__}:{type(self.catalog).__name__}:{scope}:{tuple(self.sessions)}:{vals}"
 
     def default_sessions(self, uris: list[str]) -> list[str]:
         return uris[: self.min_sessions]
@@ -133,38 +141,86 @@ class AnalysisModel(param.Parameterized):
             return
         if self.running:
             return
-        if self.background:
-            pn.state.execute(self._run_async)
-        else:
-            self._run_sync()
+        self._start()
 
-    def _run_sync(self):
+    def _start(self, cache_key: str | None = None):
+        if self.background:
+            async def run(cache_key=cache_key):
+                await self._run_async(cache_key)
+            pn.state.execute(run)
+        else:
+            self._run_sync(cache_key)
+
+    def _compute(self, sessions: list[str], cache_key: str | None):
+        if cache_key is None:
+            return self.compute(sessions)
+        return once_cached(cache_key, lambda: self.compute(sessions))
+
+    def _run_sync(self, cache_key: str | None = None):
         self.running, self.error, self.progress = True, "", 0
+        if cache_key is not None:
+            self.status = "computing the default example (once per server)…"
         try:
             with timed(f"{type(self).__name__}.compute", self.timings):
-                self.result = self.compute(list(self.sessions))
+                self.result = self._compute(list(self.sessions), cache_key)
             self.set_progress(100, "done")
         except Exception as exc:
-            self.error = f"{type(exc).__name__}: {exc}"
+            self.error = _readable(exc)
             self.status = "failed"
-            traceback.print_exc()
         finally:
             self.running = False
 
-    async def _run_async(self):
+    async def _run_async(self, cache_key: str | None = None):
         import asyncio
         self.running, self.error, self.progress = True, "", 0
+        if cache_key is not None:
+            self.status = "computing the default example (once per server)…"
         sessions = list(self.sessions)
         try:
             with timed(f"{type(self).__name__}.compute", self.timings):
-                res = await asyncio.to_thread(self.compute, sessions)
+                res = await asyncio.to_thread(self._compute, sessions, cache_key)
             self.result = res
             self.set_progress(100, "done")
         except Exception as exc:
-            self.error = f"{type(exc).__name__}: {exc}"
+            self.error = _readable(exc)
             self.status = "failed"
         finally:
             self.running = False
+
+
+def _readable(exc: BaseException) -> str:
+    """An error for the page (no traceback): the package's errors speak for themselves."""
+    from ..errors import GlueError
+    if isinstance(exc, (GlueError, ValueError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def warm_defaults(catalog: SessionListing | None = None, apps=None) -> None:
+    """Compute every analysis dashboard's default result now (serve start-up), in this thread.
+
+    The pages opened later find it in the cache (or wait for the computation already running).
+    A failure is kept off the log: the page shows it when it opens.
+    """
+    import importlib
+
+    from .registry import APPS
+    for spec in APPS:
+        if apps is not None and spec.slug not in apps:
+            continue
+        mod = importlib.import_module(f".{spec.module}", __package__)
+        model_cls = getattr(getattr(mod, "create_app", None), "model_cls", None)
+        if model_cls is None:
+            continue
+        try:
+            model_cls(catalog=catalog, background=False)
+        except Exception as exc:  # pragma: no cover - shown on the page instead
+            TIMING_WARN(f"default {spec.slug} result not computed: {exc}")
+
+
+def TIMING_WARN(msg: str) -> None:
+    import logging
+    logging.getLogger("glue_widgets.apps").info(msg)
 
 
 class AnalysisView(pn.viewable.Viewer):
@@ -177,7 +233,8 @@ class AnalysisView(pn.viewable.Viewer):
     def __init__(self, model: AnalysisModel, **params):
         super().__init__(model=model, **params)
         m = model
-        self._controls = [pn.widgets.Select.from_param(m.param.source, name="Source"),
+        self._controls = [pn.widgets.Select.from_param(m.param.source, name="Source",
+                                                       options={SOURCE_LABELS.get(s, s): s for s in m.param.source.objects}),
                           pn.widgets.MultiSelect.from_param(m.param.sessions, name="Sessions", size=10)]
         self._controls += self.extra_controls()
         self._run = pn.widgets.Button(name="Run", button_type="primary", css_classes=["gw-run"])
@@ -191,6 +248,9 @@ class AnalysisView(pn.viewable.Viewer):
         m.param.watch(self._on_state, ["running", "progress", "status", "error"])
         m.param.watch(self._on_result, "result")
         self._out[:] = [pn.pane.Markdown("Choose sessions and press **Run**.", css_classes=["gw-empty"])]
+        self._on_state()
+        if m.result is not None:
+            self._on_result()
 
     def extra_controls(self) -> list:
         return []
@@ -201,8 +261,8 @@ class AnalysisView(pn.viewable.Viewer):
         self._progress.value = m.progress if m.progress else -1 if m.running else 0
         self._progress.active = m.running and not m.progress
         self._run.disabled = m.running
-        self._status.object = ("running… " if m.running else "") + (m.status or "")
-        self._error.object = m.error
+        self._status.object = ("running… " if m.running else "") + escape_text(m.status or "")
+        self._error.object = escape_text(m.error, 2000)
         self._error.visible = bool(m.error)
 
     def _on_result(self, *_):
@@ -224,10 +284,12 @@ class AnalysisView(pn.viewable.Viewer):
 
 
 def make_create_app(model_cls, view_cls, title):
+    """``create_app`` of a dashboard; ``create_app.model_cls`` lets :func:`warm_defaults` find its model."""
     def create_app(catalog: SessionListing | None = None, **params):
         from ._page import in_server, page
         params.setdefault("background", in_server())
         model = model_cls(catalog=catalog, **params)
         return page(title, view_cls(model), model)
     create_app.__doc__ = f"Build one page of the {title} dashboard (fresh state per page)."
+    create_app.model_cls = model_cls
     return create_app

@@ -27,7 +27,9 @@ _TIMINGS_LOCK = threading.Lock()
 def unavailable(title: str, reason: str):
     """A visible pane that says a view is not available yet, and why."""
     import panel as pn
-    return pn.pane.Alert(f"**{title}: not available yet.** {reason}", alert_type="warning",
+
+    from ._html import escape_text
+    return pn.pane.Alert(f"**{escape_text(title)}: not available yet.** {escape_text(reason)}", alert_type="warning",
                          sizing_mode="stretch_width", css_classes=["gw-unavailable"])
 
 
@@ -62,30 +64,29 @@ def enable_server_timings() -> None:
     """Record, per process, how long the server spends on every change a browser sends.
 
     Debug/benchmark only (``glue-widgets serve`` turns it on when ``GLUE_WIDGETS_TIMINGS=1``).
-    Wraps Panel's ``Syncable._change_event`` — the synchronous handling of one batch of
-    client-side widget changes: the widget's parameters are updated, the dashboard's watchers run
-    (read the window, rebuild/redraw the HoloViews plot) and the resulting Bokeh model changes are
-    queued for the browser. So one record = the server-side time of one interaction, from the
-    moment Panel starts processing it (after its debounce) until the new plot state is ready to
-    send; network and browser paint are not included. The :func:`timed` steps (``read_window``,
-    ``redraw``...) are recorded too. Idempotent.
+    One record = the server-side handling of one batch of client-side widget changes (or one
+    Bokeh event): the widget's parameters are updated, the dashboard's watchers run (read the
+    window, redraw) and the resulting Bokeh model changes are queued for the browser; network and
+    browser paint are not included. It is read from Panel's public busy bookkeeping
+    (``pn.state._busy_counter``: Panel adds an entry with its start time when it starts processing
+    a change and removes it when done), so no Panel method is replaced. (Until 2026-12 this wrapped
+    ``Syncable._change_event``; that monkeypatch is gone.) The :func:`timed` steps
+    (``read_window``, ``redraw``...) are recorded too. Idempotent.
     """
-    from panel.reactive import Syncable
-    if not getattr(Syncable._change_event, "_gw_timed", False):
-        original = Syncable._change_event
+    import panel as pn
+    global _BUSY_WATCHER
+    if _BUSY_WATCHER is None:
+        def on_busy(event):
+            now = time.monotonic()
+            still = {eid for eid, _ in (event.new or [])}
+            for eid, started in event.old or []:
+                if eid in still or not str(eid).startswith(("events-", "bokeh-events-")):
+                    continue
+                doc = pn.state.curdoc
+                _record("interaction", "bokeh event" if str(eid).startswith("bokeh") else "widget change",
+                        (now - started) * 1e3, name="", changed=[], doc=id(doc) if doc is not None else None)
 
-        def _change_event(self, doc):
-            changed = sorted(map(str, self._events))
-            t0 = time.perf_counter()
-            try:
-                return original(self, doc)
-            finally:
-                _record("interaction", type(self).__name__, (time.perf_counter() - t0) * 1e3,
-                        name=str(getattr(self, "name", "") or ""), changed=changed,
-                        doc=id(doc) if doc is not None else None)
-
-        _change_event._gw_timed = True  # type: ignore[attr-defined]
-        Syncable._change_event = _change_event
+        _BUSY_WATCHER = pn.state.param.watch(on_busy, "_busy_counter")
     try:  # HoloViews may defer a plot refresh to a later tick: time every refresh on its own too
         from holoviews.plotting.plot import Plot
     except Exception:  # pragma: no cover - holoviews is a dependency
@@ -108,6 +109,9 @@ def enable_server_timings() -> None:
         TIMING_LOGGER.addHandler(_StepHandler())
         if TIMING_LOGGER.level == logging.NOTSET or TIMING_LOGGER.level > logging.INFO:
             TIMING_LOGGER.setLevel(logging.INFO)
+
+
+_BUSY_WATCHER = None
 
 
 def server_timings(clear: bool = False) -> list[dict]:
@@ -240,7 +244,7 @@ def detect_rest_cached(catalog, uri: str, *, worker: bool = False) -> dict:
                     TIMING_LOGGER.warning("rest detection worker failed (%s); detecting in-process", exc)
             return _detect_in_worker(catalog, uri)
 
-    scope = id(catalog) if type(catalog).__name__ == "MappingListing" else ""
+    scope = catalog.cache_scope() if hasattr(catalog, "cache_scope") else str(id(catalog))
     return once_cached(f"gw-rest:{type(catalog).__name__}:{scope}:{uri}", compute)
 
 

@@ -49,7 +49,8 @@ def apply_deeplink(model, query: dict | None = None) -> list[str]:
         else:
             errors.append(f"stream refused: {ok['stream'][:40]!r} is not a stream of {model.uri}.")
     if "window" in ok:
-        model.set_value("window", min(ok["window"], model.param.window.bounds[1]))
+        hi = model.param.window.bounds[1]
+        model.set_value("window", ok["window"] if hi is None else min(ok["window"], hi))  # the model clamps with a notice
     if "start" in ok:
         t0, t1 = model.span
         if t0 <= ok["start"] < t1:
@@ -91,7 +92,8 @@ def page(title: str, view: Any, model: Any = None, notices: list[str] | None = N
     ``periodic`` is stopped, and the page drops its references to model and view, so the session's
     memory can be collected (``tests/test_apps_sessions.py`` checks it with weak references).
     """
-    header = pn.pane.HTML(f'<h2 style="margin:6px 0">glue_widgets · {title}</h2>'
+    from ._html import escape_text
+    header = pn.pane.HTML(f'<h2 style="margin:6px 0">glue_widgets · {escape_text(title)}</h2>'
                           '<a href="./">all dashboards</a>', css_classes=["gw-header"],
                           stylesheets=[_CSS], sizing_mode="stretch_width")
     closers = list(closers or [])

@@ -16,12 +16,41 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-__all__ = ["N_POINTS", "stacked_traces", "TracePlot"]
+__all__ = ["N_POINTS", "stacked_traces", "TracePlot", "STATE_COLORS", "state_class", "display_units"]
 
 N_POINTS = 1200  # points per channel after minmax-LTTB (about one per screen pixel)
 TRACE_COLOR = "#1f3b57"
 EPOCH_COLORS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c"]
 REST_COLOR = "#2ca02c"
+# one colour per state class, the same in every session and on every page (rest, task, stimulus, other)
+STATE_COLORS = {"rest": "#55a868", "task": "#c44e52", "stimulus": "#dd8452", "other": "#8c8c8c"}
+
+
+def state_class(label: object) -> str:
+    """``rest``, ``task``, ``stimulus`` or ``other`` (:func:`glue_widgets.model.labels.classify_label`)."""
+    from ..model.labels import classify_label
+    return classify_label(label)
+
+
+def display_units(data) -> tuple[float, str]:
+    """``(factor, unit)`` to show a stream's values in (``data``: a DataArray or its units text):
+    volts and millivolts become µV, anything else is kept.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> display_units(xr.DataArray([[1.0]], dims=("time", "channel"), attrs={"units": "V"}))
+    (1000000.0, 'µV')
+    """
+    u = data if isinstance(data, str) else (getattr(data, "attrs", {}) or {}).get("units")
+    u = str(u or "").strip()
+    if u.lower() in ("v", "volt", "volts"):
+        return 1e6, "µV"
+    if u.lower() in ("mv", "millivolt", "millivolts"):
+        return 1e3, "µV"
+    if u.lower() in ("uv", "µv", "μv", "microvolt", "microvolts"):
+        return 1.0, "µV"
+    return 1.0, u or "a.u."
 
 
 def stacked_traces(data, x_range: tuple | None = None, n_out: int = N_POINTS):
@@ -44,6 +73,12 @@ def stacked_traces(data, x_range: tuple | None = None, n_out: int = N_POINTS):
     n = v.shape[1]
     paths, ticks = [], []
     ds = MinMaxLTTBDownsampler()
+    # one amplitude scale for all channels of the window (so a band height means one amplitude)
+    with np.errstate(all="ignore"):
+        win = v[a:b].astype(np.float64)
+        lo_all, hi_all = np.nanmin(win, 0) if win.size else np.zeros(n), np.nanmax(win, 0) if win.size else np.zeros(n)
+        half_all = np.nan_to_num((hi_all - lo_all) / 2)
+    common = float(half_all.max()) if half_all.size and half_all.max() > 0 else 1.0
     for j, ch in enumerate(map(str, data.channel.values)):
         y = np.ascontiguousarray(v[a:b, j], dtype=np.float64)
         tt = t
@@ -56,16 +91,34 @@ def stacked_traces(data, x_range: tuple | None = None, n_out: int = N_POINTS):
         off = float(n - 1 - j)
         if len(y):
             lo, hi = float(y.min()), float(y.max())
-            half = (hi - lo) / 2 or 1.0
-            y = off + 0.45 * (y - (lo + hi) / 2) / half
+            y = off + 0.45 * (y - (lo + hi) / 2) / common
         paths.append({"time": tt, "y": y, "channel": ch})
         ticks.append((off, ch))
     return paths, ticks
 
 
+def amplitude_band(data, x_range: tuple | None = None) -> str:
+    """What one channel band's height means in the window, e.g. ``"one band = 250 µV"``."""
+    v = np.asarray(data.values, dtype=np.float64)
+    if x_range is not None and None not in x_range:
+        t = np.asarray(data.time.values, float)
+        v = v[(t >= x_range[0]) & (t <= x_range[1])]
+    if not v.size:
+        return ""
+    with np.errstate(all="ignore"):
+        full = float(np.nanmax(np.nanmax(v, 0) - np.nanmin(v, 0)))
+    if not np.isfinite(full) or full <= 0:
+        return ""
+    f, unit = display_units(data)
+    v = full / 0.9 * f
+    if unit == "µV" and v >= 1000:
+        v, unit = v / 1000, "mV"
+    return f"channel spacing = {v:.3g} {unit}"
+
+
 def _epoch_colors(epochs: pd.DataFrame) -> dict[str, str]:
     labels = list(dict.fromkeys(epochs["label"].astype(str)))
-    return {lab: EPOCH_COLORS[i % len(EPOCH_COLORS)] for i, lab in enumerate(labels)}
+    return {lab: STATE_COLORS[state_class(lab)] for lab in labels}
 
 
 def epoch_columns(epochs: pd.DataFrame | None, lo: float, hi: float) -> dict:
@@ -103,7 +156,7 @@ class TracePlot:
                  on_range: Callable[[float, float], None] | None = None):
         from bokeh.events import RangesUpdate, Tap
         from bokeh.layouts import column
-        from bokeh.models import ColumnDataSource, FixedTicker, Legend, LegendItem, Range1d, RangeTool
+        from bokeh.models import ColumnDataSource, FixedTicker, HoverTool, Legend, LegendItem, Range1d, RangeTool
         from bokeh.plotting import figure
         from bokeh.core.property.vectorization import field
 
@@ -111,7 +164,7 @@ class TracePlot:
         self.epochs = ColumnDataSource({"x0": [], "x1": [], "label": [], "color": []})
         self.lines = ColumnDataSource({"time": [], "y": []})
         self.raster = ColumnDataSource({"x0": [], "y0": [], "x1": [], "y1": []})
-        self.blocks = ColumnDataSource({"start": [], "stop": [], "label": [], "color": []})
+        self.blocks = ColumnDataSource({"start": [], "stop": [], "label": [], "color": [], "cls": []})
         self.rest = ColumnDataSource({"start": [], "stop": [], "x": [], "text": []})
 
         main = figure(height=420, sizing_mode="stretch_width", x_range=Range1d(0, 1), y_range=Range1d(-0.6, 0.6),
@@ -132,12 +185,14 @@ class TracePlot:
         blocks = mini.quad(left="start", right="stop", bottom=0, top=1, color="color", alpha=0.6, line_alpha=0,
                            source=self.blocks)
         # above, not right: the two plots keep the same width, so their time axes line up
-        mini.add_layout(Legend(items=[LegendItem(label=field("label"), renderers=[blocks])],
+        # legend by state class (one colour per class in every session), the raw label in the tooltip
+        mini.add_layout(Legend(items=[LegendItem(label=field("cls"), renderers=[blocks])],
                                orientation="horizontal", label_text_font_size="8pt", spacing=8, padding=2,
                                margin=0, border_line_alpha=0, glyph_height=10, glyph_width=14), "above")
         mini.quad(left="start", right="stop", bottom=1.05, top=1.35, color=REST_COLOR, source=self.rest)
         mini.text(x="x", y=1.2, text="text", source=self.rest, text_color="white", text_font_size="9pt",
                   text_align="center", text_baseline="middle")
+        mini.add_tools(HoverTool(renderers=[blocks], tooltips="@label (@cls): @start{0.0}–@stop{0.0} s"))
         mini.yaxis.visible = False
         mini.ygrid.visible = False
         tool = RangeTool(x_range=main.x_range)
@@ -180,7 +235,7 @@ class TracePlot:
                 lo, hi = float(window[0]), float(window[1])
             else:
                 lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 1.0)
-            self.main.yaxis[0].axis_label = "unit"
+            self.main.yaxis[0].axis_label = "unit (one row per unit, a tick per spike)"
         elif data is not None and data.sizes["time"]:
             paths, ticks = stacked_traces(data, x_range)
             gap = np.array([np.nan])
@@ -190,7 +245,8 @@ class TracePlot:
                 self.raster.data = empty_raster
             t = data.time.values
             lo, hi = float(t[0]), float(t[-1])
-            self.main.yaxis[0].axis_label = "channel"
+            band = amplitude_band(data)
+            self.main.yaxis[0].axis_label = f"channel ({band})" if band else "channel"
         else:
             self.lines.data = {"time": [], "y": []}
             self.raster.data = empty_raster
@@ -217,12 +273,13 @@ class TracePlot:
         """Draw the whole session in the minimap: its epochs and its rest window."""
         t0, t1 = float(span[0]), float(span[1])
         if epochs is None or not len(epochs):
-            self.blocks.data = {"start": [], "stop": [], "label": [], "color": []}
+            self.blocks.data = {"start": [], "stop": [], "label": [], "color": [], "cls": []}
         else:
             colors = _epoch_colors(epochs)
             labels = epochs["label"].astype(str)
             self.blocks.data = {"start": epochs["start"].to_numpy(float), "stop": epochs["stop"].to_numpy(float),
-                                "label": labels.tolist(), "color": [colors[x] for x in labels]}
+                                "label": labels.tolist(), "color": [colors[x] for x in labels],
+                                "cls": [f"{state_class(x)} epochs" for x in labels]}
         self.mini.x_range.update(start=t0, end=t1, reset_start=t0, reset_end=t1)
         rest = rest or {}
         if rest.get("start") is not None:

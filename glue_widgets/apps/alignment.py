@@ -18,6 +18,7 @@ import numpy as np
 import panel as pn
 import param
 
+from ._html import escape_text
 from ._analysis import AnalysisModel, AnalysisView, make_create_app, rest_segment
 from ..align import RestAligner
 
@@ -138,16 +139,17 @@ class Alignment(AnalysisView):
                                           "before: independent frames, after: the aligned frame):"),
                          pn.pane.DataFrame(pd.DataFrame(dec["table"]).round(3), index=False,
                                            css_classes=["gw-table", "gw-decoder"]),
-                         pn.pane.Markdown(f"*Decoder:* {dec['settings']}")]
+                         pn.pane.Markdown(f"*Decoder:* {escape_text(dec['settings'], None)}")]
         else:
-            dec_parts = [pn.pane.Markdown(f"**Decoder transfer:** not available — {dec['why']}")]
+            dec_parts = [pn.pane.Markdown(f"**Decoder transfer:** not available — {escape_text(dec['why'], None)}")]
         head, *rest = r["identifiability"].splitlines() or [""]
         items = [ln.strip() for ln in rest if not re.fullmatch(r"session \d+:", ln.strip())]  # no notes: skip
-        ident = "\n".join([f"**Identifiability.** {head}", ""] + [f"- {ln}" for ln in items])
+        ident = "\n".join([f"**Identifiability.** {escape_text(head, None)}", ""]
+                          + [f"- {escape_text(ln, None)}" for ln in items])
         return pn.Column(pn.pane.HoloViews(plots, sizing_mode="stretch_width", css_classes=["gw-plot"]),
                          *dec_parts,
                          pn.pane.Markdown(ident),
-                         pn.pane.Markdown(f"*Settings:* {r['settings']}"),
+                         pn.pane.Markdown(f"*Settings:* {escape_text(r['settings'], None)}"),
                          sizing_mode="stretch_width")
 
 

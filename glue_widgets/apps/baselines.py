@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 import panel as pn
 
-from ._analysis import AnalysisModel, AnalysisView, make_create_app, neural_streams, _decimate
+from ._analysis import AnalysisModel, AnalysisView, make_create_app, neural_streams
+from ._html import code, escape_text
 from ..model.labels import classify_label
+from ..model.resample import block_mean
 from ..rest.baselines import compare_baselines
 
 __all__ = ["BaselinesModel", "Baselines", "create_app"]
@@ -29,7 +31,7 @@ class BaselinesModel(AnalysisModel):
         info = s.stream_info(stream)
         a, b = max(float(row["start"]), info.start_s), min(float(row["stop"]), info.stop_s, float(row["start"]) + MAX_S)
         kw = {"bin_width": 0.04} if info.kind == "events" else {}
-        return _decimate(s.read(stream, a, b, **kw), 50.0)
+        return block_mean(s.read(stream, a, b, **kw), 50.0)
 
     def compute(self, sessions):
         uri = sessions[0]
@@ -58,20 +60,32 @@ class BaselinesModel(AnalysisModel):
                 effects = baseline_corrected_effects(t, a, t, b)
                 effects["task_label"] = str(row["label"])
             return {"uri": uri, "labels": labels[:2], "stream": stream, "cmp": cmp, "effects": effects,
+                    "units": str(a.attrs.get("units") or ""),
                     "settings": f"stream {stream!r}, ≤ {MAX_S:.0f} s per state, ≤ 50 Hz (spikes 40-ms bins); "
                                 "compare_baselines defaults (4 blocks, OAS covariance, Welch spectra)"}
         finally:
             s.close()
 
 
-def _flat(d, prefix=""):
-    out = {}
-    for k, v in (d or {}).items():
-        if isinstance(v, dict):
-            out.update(_flat(v, f"{prefix}{k}."))
-        elif isinstance(v, (int, float, bool, np.floating, np.integer, np.bool_, str)):
-            out[f"{prefix}{k}"] = v
-    return out
+def _g(v, digits: int = 3) -> str:
+    try:
+        return f"{float(v):.{digits}g}"
+    except (TypeError, ValueError):
+        return "—"
+
+
+def comparison_table(cmp: dict) -> pd.DataFrame:
+    """``compare_baselines``' result as one row per measure: between, within, ratio, p, verdict (rounded)."""
+    rows = []
+    for key, what in (("covariance", "channel covariance (Riemannian distance)"),
+                      ("spectral", "power spectrum (RMS log10 PSD difference)")):
+        c = cmp.get(key)
+        if not isinstance(c, dict):
+            continue
+        rows.append({"measure": what, "between states": _g(c.get("between")), "within a state (null)": _g(c.get("within")),
+                     "ratio": _g(c.get("ratio")), "p": _g(c.get("p_value"), 2),
+                     "verdict": "differ" if c.get("different") else "not distinguishable"})
+    return pd.DataFrame(rows)
 
 
 class Baselines(AnalysisView):
@@ -84,28 +98,38 @@ class Baselines(AnalysisView):
         hv = hv_bokeh()  # hv.extension once per process
         c = r["cmp"]
         cov = c.get("covariance", {})
-        head = (f"**{r['labels'][0]}** vs **{r['labels'][1]}** in `{r['uri']}`: "
+        la, lb = escape_text(r["labels"][0]), escape_text(r["labels"][1])
+        head = (f"**Spon.1 = {la}** vs **Spon.2 = {lb}** in {code(r['uri'])}: "
                 f"covariance ratio {cov.get('ratio', float('nan')):.2f} (between / within), "
-                f"p = {cov.get('p_value', float('nan')):.3g} → "
+                f"p = {cov.get('p_value', float('nan')):.2g} → "
                 + ("**the baselines differ**" if c.get("different") else "not distinguishable from one state"))
-        parts = [pn.pane.Markdown(head, css_classes=["gw-summary"])]
-        flat = pd.DataFrame(sorted(_flat(c).items()), columns=["quantity", "value"])
-        parts.append(pn.pane.DataFrame(flat, index=False, max_rows=40))
+        parts = [pn.pane.Markdown(head, css_classes=["gw-summary"]),
+                 pn.pane.DataFrame(comparison_table(c), index=False, sizing_mode="stretch_width",
+                                   css_classes=["gw-baselines-table"]),
+                 pn.pane.Markdown("*Between states*: distance between the two rest states; *within a state*: the "
+                                  "split-half null (distances between blocks of the same state); ratio > 1 and a small "
+                                  "p mean the two baselines are different states.")]
         e = r["effects"]
         if e is not None:
             d1, d2 = e["delta1"], e["delta2"]
             key = "mean" if isinstance(d1, dict) and "mean" in d1 else None
             v1 = np.asarray(d1[key] if key else d1, float).ravel()
             v2 = np.asarray(d2[key] if key else d2, float).ravel()
-            sc = hv.Scatter((v1, v2), f"Δ1 (task − {r['labels'][0]})", f"Δ2 (task − {r['labels'][1]})").opts(
-                size=5, responsive=True, height=360, title=f"task {e['task_label']!r}: per-channel effect vs each baseline")
+            from ._traces import display_units
+            f, unit = display_units(str(r.get("units") or ""))  # volts shown as µV
+            v1, v2 = v1 * f, v2 * f
+            sc = hv.Scatter((v1, v2), f"Δ1 = task − {r['labels'][0]} ({unit})",
+                            f"Δ2 = task − {r['labels'][1]} ({unit})").opts(
+                size=5, responsive=True, height=360,
+                title=f"task {e['task_label']!r}: per-channel change of the mean against each baseline")
             lim = float(np.nanmax(np.abs(np.r_[v1, v2]))) if v1.size else 1.0
             parts.append(pn.pane.HoloViews(sc * hv.Curve([(-lim, -lim), (lim, lim)]).opts(color="gray", line_dash="dashed"),
                                            sizing_mode="stretch_width", css_classes=["gw-plot"]))
-            parts.append(pn.pane.Markdown(f"**Interpretable Δ1 vs Δ2:** {e.get('interpretable')} — {e.get('reason', '')}"))
+            parts.append(pn.pane.Markdown(f"**Can Δ1 and Δ2 be compared?** {'yes' if e.get('interpretable') else 'no'} — "
+                                          f"{escape_text(e.get('reason', ''), None)}"))
         else:
             parts.append(pn.pane.Markdown("No task epoch in this session: task effects not shown."))
-        parts.append(pn.pane.Markdown(f"*Settings:* {r['settings']}"))
+        parts.append(pn.pane.Markdown(f"*Settings:* {escape_text(r['settings'], None)}"))
         return pn.Column(*parts, sizing_mode="stretch_width")
 
 

@@ -16,6 +16,7 @@ import param
 
 from ..errors import GlueError
 from ._common import detect_rest_cached, rest_window_of, timed
+from ._html import code, escape_text
 from ._traces import N_POINTS, TracePlot, stacked_traces
 from .listing import SOURCE_LABELS, SessionListing, DefaultListing
 
@@ -39,12 +40,16 @@ class BrowserModel(param.Parameterized):
     uri = param.Selector(default=None, objects=[], allow_None=True, doc="The session's URI.")
     stream = param.Selector(default=None, objects=[], allow_None=True)
     start = param.Number(default=0.0, bounds=(0, None), doc="Window start (s).")
-    window = param.Number(default=10.0, bounds=(0.01, MAX_WINDOW_S), doc="Window length (s).")
+    # no upper bound on the parameter: a widget bound would clamp silently in the browser; the
+    # model clamps instead and says so (notice)
+    window = param.Number(default=10.0, bounds=(0.01, None),
+                          doc=f"Window length (s); longer requests are cut to {MAX_WINDOW_S:g} s with a notice.")
     max_channels = param.Integer(default=32, bounds=(1, 256), doc="Channels drawn at most (first N).")
     data = param.Parameter(default=None, doc="DataArray of the current window (read-only).")
     spikes = param.Parameter(default=None, doc="{unit: spike times} of the current window, event streams.")
     rest = param.Dict(default={}, doc="Rest window: start, stop, method, card, note.")
-    message = param.String(default="", doc="Errors and notices shown on the page.")
+    message = param.String(default="", doc="Errors shown on the page (red).")
+    notice = param.String(default="", doc="Notes shown on the page (source notes, a clamped window).")
     busy = param.Boolean(default=False)
     loaded = param.Event(doc="Fires when a new session/stream has been opened and its first window read.")
     rest_busy = param.Boolean(default=False, doc="True while gw.extract_rest runs in the background.")
@@ -58,6 +63,7 @@ class BrowserModel(param.Parameterized):
         self.timings: list[tuple[str, float]] = []
         self._extra_uris: list[str] = []
         self._stream_loads = 0  # counts _on_stream runs (a session switch must load its stream once)
+        self._placing = False   # True while _on_stream places the window (one read, not one per parameter)
         sources = self.catalog.sources()
         super().__init__()
         self.param.source.objects = sources
@@ -109,10 +115,10 @@ class BrowserModel(param.Parameterized):
         self.data = None
         self.spikes = None
 
-    async def _detect_rest_async(self):
+    async def _detect_rest_async(self, doc=None):
         import asyncio
         uri = self.uri
-        doc = pn.state.curdoc
+        doc = doc if doc is not None else pn.state.curdoc
         self.rest_busy = True
         try:
             with timed("rest_window", self.timings, uri=uri):
@@ -121,9 +127,11 @@ class BrowserModel(param.Parameterized):
             res = dict(self.rest, note=f"gw.extract_rest failed: {exc}")
 
         def apply():
-            self.rest_busy = False
+            # only the detection of the session shown ends the spinner: an older one (a deep link
+            # replaced the first session while its detection ran) must not hide it, nor leave it on
             if self.uri == uri:
                 self.rest = res
+                self.rest_busy = False
 
         # the page's plots change with it: on a server, under the Document lock (next tick)
         if doc is not None and getattr(doc, "session_context", None) is not None:
@@ -134,18 +142,20 @@ class BrowserModel(param.Parameterized):
     # -- watchers ------------------------------------------------------------------------------
     def _on_source(self, *_):
         self._extra_uris = []
+        self.message = ""  # an error of the previous source does not belong to this one
         uris = self.catalog.list(self.source)
         self.param.uri.objects = uris
-        note = self.catalog.note(self.source)
+        # explained in place, beside the list (why it is empty, what to type), never as a red error
+        self.notice = self.catalog.note(self.source) if (self.source != "demo" or not uris) else ""
         if uris:
             self.uri = uris[0]
         else:
             self.uri = None
             self.close()
-            self.message = note
 
     def _on_uri(self, *_):
         self.close()
+        self.rest_busy = False  # a detection for the session left behind no longer shows
         if self.uri is None:
             return
         self.busy = True
@@ -160,7 +170,12 @@ class BrowserModel(param.Parameterized):
             self.rest = rest_window_of(self.session, None, use_analysis=False)
             if self.use_rest_analysis:
                 if self.background:
-                    pn.state.execute(self._detect_rest_async)
+                    # the page's Document now (the coroutine may start where curdoc is another one)
+                    doc = pn.state.curdoc
+
+                    async def detect(doc=doc):
+                        await self._detect_rest_async(doc)
+                    pn.state.execute(detect)
                 else:
                     with timed("rest_window", self.timings, uri=self.uri):
                         self.rest = detect_rest_cached(self.catalog, self.uri)
@@ -190,16 +205,33 @@ class BrowserModel(param.Parameterized):
         rest = self.rest or {}
         # open on the rest window when there is one: it is what this suite is about
         start = rest.get("start") if rest.get("start") is not None else t0
-        start = float(min(max(start, t0), max(t0, t1 - self.window)))
-        with param.parameterized.discard_events(self):
+        window = float(min(self.window, t1 - t0, MAX_WINDOW_S))
+        start = float(min(max(start, t0), max(t0, t1 - window)))
+        # the widgets must follow (no discard_events: "Window start" stayed at 0 while the plot
+        # jumped to the rest window); _on_window skips its reads while the window is placed
+        self._placing = True
+        try:
             self.param.start.bounds = (t0, t1)
-            self.start = start
-            if self.window > t1 - t0:
-                self.window = float(t1 - t0)
+            self.param.update(start=start, window=window)
+        finally:
+            self._placing = False
         self._read()
         self.param.trigger("loaded")
 
     def _on_window(self, *_):
+        if self._placing:
+            return
+        if self.window > MAX_WINDOW_S:
+            asked = self.window
+            self.notice = (f"Window length is limited to {MAX_WINDOW_S:g} s (asked {asked:g} s); showing "
+                           f"{MAX_WINDOW_S:g} s. Read longer spans in a notebook with session.read(stream, start, stop).")
+            self.window = MAX_WINDOW_S  # fires _on_window again, which reads
+            return
+        t0, t1 = self.span
+        if self.info is not None and self.window > t1 - t0:
+            self.notice = f"Window length cut to the stream's {t1 - t0:g} s."
+            self.window = float(t1 - t0)
+            return
         self._read()
 
     def _read(self):
@@ -262,6 +294,9 @@ class Browser(pn.viewable.Viewer):
         m.param.watch(lambda e: setattr(self._rest_progress, "visible", e.new), "rest_busy")
         self._message = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["gw-message"],
                                       sizing_mode="stretch_width")
+        self._notice = pn.pane.Alert("", alert_type="info", visible=False, css_classes=["gw-notice"],
+                                     sizing_mode="stretch_width")
+        m.param.watch(self._on_notice, "notice")
         self._rest_md = pn.pane.Markdown("", css_classes=["gw-rest"], sizing_mode="stretch_width")
         self._title = pn.pane.Markdown("", css_classes=["gw-plot-title"], sizing_mode="stretch_width",
                                        margin=(0, 10))
@@ -276,6 +311,7 @@ class Browser(pn.viewable.Viewer):
         m.param.watch(self._on_rest, "rest")
         self._on_data()
         self._on_message()
+        self._on_notice()
 
     # -- callbacks -----------------------------------------------------------------------------
     def _busy(self, event):
@@ -291,8 +327,12 @@ class Browser(pn.viewable.Viewer):
             self.model.start = float(r["start"])
 
     def _on_message(self, *_):
-        self._message.object = self.model.message
+        self._message.object = escape_text(self.model.catalog.redact(self.model.message), 2000)
         self._message.visible = bool(self.model.message)
+
+    def _on_notice(self, *_):
+        self._notice.object = escape_text(self.model.notice, 2000)
+        self._notice.visible = bool(self.model.notice)
 
     def _on_tap(self, x: float) -> None:
         """A click on the minimap centres the window there (reads that window)."""
@@ -337,7 +377,8 @@ class Browser(pn.viewable.Viewer):
             return  # mid-switch (old session closed, new window not read yet): wait for the new data
         info = m.info
         shown = f", first {m.max_channels} shown" if info.n_channels > m.max_channels else ""
-        self._title.object = f"**{m.uri}** · {m.stream} ({info.modality}, {info.n_channels} ch{shown})"
+        self._title.object = (f"**{code(m.uri)}** · {escape_text(m.stream)} ({escape_text(info.modality)}, "
+                              f"{info.n_channels} ch{shown})")
         with timed("redraw", m.timings, uri=m.uri):
             self._update_minimap()
             self._traces.show_window(m.data, m.spikes, m.session.epochs, window=(m.start, m.start + m.window))
@@ -369,16 +410,17 @@ class Browser(pn.viewable.Viewer):
             self._rest_md.object = ""
             return
         if r.get("start") is None:
-            self._rest_md.object = f"**Rest window:** none found. {r.get('note', '')}"
+            self._rest_md.object = f"**Rest window:** none found. {escape_text(m.catalog.redact(r.get('note', '')))}"
             return
         how = ("detected by `gw.extract_rest`" if r["method"] == "gw.extract_rest"
-               else f"from the epochs table ({r.get('note', '').strip()}; `gw.extract_rest` not used)")
+               else f"from the epochs table ({escape_text(m.catalog.redact(r.get('note', '').strip()))}; "
+                  "`gw.extract_rest` not used)")
         self._rest_md.object = (f"**Rest window:** {r['start']:.1f}–{r['stop']:.1f} s "
                                 f"({(r['stop'] - r['start']) / 60:.1f} min), {how}.")
 
     def __panel__(self):
         side = pn.Column(
-            "### Session", self._source, self._session, self._uri_input, self._stream,
+            "### Session", self._source, self._notice, self._session, self._uri_input, self._stream,
             "### Window", self._start, self._window, self._to_rest, self._progress,
             width=320,
         )

@@ -11,6 +11,7 @@ import panel as pn
 import param
 
 from ._analysis import AnalysisModel, AnalysisView, make_create_app, rest_segment
+from ._html import code, escape_text
 from .deeplink import build_query
 from ..errormap.map import error_map
 
@@ -57,9 +58,11 @@ class ErrorMap(AnalysisView):
         src, tgt = E.coords[dims[0]].values.tolist(), E.coords[dims[1]].values.tolist()
         vals = np.asarray(E.values, float)
         rows = [(str(s), str(t), vals[i, j]) for i, s in enumerate(src) for j, t in enumerate(tgt)]
+        # x = the source (the fragment that predicts), y = the target (the fragment predicted)
         heat = hv.HeatMap(rows, [dims[0], dims[1]], "error").opts(
             cmap="viridis", colorbar=True, tools=["hover", "tap"], xrotation=45, responsive=True, height=420,
-            title="cross-prediction error (row predicts column)")
+            xlabel=f"{dims[0]} (predicts)", ylabel=f"{dims[1]} (is predicted)",
+            title="cross-prediction error: column (x) predicts row (y)")
         # 2-D embedding of fragments from the symmetrised error (classical MDS)
         D = np.nan_to_num((vals + vals.T) / 2)
         n = len(D)
@@ -67,9 +70,13 @@ class ErrorMap(AnalysisView):
         B = -0.5 * J @ (D ** 2) @ J
         w, V = np.linalg.eigh(B)
         Y = V[:, ::-1][:, :2] * np.sqrt(np.maximum(w[::-1][:2], 0))
-        emb = hv.Labels((Y[:, 0], Y[:, 1], [str(s) for s in src]), ["x", "y"], "name") * hv.Points(Y).opts(size=10)
-        emb = emb.opts(hv.opts.Points(responsive=True, height=420, title="embedding (MDS of symmetrised error)"),
-                       hv.opts.Labels(text_font_size="9pt", yoffset=0.02))
+        # labels just above their dots: the offset is a fraction of the embedding's own extent
+        span = max(float(np.ptp(Y[:, 0])), float(np.ptp(Y[:, 1]))) or 1.0
+        emb = (hv.Points((Y[:, 0], Y[:, 1]), ["MDS 1", "MDS 2"]).opts(size=10)
+               * hv.Labels((Y[:, 0], Y[:, 1], [str(s) for s in src]), ["MDS 1", "MDS 2"], "name"))
+        emb = emb.opts(hv.opts.Points(responsive=True, height=420, padding=0.15,
+                                      title="embedding (MDS of the symmetrised error)"),
+                       hv.opts.Labels(text_font_size="9pt", yoffset=0.06 * span, text_baseline="bottom"))
         pair = pn.pane.Markdown("Click a cell of the heatmap to open that pair.", css_classes=["gw-pair"])
         tap = hv.streams.Tap(source=heat)
 
@@ -79,13 +86,14 @@ class ErrorMap(AnalysisView):
             a, b = str(x), str(y)
             self.model.selected = (a, b)
             ua, ub = r["uris"].get(a, a), r["uris"].get(b, b)
-            pair.object = (f"**Pair:** `{a}` → `{b}`, error {float(E.sel({dims[0]: a, dims[1]: b})):.3f}. "
-                           f"[open {a}](./browser{build_query(session=ua)}) · [open {b}](./browser{build_query(session=ub)})")
+            pair.object = (f"**Pair:** {code(a)} predicts {code(b)}, error {float(E.sel({dims[0]: a, dims[1]: b})):.3f}. "
+                           f'<a href="./browser{escape_text(build_query(session=ua), None)}">open {escape_text(a)}</a> · '
+                           f'<a href="./browser{escape_text(build_query(session=ub), None)}">open {escape_text(b)}</a>')
 
         tap.add_subscriber(on_tap)
         return pn.Column(pn.pane.HoloViews((heat + emb).opts(shared_axes=False), sizing_mode="stretch_width",
                                            css_classes=["gw-plot"]), pair,
-                         pn.pane.Markdown(f"*Settings:* {r['settings']}"), sizing_mode="stretch_width")
+                         pn.pane.Markdown(f"*Settings:* {escape_text(r['settings'], None)}"), sizing_mode="stretch_width")
 
 
 create_app = make_create_app(ErrorMapModel, ErrorMap, "Error map")

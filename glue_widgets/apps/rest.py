@@ -6,16 +6,49 @@ compared with the detection and the 10-minute target; "Broaden" calls ``gw.broad
 
 from __future__ import annotations
 
+import pandas as pd
 import panel as pn
 import param
 
 from ._common import detect_rest_cached, timed
+from ._html import escape_text
+from ._traces import STATE_COLORS, state_class
 from ..rest import broaden_rest, extract_rest
 from .listing import SOURCE_LABELS, SessionListing, DefaultListing
 
 __all__ = ["RestModel", "RestView", "create_app"]
 
 TARGET_S = 600.0
+WINDOW_COLOR, BROADENED_COLOR = "black", "#f0027f"  # (magenta: no state class uses it)
+
+
+def card_table(card: dict | None) -> "pd.DataFrame":
+    """A RestCard as a two-column table (field, value): nested fields dotted, numbers rounded.
+
+    Examples
+    --------
+    >>> card_table({"duration_s": 75.46666666666667, "arousal": {"pupil": None}}).values.tolist()
+    [['duration_s', '75.47'], ['arousal.pupil', '—']]
+    """
+    import pandas as pd
+
+    rows: list[tuple[str, str]] = []
+
+    def walk(d, prefix=""):
+        for k, v in d.items():
+            key = f"{prefix}{k}"
+            if isinstance(v, dict):
+                walk(v, key + ".") if v else rows.append((key, "—"))
+            elif isinstance(v, float):
+                rows.append((key, f"{v:.4g}" if abs(v) < 1e4 else f"{v:.6g}"))
+            elif isinstance(v, (list, tuple)):
+                txt = ", ".join(f"{x:.4g}" if isinstance(x, float) else str(x) for x in v[:12])
+                rows.append((key, txt + (f", … ({len(v)} in all)" if len(v) > 12 else "")))
+            else:
+                rows.append((key, "—" if v is None else str(v)))
+
+    walk(card or {})
+    return pd.DataFrame(rows, columns=["field", "value"])
 
 
 class RestModel(param.Parameterized):
@@ -56,11 +89,14 @@ class RestModel(param.Parameterized):
         if self.uri is None:
             return
         self.broadened = None
+        self.rest = {}      # the previous session's detection and card never show under this one
+        self.message = ""
         s = self.catalog.open(self.uri)
         try:
             self.epochs = s.epochs
             infos = [i for i in s.streams.values() if i.modality != "behavior"] or list(s.streams.values())
             self.span = (min(i.start_s for i in infos), max(i.stop_s for i in infos))
+            self.window = self.span
         finally:
             s.close()
         if self.extract is None:
@@ -78,10 +114,12 @@ class RestModel(param.Parameterized):
         self.busy = True
         try:
             res = await asyncio.to_thread(detect_rest_cached, self.catalog, uri)
-        finally:
-            self.busy = False
+        except Exception as exc:  # shown on the page, never raised into the event loop
+            res = {"start": None, "stop": None, "method": "none", "card": None,
+                   "note": f"rest detection failed: {exc}"}
         if uri == self.uri:
             self._set_rest(res)
+            self.busy = False
 
     def _set_rest(self, res):
         self.rest = res
@@ -135,14 +173,18 @@ class RestView(pn.viewable.Viewer):
         self._msg = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width")
         self._head = pn.pane.Markdown("", css_classes=["gw-rest"])
         self._plot = pn.pane.HoloViews(None, sizing_mode="stretch_width", css_classes=["gw-plot"])
-        self._card = pn.pane.JSON({}, depth=2, name="card", css_classes=["gw-card"], sizing_mode="stretch_width")
+        self._card = pn.pane.DataFrame(card_table({}), index=False, name="card", css_classes=["gw-card"],
+                                       sizing_mode="stretch_width", max_rows=200)
+        self._card_note = pn.pane.Markdown("", css_classes=["gw-card-note"])
         # the slider follows the model's window too (detection sets it after ``rest``; code may set it)
         m.param.watch(self._sync_slider, ["span", "rest", "window"])
         m.param.watch(self._draw, ["window", "rest", "broadened", "span"])
         m.param.watch(lambda e: (setattr(self._spinner, "value", e.new), setattr(self._spinner, "visible", e.new)), "busy")
-        m.param.watch(lambda e: (setattr(self._msg, "object", e.new), setattr(self._msg, "visible", bool(e.new))), "message")
+        m.param.watch(lambda e: (setattr(self._msg, "object", escape_text(m.catalog.redact(e.new), 2000)),
+                                 setattr(self._msg, "visible", bool(e.new))), "message")
+        m.param.watch(self._draw, "busy")  # the card's "detecting…" note follows the detection
         if m.extract is None:
-            self._msg.object, self._msg.visible = m.reason, True
+            self._msg.object, self._msg.visible = escape_text(m.reason), True
         self._sync_slider()
         self._draw()
 
@@ -170,39 +212,54 @@ class RestView(pn.viewable.Viewer):
         m = self.model
         with timed("rest_redraw", m.timings):
             ep = m.epochs
-            rows = [(float(r.start), 0, float(r.stop), 1, str(r.label)) for r in ep.itertuples()] if ep is not None else []
-            el = hv.Rectangles(rows, vdims=["label"]).opts(color="label", cmap="Category10", alpha=0.5, line_alpha=0,
-                                                          show_legend=True, legend_position="right")
+            # one colour per state class (rest, task, stimulus, other) in every session; raw label in the hover
+            rows = ([(float(r.start), 0, float(r.stop), 1, str(r.label), f"{state_class(r.label)} epochs")
+                     for r in ep.itertuples()] if ep is not None else [])
+            el = hv.Rectangles(rows, vdims=["label", "state class"]).opts(
+                color="state class", cmap={f"{k} epochs": v for k, v in STATE_COLORS.items()}, alpha=0.5,
+                line_alpha=0, show_legend=True, legend_position="right", tools=["hover"])
             r = m.rest or {}
             if r.get("start") is not None:
                 el = el * hv.Rectangles([(r["start"], 1.05, r["stop"], 1.3)]).opts(color="#2ca02c", alpha=0.9)
             a, b = m.window
-            el = el * hv.Rectangles([(a, -0.1, b, 1.4)]).opts(fill_alpha=0, line_color="black", line_width=2,
-                                                              line_dash="dashed")
+            # the window as a dashed outline (a Path: the dash of a Rectangles outline was drawn solid)
+            el = el * hv.Path([[(a, -0.1), (b, -0.1), (b, 1.4), (a, 1.4), (a, -0.1)]]).opts(
+                color=WINDOW_COLOR, line_width=2, line_dash="dashed")
             if m.broadened is not None:
-                el = el * hv.Rectangles([(m.broadened[0], 1.32, m.broadened[1], 1.45)]).opts(color="#9467bd")
+                el = el * hv.Rectangles([(m.broadened[0], 1.32, m.broadened[1], 1.45)]).opts(color=BROADENED_COLOR)
             self._plot.object = el.opts(responsive=True, height=260, yaxis=None, xlabel="session time (s)",
                                         xlim=m.span, ylim=(-0.15, 1.5),
-                                        title="epochs · green: detected rest · dashed: your window · purple: broadened")
+                                        title="epochs · green bar: detected rest · dashed: your window · "
+                                              "magenta bar: broadened")
             s = m.summary()
             how = r.get("method", "none")
-            self._head.object = (f"**Detected** ({how}): "
+            self._head.object = (f"**Detected** ({escape_text(how)}): "
                                  + (f"{r['start']:.1f}–{r['stop']:.1f} s" if r.get("start") is not None else "none")
                                  + f" · **your window** {a:.1f}–{b:.1f} s = {s['duration_s'] / 60:.1f} min "
                                  f"({100 * s['coverage']:.0f} % of the 10-min target), "
                                  f"{s['overlap_with_detected_s']:.0f} s overlap with the detection"
                                  + (f" · **broadened** {m.broadened[0]:.1f}–{m.broadened[1]:.1f} s" if m.broadened else ""))
-            self._card.object = r.get("card") or {"card": "no RestCard (gw.extract_rest not run or failed)"}
+            card = r.get("card")
+            table = card_table(card)
+            self._card.object = table.assign(value=table["value"].map(m.catalog.redact)) if len(table) else table
+            if card:
+                self._card_note.object = ""
+            elif m.busy or not r:
+                self._card_note.object = "*The RestCard appears when the rest detection (`gw.extract_rest`) is done…*"
+            else:
+                self._card_note.object = ("No RestCard: `gw.extract_rest` did not find a rest window here "
+                                          f"({escape_text(m.catalog.redact(r.get('note', '')))}).")
 
     def output_panes(self) -> pn.Column:
         """The view's outputs without its controls (summary, timeline, card): what ``gw.widgets`` embeds."""
         return pn.Column(self._spinner, self._msg, self._head, self._plot,
-                         "#### RestCard (quality, arousal, provenance)", self._card, sizing_mode="stretch_width")
+                         "#### RestCard (quality, arousal, provenance)", self._card_note, self._card,
+                         sizing_mode="stretch_width")
 
     def __panel__(self):
         side = pn.Column(self._source, self._uri, self._broaden, self._spinner, width=320)
         main = pn.Column(self._msg, self._head, self._plot, self._slider, "#### RestCard (quality, arousal, provenance)",
-                         self._card, sizing_mode="stretch_width")
+                         self._card_note, self._card, sizing_mode="stretch_width")
         return pn.Row(side, main, sizing_mode="stretch_width")
 
 

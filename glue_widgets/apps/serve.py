@@ -52,8 +52,10 @@ def app_routes(catalog=None, apps: Sequence[str] | None = None) -> dict:
 
 
 def serve_all(port: int = 5006, address: str = "localhost", allow_websocket_origin: str | Sequence[str] | None = None,
-              show: bool = False, num_procs: int = 1, *, catalog=None, apps: Sequence[str] | None = None,
-              prefix: str = "", threaded: bool = False, timings: bool | None = None, **kwargs: Any):
+              show: bool = False, num_procs: int = 1, *, catalog=None, data_dirs: Sequence[str] | None = None,
+              apps: Sequence[str] | None = None,
+              prefix: str = "", threaded: bool = False, timings: bool | None = None, warm_results: bool = True,
+              **kwargs: Any):
     """Serve all dashboards with an index page; blocks unless ``threaded=True``.
 
     Parameters
@@ -69,11 +71,16 @@ def serve_all(port: int = 5006, address: str = "localhost", allow_websocket_orig
         used ~1.4 x the server CPU per session (benchmarks/RESULTS.md,
         dashboards and dashboards_procs2).
     catalog : which sessions pages may open (default: the demo corpus, DANDI, OpenNeuro URIs).
+    data_dirs : folders of the user's own recordings (``--data-dir``): every source menu gains
+        "Local files" listing the NWB, BIDS/EDF/BDF, BrainVision and EEGLAB files under them, named
+        ``local://<path relative to DIR>``; nothing outside them can be opened. Ignored with ``catalog``.
     apps : subset of slugs to serve (default all).
     prefix : URL prefix when served behind a proxy (e.g. ``"/panel"``).
     threaded : run the server in a thread and return it (tests, benchmarks); stop it with ``.stop()``.
     timings : record server-side interaction times and serve them at ``/gw-debug/timings``
         (debug/benchmarks; default: on only when ``GLUE_WIDGETS_TIMINGS=1``).
+    warm_results : compute every analysis dashboard's default result at start-up (in a thread), so
+        each page shows a result when it opens.
     **kwargs : passed to :func:`panel.serve` (e.g. ``liveness=True``, ``check_unused_sessions``).
 
     Returns
@@ -92,6 +99,9 @@ def serve_all(port: int = 5006, address: str = "localhost", allow_websocket_orig
 
     from ._common import enable_server_timings, timings_enabled_by_env
     from .index import write_index
+    if catalog is None and data_dirs:
+        from .listing import DefaultListing
+        catalog = DefaultListing(data_dirs=list(data_dirs))
     routes = app_routes(catalog, apps)
     if allow_websocket_origin is None:
         hosts = {address, "localhost", "127.0.0.1"} if address in ("localhost", "127.0.0.1") else {address}
@@ -116,6 +126,13 @@ def serve_all(port: int = 5006, address: str = "localhost", allow_websocket_orig
     if num_procs == 1:
         from ._common import warm_rest_worker
         warm_rest_worker()
+    if warm_results and num_procs == 1:
+        # every dashboard's default result, computed once now (in a thread: the server starts at
+        # once; a page opened before it is ready waits for this computation instead of starting one)
+        import threading
+
+        from ._analysis import warm_defaults
+        threading.Thread(target=warm_defaults, args=(catalog, apps), daemon=True, name="gw-warm-defaults").start()
     if timings if timings is not None else timings_enabled_by_env():
         enable_server_timings()
         opts["extra_patterns"] = [*opts.get("extra_patterns", []), (TIMINGS_ROUTE, _timings_handler())]

@@ -1,16 +1,15 @@
 """Translation: calcium → spikes (inferred vs TRUE) and ECoG → EEG (predicted vs measured, held-out window).
 
-Two paired translations of DESIGN §1.2, one dashboard, a ``mode`` switch:
+Two paired translations (README, "What it is for"), one dashboard, a ``mode`` switch:
 
 - **calcium → spikes**: ΔF/F, the spikes ``gw.translate.infer_spikes`` expects per frame, and the true
   spikes where a simulation knows them (``gw.demo.truth(uri)["true_spike_counts"]``, read for
   display/evaluation only, never to fit) with Pearson r per cell at 100-ms bins (inferred vs truth, and
   ΔF/F vs truth as the do-nothing reference).
 - **ECoG → EEG**: on simultaneous ECoG and EEG (one session with both, or a ``.../ieeg`` run and its
-  ``.../eeg`` sibling), the learned mapping ``gw.translate.EcogToEeg`` is fitted on the first part of
-  the recording and tested on the later, held-out window; the physics baseline
-  ``gw.translate.forward_baseline`` (electrode positions only, nothing fitted) and the same baseline with
-  one least-squares gain from the training window are tested on the same window. R² per EEG channel.
+  ``.../eeg`` sibling), :func:`glue_widgets.translate.ecog_eeg_eval.evaluate_ecog_to_eeg` fits the learned
+  mapping on the first part of the recording and scores it, the physics baseline and the baseline with
+  one least-squares gain on the later, held-out window. R² per EEG channel.
 
 No science here: the dashboard reads, splits and calls the analysis layer.
 """
@@ -25,6 +24,8 @@ import panel as pn
 import param
 
 from ._analysis import AnalysisModel, AnalysisView, make_create_app
+from ._html import code, escape_text
+from ._traces import display_units
 from ..translate.spikes import infer_spikes
 
 __all__ = ["TranslationModel", "Translation", "create_app", "MODES", "toy_ecog_eeg_session", "true_spike_counts",
@@ -150,6 +151,8 @@ class TranslationModel(AnalysisModel):
         self.result = None
         self.error = ""
         self.sessions = self.default_sessions(list(self.param.sessions.objects))
+        if self.autorun and self.sessions and not self._check() and not self.running:
+            self._start(cache_key=self.default_key())  # this mode's default result, cached like the first
 
     def default_sessions(self, uris):
         if self.mode == MODES[1]:
@@ -230,8 +233,7 @@ class TranslationModel(AnalysisModel):
         return s, ecog[0], s2, eeg[0], sib[0]
 
     def _ecog_eeg(self, uri: str) -> dict:
-        from glue_widgets.translate import EcogToEeg, forward_baseline
-        from glue_widgets.translate.cv import r2_per_target
+        from glue_widgets.translate.ecog_eeg_eval import evaluate_ecog_to_eeg
 
         s = self.catalog.open(uri)
         s2 = None
@@ -250,45 +252,15 @@ class TranslationModel(AnalysisModel):
             s.close()
             if s2 is not None and s2 is not s:
                 s2.close()
-        n = min(x.sizes["time"], y.sizes["time"])
-        X, Y = np.asarray(x.values[:n], float), np.asarray(y.values[:n], float)
-        t = np.asarray(x.time.values[:n], float)
-        cut = int(round(self.train_fraction * n))
-        if cut < 50 or n - cut < 50:
-            raise ValueError(f"{n} samples are too few to split {self.train_fraction:.2f} / "
-                             f"{1 - self.train_fraction:.2f}; read more seconds.")
-        self.set_progress(35, f"fitting EcogToEeg on [{t[0]:.0f}, {t[cut - 1]:.0f}] s")
-        learned = EcogToEeg().fit(X[:cut], Y[:cut])
-        preds = {"learned (EcogToEeg, ridge)": learned.predict(X[cut:])}
-        notes = [f"EcogToEeg α = {learned.alpha_:.3g} (blocked {learned.cv}-fold CV inside the training window)"
-                 if hasattr(learned, "alpha_") else "EcogToEeg (ridge, blocked CV)"]
-        if pos_x is not None and pos_y is not None:
-            self.set_progress(65, "physics baseline (MNE sphere forward, minimum-norm inverse)")
-            names = [str(c) for c in y.channel.values]
-            phys_tr = np.asarray(forward_baseline(X[:cut], pos_x, pos_y, names), float)
-            phys = np.asarray(forward_baseline(X[cut:], pos_x, pos_y, names), float)
-            gain = float((phys_tr * Y[:cut]).sum() / max((phys_tr ** 2).sum(), 1e-300))
-            preds["physics (positions only)"] = phys
-            preds["physics × 1 LS gain (gain from the training window)"] = gain * phys
-            notes.append(f"physics gain = {gain:.3g}")
-        else:
-            notes.append("physics baseline not available: no ECoG/EEG electrode positions in the session metadata")
-        self.set_progress(85, "scoring on the held-out window")
-        Yt = Y[cut:]
-        rows = []
-        r2 = {}
-        for name, p in preds.items():
-            v = r2_per_target(Yt, np.asarray(p, float))
-            r2[name] = v
-            rows.append({"method": name, "r2_mean": float(np.nanmean(v)), "r2_median": float(np.nanmedian(v)),
-                         "corr_mean": float(np.nanmean([_pearson(p[:, j], Yt[:, j]) for j in range(Yt.shape[1])]))})
+        self.set_progress(35, "evaluate_ecog_to_eeg: fit on the leading part, score on the held-out window")
+        res = evaluate_ecog_to_eeg(x.values, y.values, train_fraction=self.train_fraction, time=x.time.values,
+                                   ecog_positions=pos_x, eeg_positions=pos_y,
+                                   eeg_names=[str(c) for c in y.channel.values])
         return {"mode": MODES[1], "uri": uri, "eeg_uri": eeg_uri, "ecog_stream": st_x, "eeg_stream": st_y,
-                "t": t[cut:], "y": Yt, "preds": preds, "r2": r2, "channels": [str(c) for c in y.channel.values],
-                "table": pd.DataFrame(rows), "fs": float(ix.fs),
-                "settings": (f"{X.shape[1]} ECoG → {Y.shape[1]} EEG channels at {ix.fs:g} Hz, no filter, lags 0; "
-                             f"fit on [{t[0]:.1f}, {t[cut - 1]:.1f}] s ({cut} samples), held-out window "
-                             f"[{t[cut]:.1f}, {t[-1]:.1f}] s ({n - cut} samples); R² and Pearson r per EEG channel, "
-                             "mean/median over channels. " + "; ".join(notes))}
+                "t": res["t"], "y": res["y"], "preds": res["preds"], "r2": res["r2"], "channels": res["channels"],
+                "table": res["table"], "fs": float(ix.fs), "units": str(y.attrs.get("units") or ""),
+                "settings": f"at {ix.fs:g} Hz: " + res["settings"]
+                            + " (gw.translate.ecog_eeg_eval.evaluate_ecog_to_eeg)"}
 
 
 class Translation(AnalysisView):
@@ -339,25 +311,35 @@ class Translation(AnalysisView):
         hv = hv_bokeh()  # hv.extension once per process
         x, r, truth = res["x"], np.asarray(res["r"]), res["truth"]
         t = x.time.values
+        # spikes drawn at the evaluation bins (100 ms): the inferred expected count and the true count
+        # per bin share one scale (per frame, the inferred values are a sliver under the true spikes)
+        k = max(1, int(round(EVAL_BIN_S * res["fs"])))
+        tb = _bin_sum(t[:, None], k)[:, 0] / k
+        rb = _bin_sum(np.nan_to_num(r), k)
+        unit = f"spikes per {EVAL_BIN_S * 1e3:.0f} ms"
         plots = []
         for j, ch in enumerate(map(str, x.channel.values)):
-            dff = hv.Curve((t, x.values[:, j]), "time", "ΔF/F", label="ΔF/F").opts(color="#2ca02c", title=f"cell {ch}")
-            sp = hv.Curve((t, r[:, j]), "time", "spikes/frame", label="inferred").opts(color="#d62728")
+            dff = hv.Curve((t, x.values[:, j]), "time (s)", "ΔF/F", label="ΔF/F").opts(
+                color="#2ca02c", title=f"cell {ch}: calcium")
+            sp = hv.Histogram((np.r_[tb - EVAL_BIN_S / 2, tb[-1] + EVAL_BIN_S / 2] if len(tb) else [0, 1],
+                               rb[:, j] if len(tb) else [0]), kdims=["time (s)"], vdims=[unit], label="inferred").opts(
+                color="#d62728", alpha=0.6, line_alpha=0)
             if truth is not None:
-                hit = truth[:, j] > 0
-                sp = hv.Spikes((t[hit], truth[hit, j]), "time", "spikes/frame", label="true").opts(
-                    color="black", line_width=1.5) * sp
-            plots += [dff, sp]
-        lay = hv.Layout(plots).cols(2).opts(hv.opts.Curve(responsive=True, height=140),
-                                            hv.opts.Spikes(responsive=True, height=140),
-                                            hv.opts.Overlay(legend_position="top_right"))
+                tru = _bin_sum(truth[:, j:j + 1], k)[:, 0]
+                sp = sp * hv.Curve((tb, tru), "time (s)", unit, label="true").opts(
+                    color="black", line_width=1.5, interpolation="steps-mid")
+            plots += [dff, sp.opts(title=f"cell {ch}: spikes")]
+        lay = hv.Layout(plots).cols(2).opts(hv.opts.Curve(responsive=True, height=160),
+                                            hv.opts.Histogram(responsive=True, height=160),
+                                            hv.opts.Overlay(legend_position="right"))
         parts = [pn.pane.HoloViews(lay, sizing_mode="stretch_width", css_classes=["gw-plot", "gw-calcium"])]
         if res["scores"] is not None:
             sc = res["scores"]
             if res.get("caveat"):
-                parts.append(pn.pane.Alert(res["caveat"], alert_type="warning", sizing_mode="stretch_width"))
+                parts.append(pn.pane.Alert(escape_text(res["caveat"], None), alert_type="warning",
+                                           sizing_mode="stretch_width"))
             parts.append(pn.pane.Markdown(
-                f"**Inferred vs true spikes** (truth: {res['truth_source']}): median Pearson r = "
+                f"**Inferred vs true spikes** (truth: {escape_text(res['truth_source'])}): median Pearson r = "
                 f"{np.nanmedian(sc.r_inferred):.2f} "
                 f"(ΔF/F itself vs true: {np.nanmedian(sc.r_dff):.2f}) over {len(sc)} cells, "
                 f"{EVAL_BIN_S * 1e3:.0f}-ms bins.", css_classes=["gw-scores"]))
@@ -366,7 +348,7 @@ class Translation(AnalysisView):
             parts.append(pn.pane.Markdown("True spikes: not known for this session (simulated sessions and sessions "
                                           "with spikes recorded alongside the calcium have them), so the inference "
                                           "is shown without a score."))
-        parts.append(pn.pane.Markdown(f"*Settings:* {res['settings']}"))
+        parts.append(pn.pane.Markdown(f"*Settings:* {escape_text(res['settings'], None)}"))
         return pn.Column(*parts, sizing_mode="stretch_width")
 
     def _render_ecog(self, res):
@@ -374,6 +356,8 @@ class Translation(AnalysisView):
         hv = hv_bokeh()  # hv.extension once per process
         m = self.model
         t, y = res["t"], res["y"]
+        f, unit = display_units(res.get("units") or "V")
+        ylab = f"EEG ({unit})"
         k = min(len(t), int(round(m.show_seconds * res["fs"])))
         colors = ["#d62728", "#1f77b4", "#17becf", "#ff7f0e"]
         # draw the channels the learned mapping predicts best and worst, not an arbitrary first few
@@ -382,12 +366,13 @@ class Translation(AnalysisView):
         pick = list(order[: max(1, m.n_show - 1)]) + ([order[-1]] if m.n_show > 1 else [])
         plots = []
         for j in dict.fromkeys(int(i) for i in pick):
-            ov = hv.Curve((t[:k], y[:k, j]), "time", "EEG (V)", label="measured").opts(color="black", line_width=1.5)
+            ov = hv.Curve((t[:k], f * y[:k, j]), "time (s)", ylab, label="measured").opts(color="black", line_width=1.5)
             for c, (name, p) in zip(colors, res["preds"].items()):
-                ov = ov * hv.Curve((t[:k], np.asarray(p)[:k, j]), "time", "EEG (V)", label=_short(name)).opts(
+                ov = ov * hv.Curve((t[:k], f * np.asarray(p)[:k, j]), "time (s)", ylab, label=_short(name)).opts(
                     color=c, line_width=1)
             ttl = f"{res['channels'][j]} · " + " · ".join(f"R² {_short(nm)} {v[j]:.2f}" for nm, v in res["r2"].items())
-            plots.append(ov.opts(title=ttl, legend_position="top_right", responsive=True, height=180))
+            # legend outside the plot area: it covered the traces
+            plots.append(ov.opts(title=ttl, legend_position="right", responsive=True, height=200))
         bars = hv.Bars(res["table"][["method", "r2_mean"]].assign(method=lambda d: d.method.map(_short)),
                        "method", "r2_mean").opts(responsive=True, height=200, ylabel="mean R² (held-out)",
                                                  title="held-out R², mean over EEG channels", color="#444")
@@ -395,11 +380,12 @@ class Translation(AnalysisView):
         best = res["table"].sort_values("r2_mean", ascending=False).iloc[0]
         return pn.Column(
             pn.pane.HoloViews(lay, sizing_mode="stretch_width", css_classes=["gw-plot", "gw-eeg"]),
-            pn.pane.Markdown(f"**EEG predicted vs measured** ({res['uri']} → {res['eeg_uri']}), held-out window: "
+            pn.pane.Markdown(f"**EEG predicted vs measured** ({code(res['uri'])} → {code(res['eeg_uri'])}), "
+                             "held-out window: "
                              + " · ".join(f"{r.method}: R² = {r.r2_mean:.3f}" for r in res["table"].itertuples())
                              + f". Best: {best.method}.", css_classes=["gw-scores"]),
             pn.pane.DataFrame(res["table"].round(3), index=False, sizing_mode="stretch_width"),
-            pn.pane.Markdown(f"*Settings:* {res['settings']}"), sizing_mode="stretch_width")
+            pn.pane.Markdown(f"*Settings:* {escape_text(res['settings'], None)}"), sizing_mode="stretch_width")
 
 
 create_app = make_create_app(TranslationModel, Translation, "Translation")

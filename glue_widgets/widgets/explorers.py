@@ -9,6 +9,8 @@ Voilà). There is one state: the model.
 
 from __future__ import annotations
 
+import os
+
 from typing import Any
 
 from ..errors import InvalidInputError
@@ -55,6 +57,8 @@ def session_catalog(uri_or_session: Any, source: str = "notebook"):
         s = uri_or_session
         uri = str(getattr(s, "uri", None) or "session")
         return MappingListing({source: {uri: lambda: _Borrowed(s)}})
+    if isinstance(uri_or_session, os.PathLike):
+        uri_or_session = os.fspath(uri_or_session)
     if isinstance(uri_or_session, str) and uri_or_session.strip():
         uri = uri_or_session.strip()
 
@@ -108,7 +112,7 @@ def rest_explorer(uri_or_session: Any, *, catalog: Any = None, **params: Any):
     from ..apps.rest import RestModel, RestView
 
     if catalog is None:
-        catalog = session_catalog(uri_or_session)
+        catalog = session_catalog(uri_or_session)  # a URI, a local file path (str or Path) or a Session
         uri = catalog.list(catalog.sources()[0])[0]
         source = catalog.sources()[0]
     else:
@@ -154,8 +158,10 @@ def dashboard(slug: str, *, catalog: Any = None, **params: Any):
     ----------
     slug : str
         ``"browser"``, ``"rest"``, ``"baselines"``, ``"alignment"``, ``"translation"``, ``"errormap"``, ``"loop"``.
-    catalog : SessionListing, optional
-        Sessions offered (default: the demo corpus).
+    catalog : SessionListing, str or path, optional
+        Sessions offered (default: the demo corpus). A folder path offers the demo corpus plus
+        "Local files" (every NWB, BIDS/EDF, BrainVision, EEGLAB recording under it); a file path or
+        a URI offers just that recording.
     **params
         Initial model parameters (e.g. ``sessions=[...]``).
 
@@ -178,7 +184,7 @@ def dashboard(slug: str, *, catalog: Any = None, **params: Any):
     spec = next((a for a in APPS if a.slug == slug), None)
     if spec is None:
         raise InvalidInputError(f"no dashboard {slug!r}; choose one of {[a.slug for a in APPS]}.")
-    page = app_factory(spec, catalog=catalog, background=False, **params)()
+    page = app_factory(spec, catalog=_as_catalog(catalog), background=False, **params)()
     model, view = page.gw_model, page.gw_view
     skip = {"busy", "running", "progress", "status", "error", "message", "result", "rest", "span", "broadened"}
     names = [n for n in _control_names(model) if n not in skip]
@@ -198,6 +204,18 @@ def dashboard(slug: str, *, catalog: Any = None, **params: Any):
     out = w.VBox([box, plot])
     out.model, out.view, out.widgets, out.controls, out.plot, out.error = model, view, box.widgets, box, plot, box.error
     return out
+
+
+def _as_catalog(catalog: Any):
+    """A SessionListing from what a notebook user passes: None, a listing, a folder, a file path or a URI."""
+    if isinstance(catalog, os.PathLike):
+        catalog = os.fspath(catalog)
+    if isinstance(catalog, str):
+        from ..apps.listing import DefaultListing
+        if os.path.isdir(os.path.expanduser(catalog)):
+            return DefaultListing(data_dirs=[catalog])
+        return session_catalog(catalog)
+    return catalog
 
 
 def _control_names(model) -> list[str]:
