@@ -74,8 +74,7 @@ def _fit_and_score(subject: str):
         warnings.simplefilter("ignore")
         # the benchmark's headline: the measured arousal covariates regressed out, so k = 5 (the latents; without
         # covariates arousal is a 6th shared factor of the rest)
-        al = RestAligner(5, input_transform="sqrt", anchor_baseline=NB, anchor_mode="joint", anchor_predict=5,
-                         scores="posterior").fit([d["rest"] for d in days], anchors=anchors,
+        al = RestAligner(5, input_transform="sqrt", anchor_baseline=NB).fit([d["rest"] for d in days], anchors=anchors,
                                                  covariates=[d["cov_rest"] for d in days])
     zs = [al.transform(d["task"], session=i, covariates=d["cov_task"]) for i, d in enumerate(days)]
     res = frozen_decoder_transfer(zs[0], days[0]["beh"], zs, [d["beh"] for d in days])
