@@ -25,6 +25,8 @@ from .rest_frame import GAP_THRESHOLD, rest_frames
 
 __all__ = ["RestAligner"]
 
+REST_VS_ORTHOGONAL = 1.5  # rest frame kept alone (weak anchors) only if its held-out error is within this of the orthogonal map
+
 
 class RestAligner(TransformerMixin, BaseEstimator):
     """Align sessions into one latent frame from their rest segments, plus anchor events if given.
@@ -182,8 +184,11 @@ class RestAligner(TransformerMixin, BaseEstimator):
                 full[m] = (T[i] @ M, c) if m == "rest" else (M, c)
             preds = {m: cross_validate(f, a_, b, folds) for m, (a_, f) in cands.items()} if folds else {}
             weak = axes_not_predicted(preds, b, folds) if folds else []
-            # one weak direction is still fixed (up to sign) by the orthogonal complement of the others
-            if self.anchor_map == "auto" and len(weak) > 1:
+            # one weak direction is still fixed (up to sign) by the orthogonal complement of the others; the
+            # rest frame must also hold up against the orthogonal anchor map (both keep the scale: neither
+            # profits from shrinking the unpredictable directions)
+            e_tot = {m: float(np.sum((p_ - b) ** 2)) for m, p_ in preds.items()}
+            if self.anchor_map == "auto" and len(weak) > 1 and e_tot["rest"] <= REST_VS_ORTHOGONAL * e_tot["orthogonal"]:
                 kept = ["rest"]
                 why = (f"held-out anchor events do not predict latents {weak} of the reference (no map from "
                        f"anchors alone reproduces them on a new event): a map from anchors would guess those "
