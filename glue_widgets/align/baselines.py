@@ -42,7 +42,7 @@ class AnchorMapBaseline(TransformerMixin, BaseEstimator):
     >>> days = alignment_scenario("timescales", seed=1, n_days=2, rest_min=1.0)
     >>> bl = AnchorMapBaseline(3).fit([d.rest for d in days], anchors=[d.anchors for d in days])
     >>> bl.transform(days[1].task, session=1).shape
-    (1440, 3)
+    (720, 3)
     """
 
     def __init__(self, n_components: int = 3, *, reduction: str = "pca", anchor_map: str = "orthogonal",

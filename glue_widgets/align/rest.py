@@ -35,11 +35,15 @@ class RestAligner(TransformerMixin, BaseEstimator):
     latents. Their lagged covariances at rest fix each session's frame up to what second-order
     statistics cannot see: the sign of every axis and the angle of rotation planes with isotropic
     noise (reported in ``identifiability_``). Anchor events (the same short events in every session,
-    time-matched) then settle the rest. Three maps are candidates for every session — the rest frame
+    time-matched) then settle the rest. Four maps are candidates for every session — the rest frame
     with signs and free blocks set by the anchors (``"rest"``), an orthogonal map of the anchor
-    responses (``"orthogonal"``), a linear map plus offset of the anchor responses (``"affine"``) — and
-    the one that predicts the reference's response to held-out anchor events best is kept (a less
-    constrained map only when it wins by more than one standard error); ``report_`` says which and why.
+    responses (``"orthogonal"``), CCA on them (``"cca"``) and a noise-corrected linear map plus offset
+    (``"affine"``). Each is scored on held-out anchor events (leave one block of events out); those
+    within twice the best held-out error are averaged. When the held-out events predict fewer than
+    ``k - 1`` of the reference's latents (e.g. one repeated stimulus that drives one direction) and the
+    rest frame holds up against the orthogonal map, the rest frame is kept alone: a map from anchors
+    would guess the undriven directions. ``report_`` and ``summary()`` say which maps were kept and why,
+    what rest fixed, what the anchors fixed, and which directions neither fixed.
     ``forecast_`` estimates, from the held-out anchor events alone, how much of a frozen decoder's
     within-session R² will transfer to each session.
 
@@ -73,7 +77,8 @@ class RestAligner(TransformerMixin, BaseEstimator):
     transforms_ : list of (k, k) arrays
         Per session, the map from its whitened latents to the frame (``offsets_`` the added offset).
     map_ : list of str
-        Per session, the map kept ("reference", "rest", "orthogonal", "affine", or "rest only").
+        Per session, the maps kept ("reference", "rest only", or candidates joined by "+", e.g.
+        "rest+orthogonal+cca+affine": those averaged).
     forecast_ : ndarray (n_sessions,)
         Estimated fraction of a frozen decoder's within-session R² that transfers (1 for the reference;
         NaN when there were too few anchor samples to validate, e.g. rest only).
@@ -91,8 +96,8 @@ class RestAligner(TransformerMixin, BaseEstimator):
     >>> days = alignment_scenario("timescales", seed=1, n_days=2, rest_min=2.0)
     >>> al = RestAligner(n_components=3).fit([d.rest for d in days], anchors=[d.anchors for d in days])
     >>> al.transform(days[1].task, session=1).shape
-    (1440, 3)
-    >>> al.map_[0], al.map_[1] in ("rest", "orthogonal", "affine")
+    (720, 3)
+    >>> al.map_[0], set(al.map_[1].split("+")) <= {"rest", "orthogonal", "cca", "affine"}
     ('reference', True)
     """
 
