@@ -152,7 +152,7 @@ def aplysia() -> tuple[str, list[dict]]:
     text = (f"Preparations {', '.join(preps)}; da01 -> da02, da03; k = {ap.K}; bins {ap.BIN * 1000:.0f} ms.\n\n"
             + md_table(summ, ["method", "median R²", "worst R²", "median R² / oracle median", "mean R² / oracle mean"])
             + "\n\nMaps RestAligner kept: " + ", ".join(f"{p}/da0{s + 1}: {mp}" for p, s, mp in
-                                                          zip(main.prep, main.session, main.map)))
+                                                          zip(main["prep"], main["session"], main["map"])))
     return text, summ
 
 
