@@ -104,10 +104,10 @@ def run_prep(prep: str, rng: np.random.Generator) -> list[dict]:
     out = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # silent neurons in 30 s of spontaneous activity are dropped
-        al = RestAligner(K, lags=(1, 2, 4, 8), n_chunks=4).fit(rest)
+        al = RestAligner(K, lags=(1, 2, 4, 8)).fit(rest)
         z_rest = [al.transform(e, session=i) for i, e in enumerate(ev_shuf)]
         # the stimulus (30-35 s) is the same short event in every session: an anchor for what rest leaves free
-        ala = RestAligner(K, lags=(1, 2, 4, 8), n_chunks=4).fit(rest, anchors=[window(x, 30, 35) for x in shuffled])
+        ala = RestAligner(K, lags=(1, 2, 4, 8)).fit(rest, anchors=[window(x, 30, 35) for x in shuffled])
         z_anc = [ala.transform(e, session=i) for i, e in enumerate(ev_shuf)]
         red0 = SessionReducer(K).fit(window(xs[0], 0, 30))
         z_known = [red0.transform(e) for e in ev_true]

@@ -109,7 +109,7 @@ def main() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             rest = [ap.window(x, 0, 30) for x in sh]
-            al = RestAligner(3, lags=(1, 2, 4, 8), n_chunks=4).fit(rest, anchors=[ap.window(x, 30, 35) for x in sh])
+            al = RestAligner(3, lags=(1, 2, 4, 8)).fit(rest, anchors=[ap.window(x, 30, 35) for x in sh])
             ours[prep] = [al.transform(e, session=s)[i1 - i0:] for s, e in enumerate(ev)]
             um = UnitMatcher().fit(rest)
             red = SessionReducer(3).fit(rest[0])

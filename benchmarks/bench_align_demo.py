@@ -207,7 +207,7 @@ def _oracles(al: RestAligner, days: list[dict], truths: list[dict], pick) -> dic
     """
     K = _truth_maps(al, days, truths, pick)
     beh = [d["beh"] for d in days]
-    ys = [al.reducers_[i].transform(np.sqrt(pick(d, "task")), posterior=al.scores == "posterior")
+    ys = [al.reducers_[i].transform(np.sqrt(pick(d, "task")))
           for i, d in enumerate(days)]
     out = {}
     T = [t.copy() for t in al.transforms_]
@@ -270,8 +270,10 @@ def _rows(days: list[dict], sel: str, k: int, truths: list[dict]) -> tuple[dict,
         return RestAligner(kk, **{**head, **extra}).fit(rest, anchors=anchors,
                                                         covariates=[d["cov_rest"][:, cov] for d in days])
 
-    kw = {"input_transform": "sqrt", "anchor_baseline": NB, "anchor_rank": ANCHOR_RANK, "scores": "posterior"}
-    head = {**kw, "anchor_mode": "joint", "anchor_predict": PREDICT}
+    # the options of earlier rows (anchor_mode, anchor_predict, anchor_rank, scores) were removed from RestAligner
+    # (issue #16): the default now chooses the map on held-out anchor events
+    kw = {"input_transform": "sqrt", "anchor_baseline": NB}
+    head = dict(kw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         reds = [SessionReducer(k, method="fa").fit(np.sqrt(pick(d, "rest")), index=i) for i, d in enumerate(days)]
@@ -284,17 +286,8 @@ def _rows(days: list[dict], sel: str, k: int, truths: list[dict]) -> tuple[dict,
         evaluate("RestAligner, rest only", RestAligner(k, **kw).fit(rest))
         evaluate(f"RestAligner, rest + {N_ANCHOR} anchors (per-plane)",
                  RestAligner(k, **kw).fit(rest, anchors=anchors))
-        evaluate(f"RestAligner, rest + {N_ANCHOR} anchors, anchor_predict={PREDICT}",
-                 RestAligner(k, anchor_predict=PREDICT, **kw).fit(rest, anchors=anchors))
-        evaluate(f"RestAligner, rest + {N_ANCHOR} anchors, anchor_mode='joint'",
-                 RestAligner(k, anchor_mode="joint", **kw).fit(rest, anchors=anchors))
         ala = RestAligner(k, **head).fit(rest, anchors=anchors)
-        evaluate(f"RestAligner, rest + {N_ANCHOR} anchors, anchor_mode='joint', anchor_predict={PREDICT} "
-                 f"(no covariates; the previous headline)", ala)
-        evaluate(f"RestAligner, headline with scores='bartlett' (contrast)",
-                 RestAligner(k, **{**head, "scores": "bartlett"}).fit(rest, anchors=anchors))
-        evaluate(f"RestAligner, headline with anchor_rank=2 (previous matched filter)",
-                 RestAligner(k, **{**head, "anchor_rank": 2}).fit(rest, anchors=anchors))
+        evaluate(f"RestAligner, rest + {N_ANCHOR} anchors (no covariates)", ala)
         if sel == "V1":
             zs = [RestAligner(k - 1, **head).fit(rest, anchors=anchors).transform(pick(d, "task"), session=i)
                   for i, d in enumerate(days)]
@@ -313,7 +306,6 @@ def _rows(days: list[dict], sel: str, k: int, truths: list[dict]) -> tuple[dict,
             evaluate(f"RestAligner, headline + covariates pupil & log(1+running), 1-s leads "
                      f"(covariate_lags -25..0 step 5) at k={K_COV}",
                      fit_cov(K_COV, [0, 1], covariate_lags=tuple(range(-25, 1, 5))), [0, 1])
-            evaluate(f"RestAligner, HEADLINE with scores='bartlett' at k={K_COV}", fit_cov(K_COV, [0, 1], scores="bartlett"), [0, 1])
             # raw running speed (no log): undo the log1p of column 1
             raw = [np.column_stack([d["cov_rest"][:, 0], np.expm1(d["cov_rest"][:, 1])]) for d in days]
             alr = RestAligner(K_COV, **head).fit(rest, anchors=anchors, covariates=raw)

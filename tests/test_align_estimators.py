@@ -9,7 +9,7 @@ import xarray as xr
 from glue_widgets.align import (GroupAligner, PairedCCA, Procrustes, RiemannianRecenter, canonical_correlations,
                                 frame_error, frozen_decoder_transfer, linear_cka, procrustes_distance, truth_r2,
                                 window_covariances)
-from glue_widgets.align._simulate import simulate_days
+from glue_widgets.simulate.alignment_days import simulate_days
 
 
 @pytest.fixture(scope="module")

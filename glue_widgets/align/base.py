@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import scipy.linalg
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..errors import BadDataError, InvalidInputError
 from ..model.validation import as_time_by_channel, check_positive_int
@@ -75,27 +76,38 @@ def _fa_em(S: np.ndarray, U: np.ndarray, evals: np.ndarray, n_iter: int = 200, t
     return W, psi
 
 
-class SessionReducer:
-    """Per-session standardisation and PCA to ``k`` whitened components.
+class SessionReducer(TransformerMixin, BaseEstimator):
+    """Per-session standardisation and reduction (PCA or factor analysis) to ``n_components`` whitened latents.
 
     Handles the documented bad inputs: constant channels are dropped (``constant="drop"``, with a
-    warning) or refused (``"raise"``); fewer samples than channels, NaNs and ``k`` beyond the rank
-    raise errors that say what to do.
+    warning) or refused (``"raise"``); fewer samples than channels, NaNs and ``n_components`` beyond the
+    rank raise errors that say what to do. ``noise_cov_`` is the covariance of the per-sample noise
+    of the scores (factor analysis: of the Bartlett scores; PCA: the probabilistic-PCA isotropic
+    noise seen through the whitening), which the aligners use to tell signal from noise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(500, 10))
+    >>> SessionReducer(3).fit(x).transform(x).shape
+    (500, 3)
     """
 
-    def __init__(self, n_components: int, *, standardize: bool = True, constant: str = "drop",
+    def __init__(self, n_components: int = 3, *, standardize: bool = True, constant: str = "drop",
                  whiten: bool = True, method: str = "pca") -> None:
-        self.k = check_positive_int(n_components, name="n_components")
-        if constant not in ("drop", "raise"):
-            raise InvalidInputError(f"constant_channels={constant!r}; use 'drop' or 'raise'.")
+        self.n_components = n_components
         self.standardize = standardize
         self.constant = constant
         self.whiten = whiten
-        if method not in ("pca", "fa"):
-            raise InvalidInputError(f"reduction={method!r}; use 'pca' or 'fa'.")
         self.method = method
 
-    def fit(self, x: np.ndarray, *, index: int = 0) -> "SessionReducer":
+    def fit(self, x: np.ndarray, y: Any = None, *, index: int = 0) -> "SessionReducer":
+        self.k_ = check_positive_int(self.n_components, name="n_components")
+        if self.constant not in ("drop", "raise"):
+            raise InvalidInputError(f"constant_channels={self.constant!r}; use 'drop' or 'raise'.")
+        if self.method not in ("pca", "fa"):
+            raise InvalidInputError(f"reduction={self.method!r}; use 'pca' or 'fa'.")
+        x = np.asarray(x)
         n, c = x.shape
         mean = x.mean(axis=0)
         # one float32 pass for the covariance (fast on few cores; plenty for PCA), stds from its diagonal
@@ -119,9 +131,9 @@ class SessionReducer:
                 f"session {index} has {n} samples but {nk} (non-constant) channels; its covariance is "
                 f"rank-deficient. Pass a longer segment (more samples than channels) or fewer channels."
             )
-        if self.k > nk:
+        if self.k_ > nk:
             raise InvalidInputError(
-                f"n_components={self.k} exceeds the {nk} usable channels of session {index}; "
+                f"n_components={self.k_} exceeds the {nk} usable channels of session {index}; "
                 f"choose n_components <= {nk}."
             )
         self.keep_ = keep
@@ -131,32 +143,35 @@ class SessionReducer:
         self.scale_ = np.maximum(std[keep], 0.1 * np.median(std[keep])) if self.standardize else np.ones(nk)
         cov = cov_all[np.ix_(keep, keep)] / np.outer(self.scale_, self.scale_)
         # only the top k eigenpairs are needed (much cheaper than a full eigh for many channels)
-        evals, evecs = scipy.linalg.eigh(cov, subset_by_index=[nk - self.k, nk - 1])
+        evals, evecs = scipy.linalg.eigh(cov, subset_by_index=[nk - self.k_, nk - 1])
         evals, evecs = evals[::-1], evecs[:, ::-1]
         total = float(np.trace(cov))
-        if evals[self.k - 1] <= 1e-10 * max(evals[0], 1e-300):
+        if evals[self.k_ - 1] <= 1e-10 * max(evals[0], 1e-300):
             raise InvalidInputError(
-                f"session {index} has fewer than n_components={self.k} non-degenerate dimensions; "
+                f"session {index} has fewer than n_components={self.k_} non-degenerate dimensions; "
                 f"lower n_components."
             )
         self.cov_ = cov
         self.explained_variance_ratio_ = evals / total
-        w = evecs[:, : self.k]
+        w = evecs[:, : self.k_]
         # sign convention so a PCA axis does not flip between calls
-        w = w * np.sign(w[np.abs(w).argmax(axis=0), np.arange(self.k)])
-        self.components_ = w / np.sqrt(evals[: self.k]) if self.whiten else w
+        w = w * np.sign(w[np.abs(w).argmax(axis=0), np.arange(self.k_)])
+        self.components_ = w / np.sqrt(evals[: self.k_]) if self.whiten else w
         self.eigenvalues_ = evals
+        sigma2 = max(total - float(evals.sum()), 0.0) / max(nk - self.k_, 1)
+        self.noise_cov_ = np.diag(sigma2 / evals) if self.whiten else sigma2 * np.eye(self.k_)
         if self.method == "fa":
             # factor analysis on the covariance: private (e.g. Poisson) noise goes to psi, and the
             # Bartlett scores z + e have signal covariance exactly I -> sessions differ by a rotation
-            lam, psi = _fa_em(cov, evecs[:, : self.k], evals)
+            lam, psi = _fa_em(cov, evecs[:, : self.k_], evals)
             pinv = lam / psi[:, None]
             self.components_ = pinv @ np.linalg.inv(lam.T @ pinv)
             self.loadings_, self.noise_variance_ = lam, psi
             # posterior mean E[z|x] = (I + L'P^-1 L)^-1 L'P^-1 x: the Bartlett score shrunk by this
             # session's own noise (its covariance (L'P^-1 L)^-1); sessions with fewer informative
             # channels are shrunk more, so one decoder reads every session at the same scale
-            self.posterior_components_ = pinv @ np.linalg.inv(np.eye(self.k) + lam.T @ pinv)
+            self.posterior_components_ = pinv @ np.linalg.inv(np.eye(self.k_) + lam.T @ pinv)
+            self.noise_cov_ = np.linalg.inv(lam.T @ pinv)
         self.total_variance_ = total
         return self
 

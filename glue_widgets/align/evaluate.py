@@ -26,6 +26,7 @@ def _arr(x: Any, name: str) -> np.ndarray:
 
 def _r2(y: np.ndarray, yhat: np.ndarray) -> float:
     """Variance-weighted R^2 over output columns."""
+    yhat = np.asarray(yhat).reshape(y.shape)
     ss_res = np.sum((y - yhat) ** 2)
     ss_tot = np.sum((y - y.mean(0)) ** 2)
     return float(1 - ss_res / ss_tot)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from ..errors import InvalidInputError
 from ..model.validation import as_time_by_channel, check_positive_int
@@ -13,7 +14,7 @@ from .base import check_session_index, check_session_list, wrap_latents
 __all__ = ["GroupAligner"]
 
 
-class GroupAligner:
+class GroupAligner(BaseEstimator):
     """Deterministic shared response model (Chen et al. 2015) on time-matched data.
 
     Every session ``X_i`` (time x channels_i, centred) is modelled as ``S W_i^T`` with a shared

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from scipy.optimize import linear_sum_assignment
 
 from ..errors import BadDataError, InvalidInputError
@@ -142,7 +143,7 @@ class MatchReport:
         return "\n".join(lines)
 
 
-class UnitMatcher:
+class UnitMatcher(BaseEstimator):
     """Recover the unit correspondence between sessions of the same units from rest segments alone.
 
     Parameters

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from ..errors import InvalidInputError
 from ..model.validation import as_time_by_channel, check_positive_int
@@ -25,7 +26,7 @@ def cca_maps(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
     return Ma, Mb, np.clip(s, 0, 1)
 
 
-class PairedCCA:
+class PairedCCA(BaseEstimator):
     """PCA per session, then CCA of each session with the reference on time-matched task data.
 
     ``fit(task_list)`` takes one array per session with the *same number of time samples*, row

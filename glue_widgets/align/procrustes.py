@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from ..errors import InvalidInputError
 from ..model.validation import as_time_by_channel, check_positive_int
@@ -39,7 +40,7 @@ def _channel_ids(x: Any, ids: Any, i: int) -> np.ndarray:
     return out
 
 
-class Procrustes:
+class Procrustes(BaseEstimator):
     """Align each session's PCA loadings to the reference's on the channels that stay stable.
 
     Loadings ``Lambda_i`` (channels x k, scaled so latents have unit variance) are compared on the

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from ..errors import InvalidInputError
 from ..model.validation import as_time_by_channel, check_positive_int
@@ -24,7 +25,7 @@ def window_covariances(x: np.ndarray, window: int, estimator: str = "oas") -> np
     return Covariances(estimator=estimator).fit_transform(epochs)
 
 
-class RiemannianRecenter:
+class RiemannianRecenter(BaseEstimator):
     """Re-centre each session's covariance matrices to the identity via its Riemannian mean.
 
     For channel-matched modalities (EEG/ECoG montages across subjects): the covariances of

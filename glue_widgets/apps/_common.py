@@ -10,8 +10,6 @@ import threading
 import time
 from typing import Any, Iterator
 
-import numpy as np
-import pandas as pd
 
 __all__ = ["unavailable", "timed", "TIMING_LOGGER", "rest_window_of",
            "enable_server_timings", "server_timings", "TIMINGS_ENV", "once_cached", "hv_bokeh"]

@@ -2,7 +2,10 @@
 
 Before: each session's rest segment reduced on its own (PCA, independent frames). After:
 ``gw.align.RestAligner(n_components=k).fit(rest_list)`` maps every session into the frame of the
-first one. Identifiability comes from the aligner's ``identifiability_``. Decoder transfer: a ridge
+first one. Identifiability comes from the aligner's ``identifiability_``, the plain-words account of
+what rest and anchors fixed from ``summary()``, the forecast from ``forecast_``; sessions that mix
+modality families (spikes + EEG) are refused by ``gw.align.compatibility.check_alignable`` before any
+fit. Decoder transfer (``gw.align.transfer.decoder_transfer``, the protocol notebook 03 runs): a ridge
 decoder of the behaviour (``velocity``) from the latents of the first session's task epoch, frozen and
 applied to the other sessions in their own PCA frames (before) and in the aligned frame (after); the
 task and the behaviour are never used to fit the alignment. Rest segments of different sessions are
@@ -21,6 +24,8 @@ import param
 from ._html import escape_text
 from ._analysis import AnalysisModel, AnalysisView, make_create_app, rest_segment
 from ..align import RestAligner
+from ..align.compatibility import check_alignable
+from ..align.transfer import decoder_transfer
 
 __all__ = ["AlignmentModel", "Alignment", "create_app"]
 
@@ -51,6 +56,9 @@ class AlignmentModel(AnalysisModel):
         for i, u in enumerate(sessions):
             self.set_progress(5 + 60 * i // len(sessions), f"reading rest window of {u}")
             segs.append(rest_segment(self.catalog, u))
+        check = check_alignable(segs)  # mouse spikes + human EEG: refused before any fit
+        if not check.ok:
+            return {"sessions": sessions, "refused": check.message}
         n = min(s.sizes["time"] for s in segs)
         xs = [np.asarray(s.values[:n], float) for s in segs]
         k = min(self.n_components, *(x.shape[1] for x in xs))
@@ -65,7 +73,8 @@ class AlignmentModel(AnalysisModel):
         fs = float(segs[0].attrs.get("fs") or 0)
         return {"sessions": sessions, "before": before, "after": after, "k": k, "fs": fs,
                 "identifiability": str(ident) if ident is not None else "not reported",
-                "decoder": decoder,
+                "decoder": decoder, "check": check.message if check.level == "warn" else "",
+                "fixed": al.summary(),
                 "settings": f"RestAligner(n_components={k}) on rest windows, {n} samples each at {fs:g} Hz "
                             f"(spikes binned 40 ms; continuous signals block-averaged to ≤ 50 Hz); "
                             "'before' = per-session PCA of z-scored channels."}
@@ -76,7 +85,6 @@ class AlignmentModel(AnalysisModel):
 
         The task epochs and the behaviour are never used to fit the alignment, so this is out of sample.
         """
-        from glue_widgets.align.evaluate import frozen_decoder_transfer
         zb, za, ys = [], [], []
         for i, (u, seg) in enumerate(zip(sessions, segs)):
             s = self.catalog.open(u)
@@ -98,15 +106,9 @@ class AlignmentModel(AnalysisModel):
             ys.append(np.column_stack([np.interp(t, beh["time"].values, bv[:, j]) for j in range(bv.shape[1])]))
             zb.append(pcas[i].transform(xv))
             za.append(np.asarray(al.transform(xv, session=i)))
-        fb = frozen_decoder_transfer(zb[0], ys[0], zb, ys)
-        fa = frozen_decoder_transfer(za[0], ys[0], za, ys)
-        table = [{"session": sessions[i], "r2_within": float(fa["r2_within"][i]),
-                  "r2_frozen_before": float(fb["r2_frozen"][i]), "r2_frozen_after": float(fa["r2_frozen"][i])}
-                 for i in range(1, len(sessions))]
-        return {"available": True, "table": table,
-                "settings": f"ridge (alpha=1) from the {za[0].shape[1]} latents to '{BEHAVIOUR}' on the first "
-                            "task epoch, trained on the reference session and applied frozen; r2_within: "
-                            "decoder refitted in that session's aligned frame, 5 contiguous folds."}
+        out = decoder_transfer(zb, za, ys, names=sessions, forecast=getattr(al, "forecast_", None))
+        return {"available": True, "table": out["table"],
+                "settings": f"'{BEHAVIOUR}' on the first task epoch; " + out["settings"]}
 
 
 class Alignment(AnalysisView):
@@ -118,6 +120,9 @@ class Alignment(AnalysisView):
         return [pn.widgets.IntSlider.from_param(self.model.param.n_components, name="Latent dimensions")]
 
     def render(self, r):
+        if r.get("refused"):
+            return pn.Column(pn.pane.Alert(f"**Not aligned.** {r['refused']}", alert_type="danger"),
+                             sizing_mode="stretch_width")
         from ._common import hv_bokeh
         hv = hv_bokeh()  # hv.extension once per process
         import pandas as pd
@@ -142,12 +147,17 @@ class Alignment(AnalysisView):
                          pn.pane.Markdown(f"*Decoder:* {escape_text(dec['settings'], None)}")]
         else:
             dec_parts = [pn.pane.Markdown(f"**Decoder transfer:** not available — {escape_text(dec['why'], None)}")]
+        warn = ([pn.pane.Alert(f"**Check.** {escape_text(r['check'], None)}", alert_type="warning")]
+                if r.get("check") else [])
+        fixed = pn.pane.Markdown("**What rest fixed and what anchors fixed** (forecast = the aligner's own "
+                                 "estimate of the transfer, made before any behaviour was seen):\n\n"
+                                 + "\n".join(f"- {escape_text(ln, None)}" for ln in r.get("fixed", "").splitlines()))
         head, *rest = r["identifiability"].splitlines() or [""]
         items = [ln.strip() for ln in rest if not re.fullmatch(r"session \d+:", ln.strip())]  # no notes: skip
         ident = "\n".join([f"**Identifiability.** {escape_text(head, None)}", ""]
                           + [f"- {escape_text(ln, None)}" for ln in items])
-        return pn.Column(pn.pane.HoloViews(plots, sizing_mode="stretch_width", css_classes=["gw-plot"]),
-                         *dec_parts,
+        return pn.Column(*warn, pn.pane.HoloViews(plots, sizing_mode="stretch_width", css_classes=["gw-plot"]),
+                         *dec_parts, fixed,
                          pn.pane.Markdown(ident),
                          pn.pane.Markdown(f"*Settings:* {escape_text(r['settings'], None)}"),
                          sizing_mode="stretch_width")

@@ -34,7 +34,7 @@ from ..errors import InvalidInputError
 from ..model.card_fields import card_arousal
 from ..model.fragment import as_fragments
 from ..model.validation import check_positive_int
-from .attribution import attribute_fragments, attribute_pairs, commonality, confound_blocks
+from .attribution import attribute_fragments, attribute_pairs, confound_blocks
 from .cluster import dissimilarity
 from .map import align_latents, load_reduce, map_from_latents
 from .predict import lagged_pairs, make_predictor
