@@ -214,7 +214,7 @@ class CouplingLoop(BaseEstimator):
     >>> res.history                                             # doctest: +SKIP
     """
 
-    def __init__(self, n_components: int = 4, aligner: Any = "auto", model: Any = "ridge", horizon: int = 5,
+    def __init__(self, n_components: int = 4, aligner: Any = "auto", model: Any = "auto", horizon: int = 5,
                  max_iter: int = 4, tol: float = 1e-3, cv: int = 5, n_boot: int = 100, alpha: float = 1.0,
                  holdout: str = "subject", groups: Sequence[str] = ("day", "subject", "lab", "condition", "species"),
                  confounds: Sequence[str] = ("arousal", "lab", "apparatus", "species", "state"),

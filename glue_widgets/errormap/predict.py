@@ -6,6 +6,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .latent import iv_predictor
+
 __all__ = ["make_predictor", "ridge_predictor", "lagged_pairs", "source_row", "folds"]
 
 
@@ -26,8 +28,11 @@ def ridge_predictor(X: np.ndarray, Y: np.ndarray, alpha: float, w: np.ndarray | 
 
 
 def make_predictor(model: Any, alpha: float, X: np.ndarray, Y: np.ndarray, w: np.ndarray | None = None):
-    """Fit ``model`` ("ridge", "rrr" or a scikit-learn regressor, cloned) on X -> Y; return its predict function."""
-    if model == "ridge":
+    """Fit ``model`` ("ridge", "rrr" or a scikit-learn regressor, cloned) on X -> Y; return its predict function.
+
+    "auto" and "iv" fit ridge here: the instrumental-variable dynamics (:func:`.latent.iv_predictor`) need
+    consecutive samples and are used by :func:`source_row` for unpaired maps only."""
+    if model in ("ridge", "auto", "iv"):
         return ridge_predictor(X, Y, alpha, w)
     if model == "rrr":
         try:  # gw.translate's RRR: rank chosen by its own blocked CV on the training data
@@ -64,7 +69,14 @@ def lagged_pairs(n: int, horizon: int, idx: np.ndarray) -> tuple[np.ndarray, np.
 def source_row(s: int, data: Sequence[np.ndarray], targets: Sequence[np.ndarray] | None, paired: bool,
                 model: Any, alpha: float, cv: int, horizon: int, units_per_fold: int,
                 weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Held-out SS_res and SS_tot of every target predicted from source ``s``: arrays (targets, units)."""
+    """Held-out SS_res and SS_tot of every target predicted from source ``s``: arrays (targets, units).
+
+    Unpaired with model "auto"/"iv" (and no weights): the source's dynamics B are instrumental-variable
+    estimates, and the target is scored on its lagged moments with its past ``y(t-1)`` as instrument,
+    ``SS_res = ||E[y(t-1)ᵀ y(t+h)] - E[y(t-1)ᵀ ŷ(t+h)]||²`` and ``SS_tot = ||E[y(t-1)ᵀ y(t+h)]||²`` on each
+    held-out sub-block: the error of predicting the target's signal, which white observation noise on
+    the target does not inflate. Otherwise sample errors of ``y(t+h)``.
+    """
     X = data[s]
     targets = data if targets is None else targets
     nt = len(targets)
@@ -75,7 +87,11 @@ def source_row(s: int, data: Sequence[np.ndarray], targets: Sequence[np.ndarray]
         train = np.setdiff1d(np.arange(X.shape[0]), fx[f])
         if not paired:  # paired: same time base, each target gets its own fit below
             ti, to = lagged_pairs(X.shape[0], horizon, train)
-            pred = make_predictor(model, alpha, X[ti], X[to], weights)
+            moments = model in ("auto", "iv") and weights is None
+            if moments:
+                pred = iv_predictor(X, ti, to)
+            else:
+                pred = make_predictor(model, alpha, X[ti], X[to], weights)
         for j, Z in enumerate(targets):
             if paired:
                 if j == s:
@@ -94,7 +110,17 @@ def source_row(s: int, data: Sequence[np.ndarray], targets: Sequence[np.ndarray]
                 sd[sd == 0] = 1.0
                 for u, blk in enumerate(np.array_split(fz[f], units_per_fold)):
                     ti, to = lagged_pairs(Z.shape[0], horizon, blk)
+                    if moments:
+                        ti, to = ti[np.isin(ti - 1, blk)], to[np.isin(ti - 1, blk)]
                     if ti.size == 0:
+                        continue
+                    if moments:  # signal error from lagged moments: the target's white noise drops out
+                        inst = (Z[ti - 1] - mu) / sd
+                        G = inst.T @ ((Z[ti] - mu) / sd) / ti.size
+                        H = inst.T @ ((Z[to] - mu) / sd) / ti.size
+                        P = inst.T @ ((pred(Z[ti]) - mu) / sd) / ti.size
+                        ssr[j, f * units_per_fold + u] = np.sum((H - P) ** 2)
+                        sst[j, f * units_per_fold + u] = np.sum(H ** 2)
                         continue
                     y = (Z[to] - mu) / sd
                     ssr[j, f * units_per_fold + u] = np.sum((y - (pred(Z[ti]) - mu) / sd) ** 2)
