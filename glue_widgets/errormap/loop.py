@@ -179,8 +179,9 @@ class CouplingLoop(BaseEstimator):
         Dimension of the aligned latent frame.
     aligner : "auto", "rest", "canonical" or an aligner object
         See :func:`glue_widgets.errormap.align_latents` ("auto": ``gw.align.RestAligner`` when available).
-    model : "ridge", "rrr" or estimator
-        Translator / dynamics regressor.
+    model : "auto", "ridge", "rrr" or estimator
+        Translator / dynamics regressor ("auto": the error map's noise-robust instrumental-variable
+        dynamics on lagged moments; the held-out pooled fits use ridge).
     horizon : int
         Samples ahead predicted by the dynamics models.
     max_iter : int
@@ -203,6 +204,9 @@ class CouplingLoop(BaseEstimator):
     strata : "cluster", meta key(s) or None
         Exchangeability blocks of the attribution permutations: fragments are only relabelled within
         the same final cluster (default) and/or the same value of these meta keys (e.g. "lab", "state").
+    reduction : "lagcov" or "pca"
+        How fragments become latents (see :func:`glue_widgets.error_map`); "lagcov" ignores white
+        observation noise.
     clustering : "auto", "ci" or "silhouette"
         How each map is clustered (see :func:`glue_widgets.error_map`).
 
@@ -219,7 +223,7 @@ class CouplingLoop(BaseEstimator):
                  holdout: str = "subject", groups: Sequence[str] = ("day", "subject", "lab", "condition", "species"),
                  confounds: Sequence[str] = ("arousal", "lab", "apparatus", "species", "state"),
                  n_permutations: int = 500, strata: str | Sequence[str] | None = "cluster",
-                 seed: int = 0, clustering: str = "auto") -> None:
+                 seed: int = 0, clustering: str = "auto", reduction: str = "lagcov") -> None:
         self.n_components = n_components
         self.aligner = aligner
         self.model = model
@@ -236,6 +240,7 @@ class CouplingLoop(BaseEstimator):
         self.strata = strata
         self.seed = seed
         self.clustering = clustering
+        self.reduction = reduction
 
     # -------------------------------------------------------------- pieces
     def _align(self, latents: list[np.ndarray], clusters: np.ndarray, refs: dict[int, int]):
@@ -286,7 +291,7 @@ class CouplingLoop(BaseEstimator):
     @staticmethod
     def _refine(E: xr.DataArray) -> tuple[np.ndarray, dict[int, int], np.ndarray]:
         """Clusters of the map, each cluster's medoid as reference, weights from within-cluster fit."""
-        D = dissimilarity(E.values, relative=not E.attrs.get("paired", False))
+        D = dissimilarity(E.values, relative=E.attrs.get("dissimilarity_mode", not E.attrs.get("paired", False)))
         labels = np.asarray(E.source_cluster.values)
         refs, weights = {}, np.ones(len(labels))
         for c in np.unique(labels):
@@ -319,7 +324,7 @@ class CouplingLoop(BaseEstimator):
         names = [f.name for f in frags]
         meta = pd.DataFrame([_fragment_meta(f) for f in frags], index=names)
         lazy = [f.without_data() if f.is_lazy else f for f in frags]
-        latents = compute([dask.delayed(load_reduce)(f, k, opener) for f in lazy], scheduler,
+        latents = compute([dask.delayed(load_reduce)(f, k, opener, self.reduction) for f in lazy], scheduler,
                           progress, "load+reduce")
         if self.holdout in meta.columns:
             gvals = meta[self.holdout].astype(str).to_numpy()

@@ -163,11 +163,17 @@ def map_from_latents(names: Sequence[str], data: Sequence[np.ndarray], *, paired
         np.fill_diagonal(E, 0.0)
         boot[:, np.arange(n), np.arange(n)] = 0.0
     lo, hi = np.nanquantile(boot, [0.025, 0.975], axis=0) if n_boot else (np.full_like(E, np.nan),) * 2
-    D = dissimilarity(E, relative=not paired)
+    moments = not paired and (model in ("auto", "iv")) and weights is None
+    dmode: bool | str = not paired
+    D = dissimilarity(E, relative=dmode)
     rule = "silhouette" if clustering == "auto" else clustering
     if rule == "ci" and (paired or n_boot == 0):
         raise InvalidInputError("clustering='ci' needs an unpaired map (own errors on the diagonal) and n_boot > 0.")
-    if n_clusters is not None or rule == "silhouette":
+    closeness = {} if paired else closeness_report(E, lo, hi, names)
+    if n_clusters is None and rule == "silhouette" and closeness and len(closeness["indistinct"]) == n:
+        labels = np.zeros(n, int)
+        cinfo = {"n_clusters": 1, "method": "one cluster: no target is separable from noise (see closeness_note)"}
+    elif n_clusters is not None or rule == "silhouette":
         labels, cinfo = cluster_map(D, n_clusters)
     else:
         # normal-approximation half-width: steadier than percentile bounds when n_boot is small
@@ -175,7 +181,6 @@ def map_from_latents(names: Sequence[str], data: Sequence[np.ndarray], *, paired
         labels, cinfo = ci_clusters(E, half, ci_threshold)
         cinfo["own_ci_halfwidth"] = [float(v) for v in half]
     xy = classical_mds(D, 2)
-    closeness = {} if paired else closeness_report(E, lo, hi, names)
     Eoff = E.copy()
     np.fill_diagonal(Eoff, np.inf)
     standin = [str(names[int(np.argmin(Eoff[:, t]))]) for t in range(n)]
@@ -187,12 +192,14 @@ def map_from_latents(names: Sequence[str], data: Sequence[np.ndarray], *, paired
                 "target_cluster": ("target", labels), "mds_x": ("source", xy[:, 0]),
                 "mds_y": ("source", xy[:, 1]), "standin": ("target", standin)})
     out.attrs.update({
-        "long_name": "cross-prediction error (1 - R², held out)",
+        "long_name": ("cross-prediction error of the target's signal (lagged moments, noise-debiased, held out)"
+                      if moments else "cross-prediction error (1 - R², held out)"),
         "paired": bool(paired), "model": model if isinstance(model, str) else type(model).__name__,
         "alpha": alpha, "cv": f"{cv} contiguous blocks", "horizon_samples": None if paired else horizon,
         "n_boot": n_boot, "bootstrap": f"{units} test sub-blocks resampled with replacement, 95 % percentile CI",
-        "clustering": cinfo, "dissimilarity": "relative excess error over own, symmetrized" if not paired
-        else "error symmetrized", "mds": "classical (Torgerson) on the dissimilarity",
+        "clustering": cinfo, "dissimilarity_mode": dmode,
+        "dissimilarity": {"null": "excess error over own / (null - own), symmetrized",
+                          True: "relative excess error over own, symmetrized", False: "error symmetrized"}[dmode], "mds": "classical (Torgerson) on the dissimilarity",
         "standin": "per target, the source with the lowest error", "seed": seed,
     })
     out.attrs.update(closeness)

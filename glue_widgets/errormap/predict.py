@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .latent import iv_predictor
+from .latent import moment_row
 
 __all__ = ["make_predictor", "ridge_predictor", "lagged_pairs", "source_row", "folds"]
 
@@ -71,12 +71,12 @@ def source_row(s: int, data: Sequence[np.ndarray], targets: Sequence[np.ndarray]
                 weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Held-out SS_res and SS_tot of every target predicted from source ``s``: arrays (targets, units).
 
-    Unpaired with model "auto"/"iv" (and no weights): the source's dynamics B are instrumental-variable
-    estimates, and the target is scored on its lagged moments with its past ``y(t-1)`` as instrument,
-    ``SS_res = ||E[y(t-1)ᵀ y(t+h)] - E[y(t-1)ᵀ ŷ(t+h)]||²`` and ``SS_tot = ||E[y(t-1)ᵀ y(t+h)]||²`` on each
-    held-out sub-block: the error of predicting the target's signal, which white observation noise on
-    the target does not inflate. Otherwise sample errors of ``y(t+h)``.
+    Unpaired with model "auto"/"iv" (and no weights): :func:`.latent.moment_row` (the error of predicting
+    the target's signal from lagged moments, noise-debiased on both sides). Otherwise sample errors of
+    ``y(t+h)`` (paired: of the target's channels at the same time).
     """
+    if not paired and model in ("auto", "iv") and weights is None and targets is None:
+        return moment_row(s, data, cv, horizon, units_per_fold)
     X = data[s]
     targets = data if targets is None else targets
     nt = len(targets)
@@ -87,11 +87,7 @@ def source_row(s: int, data: Sequence[np.ndarray], targets: Sequence[np.ndarray]
         train = np.setdiff1d(np.arange(X.shape[0]), fx[f])
         if not paired:  # paired: same time base, each target gets its own fit below
             ti, to = lagged_pairs(X.shape[0], horizon, train)
-            moments = model in ("auto", "iv") and weights is None
-            if moments:
-                pred = iv_predictor(X, ti, to)
-            else:
-                pred = make_predictor(model, alpha, X[ti], X[to], weights)
+            pred = make_predictor(model, alpha, X[ti], X[to], weights)
         for j, Z in enumerate(targets):
             if paired:
                 if j == s:
@@ -110,17 +106,7 @@ def source_row(s: int, data: Sequence[np.ndarray], targets: Sequence[np.ndarray]
                 sd[sd == 0] = 1.0
                 for u, blk in enumerate(np.array_split(fz[f], units_per_fold)):
                     ti, to = lagged_pairs(Z.shape[0], horizon, blk)
-                    if moments:
-                        ti, to = ti[np.isin(ti - 1, blk)], to[np.isin(ti - 1, blk)]
                     if ti.size == 0:
-                        continue
-                    if moments:  # signal error from lagged moments: the target's white noise drops out
-                        inst = (Z[ti - 1] - mu) / sd
-                        G = inst.T @ ((Z[ti] - mu) / sd) / ti.size
-                        H = inst.T @ ((Z[to] - mu) / sd) / ti.size
-                        P = inst.T @ ((pred(Z[ti]) - mu) / sd) / ti.size
-                        ssr[j, f * units_per_fold + u] = np.sum((H - P) ** 2)
-                        sst[j, f * units_per_fold + u] = np.sum(H ** 2)
                         continue
                     y = (Z[to] - mu) / sd
                     ssr[j, f * units_per_fold + u] = np.sum((y - (pred(Z[ti]) - mu) / sd) ** 2)
