@@ -12,8 +12,9 @@ Families
   so both sides use 5.9-s segments here). Many random draws.
 
 Split BEFORE tuning: channels with even index in the 19-channel list are the tuning half, odd the
-reporting half (family B draws its channel from its half); draws use separate seeds. ``min_ratio`` was
-chosen on the tuning half only (the table prints both halves; the reporting half is the result).
+reporting half (family B draws its channel from its half); draws use separate seeds. ``min_ratio`` (1.2) is
+the smallest floor with <= 3 % same-state false alarms on the tuning half (the table prints both halves; the
+reporting half is the result).
 Family A has no split (5 subjects): it is reported, not tuned on.
 
 Run: nice -n 10 python benchmarks/bench_baselines.py [--draws 100]

@@ -148,16 +148,16 @@ def test_defaults_guarded():
 
     sig = inspect.signature(compare_baselines).parameters
     assert sig["n_blocks"].default is None and sig["n_perm"].default == 2000 and sig["alpha"].default == 0.05
-    assert sig["min_ratio"].default == DEFAULT_MIN_RATIO == 1.25
+    assert sig["min_ratio"].default == DEFAULT_MIN_RATIO == 1.2
     assert inspect.signature(baseline_corrected_effects).parameters["min_ratio"].default == DEFAULT_MIN_RATIO
     a, _ = state(seed=30)
     b, _ = state(seed=31)
     r = compare_baselines(a, b)
-    assert r["rule"] == same_state_rule(0.05, 1.25) and "AND" in r["rule"] and "Holm" in r["rule"]
+    assert r["rule"] == same_state_rule(0.05, 1.2) and "AND" in r["rule"] and "Holm" in r["rule"]
     assert r["same_state"] is (not r["different"])
     assert 8 <= r["settings"]["n_blocks"] <= 20
     for k in ("covariance", "spectral"):  # resolution: no single block decides
-        assert r[k]["p_value"] >= 1 / 2001 and r[k]["different"] == (r[k]["p_holm"] < 0.05 and r[k]["ratio"] >= 1.25)
+        assert r[k]["p_value"] >= 1 / 2001 and r[k]["different"] == (r[k]["p_holm"] < 0.05 and r[k]["ratio"] >= 1.2)
 
 
 def test_effect_floor_keeps_small_significant_differences_together():
@@ -166,7 +166,7 @@ def test_effect_floor_keeps_small_significant_differences_together():
     b, _ = state(n=30000, seed=33)
     b = b * 1.03
     r = compare_baselines(a, b)
-    assert r["covariance"]["ratio"] < 1.25 and r["same_state"]
+    assert r["covariance"]["ratio"] < 1.2 and r["same_state"]
 
 
 def test_channel_time_arrays_single_channel_and_ambiguous():

@@ -24,7 +24,7 @@ from .baseline_input import read_segment, spectral_band
 
 __all__ = ["compare_baselines", "baseline_corrected_effects", "same_state_rule", "DEFAULT_MIN_RATIO"]
 
-DEFAULT_MIN_RATIO = 1.25  # effect-size floor (between/within distance ratio): the smallest with <= 2.5 % false alarms on the tuning half of benchmarks/bench_baselines.py
+DEFAULT_MIN_RATIO = 1.2  # effect-size floor (between/within distance ratio): the smallest with <= 3 % false alarms on the tuning half of benchmarks/bench_baselines.py
 
 
 def same_state_rule(alpha: float, min_ratio: float) -> str:
