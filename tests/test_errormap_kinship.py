@@ -57,3 +57,14 @@ def test_indistinct_target_is_named():
     frags["pure noise"] = np.random.default_rng(0).normal(size=(3000, 30))
     E = error_map(frags, paired=False, n_boot=20)
     assert "pure noise" in E.attrs["indistinct"] and "pure noise" in E.attrs["closeness_note"]
+
+
+def test_coupling_loop_follows_sklearn_conventions():
+    from sklearn.base import clone
+
+    from glue_widgets.errormap import CouplingLoop
+
+    frags, groups, _ = kinship_fragments(n_groups=2, per_group=2, seed=5, duration=60.0)
+    est = CouplingLoop(max_iter=1, n_boot=5, n_permutations=19, reduction="lagcov")
+    assert clone(est).get_params() == est.get_params() and not hasattr(est, "result_")
+    assert est.fit(frags) is est and est.result_.iterations

@@ -305,6 +305,11 @@ class CouplingLoop(BaseEstimator):
         return labels, refs, weights
 
     # -------------------------------------------------------------- run
+    def fit(self, fragments: Any, y: Any = None, **run_kw: Any) -> "CouplingLoop":
+        """scikit-learn style: run the loop (``run_kw`` as in :meth:`run`), keep it as ``result_``; returns self."""
+        self.result_ = self.run(fragments, **run_kw)
+        return self
+
     def run(self, fragments: Any, *, scheduler: Any = None, progress: Any = None,
             opener: Callable | None = None) -> LoopResult:
         """Run the loop on fragments (see :func:`glue_widgets.error_map` for what a fragment is).
