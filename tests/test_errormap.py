@@ -161,7 +161,8 @@ def test_translators_from_gw_translate():
 
 
 def test_ci_rule_keeps_singletons_and_subgroups_under_a_modality_gap():
-    """Silhouette picks the coarse modality split; the bootstrap-CI cut finds the generators.
+    """Silhouette (the default since issue #21) picks the coarse modality split here; the bootstrap-CI cut
+    (clustering="ci") finds the generators, singleton included.
 
     Simulation: 4 sessions of generator "slow" seen through a calcium-like indicator (exponential
     smoothing, tau = 1 s, which makes them far from everything else), 2 sessions of "fast", and a
@@ -183,12 +184,12 @@ def test_ci_rule_keeps_singletons_and_subgroups_under_a_modality_gap():
         count[g] = count.get(g, 0) + 1
     gen = [truth[n]["generator"] for n in sub]
     assert sorted(gen.count(g) for g in set(gen)) == [1, 2, 4]
-    E = error_map(sub, n_boot=100, aligner="canonical")
+    E = error_map(sub, n_boot=100, aligner="canonical", clustering="ci")
     assert E.attrs["clustering"]["method"].startswith("average linkage on the cross-prediction excess")
     assert adjusted_rand(gen, E.source_cluster.values) == 1.0
     assert E.attrs["clustering"]["n_clusters"] == 3
-    old = error_map(sub, n_boot=100, aligner="canonical", clustering="silhouette")
-    assert old.attrs["clustering"]["n_clusters"] == 2  # the modality gap dominates the silhouette
+    sil = error_map(sub, n_boot=100, aligner="canonical")
+    assert sil.attrs["clustering"]["n_clusters"] == 2  # the modality gap dominates the silhouette (known limit)
     # the rule itself: within-generator excess below one CI half-width, across generators above
     half = np.asarray(E.attrs["clustering"]["own_ci_halfwidth"])
     X = ci_excess(E.values, half)

@@ -87,7 +87,8 @@ def test_compare_baselines_on_demo_eeg(corpus):
     diff = gw.compare_baselines(s.read("eeg", a0, a0 + L), s.read("eeg", b0, b0 + L))
     assert 0.8 < same["covariance"]["ratio"] < 1.25
     assert diff["covariance"]["ratio"] > 2 * same["covariance"]["ratio"]
-    assert diff["covariance"]["p_value"] < 0.05 and diff["spectral"]["ratio"] > 1.5
+    assert diff["covariance"]["p_value"] < 0.05 and diff["spectral"]["ratio"] > 1.25  # effect floor (#21)
+    assert diff["different"] and same["same_state"]
 
 
 def test_eyes_open_and_closed_inferred_on_demo_eeg(corpus):

@@ -62,7 +62,7 @@ class BaselinesModel(AnalysisModel):
             return {"uri": uri, "labels": labels[:2], "stream": stream, "cmp": cmp, "effects": effects,
                     "units": str(a.attrs.get("units") or ""),
                     "settings": f"stream {stream!r}, ≤ {MAX_S:.0f} s per state, ≤ 50 Hz (spikes 40-ms bins); "
-                                "compare_baselines defaults (4 blocks, OAS covariance, Welch spectra)"}
+                                "compare_baselines defaults (8-20 blocks, OAS covariance, in-band Welch spectra, Holm p AND ratio rule)"}
         finally:
             s.close()
 

@@ -35,10 +35,10 @@ class ErrorMapModel(AnalysisModel):
             frags[u.split("://", 1)[-1]] = rest_segment(self.catalog, u)
         n = min(x.sizes["time"] for x in frags.values())
         frags = {k: np.asarray(v.values[:n], float) for k, v in frags.items()}
-        self.set_progress(60, "computing the error map (ridge, 3-fold CV)")
+        self.set_progress(60, "computing the error map (lagged-covariance latents, IV dynamics, 3-fold CV)")
         E = self.analysis(frags, cv=3, n_boot=20, n_components=self.n_components)
         return {"E": E, "uris": dict(zip(frags, sessions)),
-                "settings": f"gw.error_map(model='ridge', cv=3, n_boot=20, n_components={self.n_components}) "
+                "settings": f"gw.error_map(model='auto', cv=3, n_boot=20, n_components={self.n_components}) "
                             f"on rest windows ({n} samples each, ≤ 50 Hz; spikes binned 40 ms)"}
 
 

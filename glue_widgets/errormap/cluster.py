@@ -6,14 +6,28 @@ import numpy as np
 
 from ..model.validation import check_positive_int
 
-__all__ = ["dissimilarity", "classical_mds", "cluster_map", "ci_excess", "ci_clusters", "relabel"]
+__all__ = ["dissimilarity", "classical_mds", "cluster_map", "ci_excess", "ci_clusters", "relabel", "closeness_report"]
 
 
-def dissimilarity(E: np.ndarray, relative: bool = True) -> np.ndarray:
-    """Symmetric dissimilarity from an error map: relative excess error over each target's own, averaged
-    with its transpose, zero diagonal (``relative=False``: the raw error averaged with its transpose)."""
+MIN_RANGE = 0.02  # smallest predictable range (null minus own error) a target is normalised by
+
+
+def dissimilarity(E: np.ndarray, relative: bool | str = True) -> np.ndarray:
+    """Symmetric dissimilarity from an error map, averaged with its transpose, zero diagonal.
+
+    ``relative="null"``: excess error over the target's own, as a fraction of the room between its own
+    error and the null source's (error 1): ``(E[s,t] - E[t,t]) / (1 - E[t,t])`` (range floored at
+    ``MIN_RANGE``), the closeness of the unpaired map. ``True``: ``E[s,t] / E[t,t] - 1``. ``False``: the
+    raw error.
+    """
     E = np.asarray(E, float)
-    D = E / np.diag(E)[None, :] - 1.0 if relative and np.all(np.isfinite(np.diag(E))) else E.copy()
+    own = np.diag(E)
+    if relative == "null":
+        D = (E - own[None, :]) / np.maximum(1.0 - own, MIN_RANGE)[None, :]
+    elif relative and np.all(np.isfinite(own)) and np.all(own > 0):
+        D = E / own[None, :] - 1.0
+    else:
+        D = E.copy()
     D = np.nan_to_num((D + D.T) / 2, nan=np.nanmax(D) if np.isfinite(D).any() else 1.0)
     np.fill_diagonal(D, 0.0)
     return np.clip(D, 0.0, None)
@@ -115,3 +129,39 @@ def relabel(lab: np.ndarray) -> np.ndarray:
     return order[inv].astype(int)
 
 
+
+def closeness_report(E: np.ndarray, lo: np.ndarray, hi: np.ndarray, names) -> dict:
+    """What an unpaired map can and cannot say about closeness, for its attrs.
+
+    Each target's held-out self-prediction (``own_error``) is the best a source can do; the null
+    source (predicting the target's mean) scores 1. ``predictable_range = 1 - own_error`` is the room
+    in which kinship can show. A target whose range is within its own-error 95 % CI half-width (or
+    below 0.02) is ``indistinct``: prediction error cannot separate kinship from noise there, and its
+    column of the map says nothing about closeness.
+    """
+    E = np.asarray(E, float)
+    n = E.shape[0]
+    own = np.diag(E).copy()
+    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+    rng = 1.0 - own
+    indistinct = []
+    for t in range(n):
+        others = [s for s in range(n) if s != t]
+        separable = any(lo[s, t] > hi[t, t] for s in others) if np.all(np.isfinite(lo[:, t])) else True
+        if not (rng[t] > MIN_RANGE and separable):
+            indistinct.append(str(names[t]))
+    off = E.copy()
+    np.fill_diagonal(off, np.inf)
+    self_best = float(np.mean(own <= off.min(axis=0))) if n > 1 else float("nan")
+    note = ("every target is predictable beyond its noise: the map can separate kinship from noise"
+            if not indistinct else
+            f"prediction error cannot separate kinship from noise for {', '.join(indistinct)} (no source predicts "
+            "them worse than they predict themselves beyond the 95 % CIs): read their columns as 'too noisy to "
+            "tell', not as 'close to everything' or 'far from everything'")
+    return {"own_error": [float(v) for v in own], "predictable_range": [float(v) for v in rng],
+            "null_source": "predicts the target's mean (error 1)", "indistinct": indistinct,
+            "self_best_fraction": self_best, "closeness_note": note,
+            "closeness": "error = held-out error of the target's signal under the source's dynamics (instrumental "
+                         "variables), scored on lagged moments with the target's past as instrument, on latents "
+                         "from lagged covariances: white observation noise on either side enters neither; "
+                         "dissimilarity = excess over the target's own error relative to it, symmetrized"}

@@ -179,8 +179,9 @@ class CouplingLoop(BaseEstimator):
         Dimension of the aligned latent frame.
     aligner : "auto", "rest", "canonical" or an aligner object
         See :func:`glue_widgets.errormap.align_latents` ("auto": ``gw.align.RestAligner`` when available).
-    model : "ridge", "rrr" or estimator
-        Translator / dynamics regressor.
+    model : "auto", "ridge", "rrr" or estimator
+        Translator / dynamics regressor ("auto": the error map's noise-robust instrumental-variable
+        dynamics on lagged moments; the held-out pooled fits use ridge).
     horizon : int
         Samples ahead predicted by the dynamics models.
     max_iter : int
@@ -203,6 +204,9 @@ class CouplingLoop(BaseEstimator):
     strata : "cluster", meta key(s) or None
         Exchangeability blocks of the attribution permutations: fragments are only relabelled within
         the same final cluster (default) and/or the same value of these meta keys (e.g. "lab", "state").
+    reduction : "lagcov" or "pca"
+        How fragments become latents (see :func:`glue_widgets.error_map`); "lagcov" ignores white
+        observation noise.
     clustering : "auto", "ci" or "silhouette"
         How each map is clustered (see :func:`glue_widgets.error_map`).
 
@@ -214,12 +218,12 @@ class CouplingLoop(BaseEstimator):
     >>> res.history                                             # doctest: +SKIP
     """
 
-    def __init__(self, n_components: int = 4, aligner: Any = "auto", model: Any = "ridge", horizon: int = 5,
+    def __init__(self, n_components: int = 4, aligner: Any = "auto", model: Any = "auto", horizon: int = 5,
                  max_iter: int = 4, tol: float = 1e-3, cv: int = 5, n_boot: int = 100, alpha: float = 1.0,
                  holdout: str = "subject", groups: Sequence[str] = ("day", "subject", "lab", "condition", "species"),
                  confounds: Sequence[str] = ("arousal", "lab", "apparatus", "species", "state"),
                  n_permutations: int = 500, strata: str | Sequence[str] | None = "cluster",
-                 seed: int = 0, clustering: str = "auto") -> None:
+                 seed: int = 0, clustering: str = "auto", reduction: str = "lagcov") -> None:
         self.n_components = n_components
         self.aligner = aligner
         self.model = model
@@ -236,6 +240,7 @@ class CouplingLoop(BaseEstimator):
         self.strata = strata
         self.seed = seed
         self.clustering = clustering
+        self.reduction = reduction
 
     # -------------------------------------------------------------- pieces
     def _align(self, latents: list[np.ndarray], clusters: np.ndarray, refs: dict[int, int]):
@@ -286,7 +291,7 @@ class CouplingLoop(BaseEstimator):
     @staticmethod
     def _refine(E: xr.DataArray) -> tuple[np.ndarray, dict[int, int], np.ndarray]:
         """Clusters of the map, each cluster's medoid as reference, weights from within-cluster fit."""
-        D = dissimilarity(E.values, relative=not E.attrs.get("paired", False))
+        D = dissimilarity(E.values, relative=E.attrs.get("dissimilarity_mode", not E.attrs.get("paired", False)))
         labels = np.asarray(E.source_cluster.values)
         refs, weights = {}, np.ones(len(labels))
         for c in np.unique(labels):
@@ -300,6 +305,11 @@ class CouplingLoop(BaseEstimator):
         return labels, refs, weights
 
     # -------------------------------------------------------------- run
+    def fit(self, fragments: Any, y: Any = None, **run_kw: Any) -> "CouplingLoop":
+        """scikit-learn style: run the loop (``run_kw`` as in :meth:`run`), keep it as ``result_``; returns self."""
+        self.result_ = self.run(fragments, **run_kw)
+        return self
+
     def run(self, fragments: Any, *, scheduler: Any = None, progress: Any = None,
             opener: Callable | None = None) -> LoopResult:
         """Run the loop on fragments (see :func:`glue_widgets.error_map` for what a fragment is).
@@ -319,7 +329,7 @@ class CouplingLoop(BaseEstimator):
         names = [f.name for f in frags]
         meta = pd.DataFrame([_fragment_meta(f) for f in frags], index=names)
         lazy = [f.without_data() if f.is_lazy else f for f in frags]
-        latents = compute([dask.delayed(load_reduce)(f, k, opener) for f in lazy], scheduler,
+        latents = compute([dask.delayed(load_reduce)(f, k, opener, self.reduction) for f in lazy], scheduler,
                           progress, "load+reduce")
         if self.holdout in meta.columns:
             gvals = meta[self.holdout].astype(str).to_numpy()

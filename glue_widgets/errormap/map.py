@@ -26,7 +26,8 @@ import xarray as xr
 from ..errors import InvalidInputError
 from ..model.fragment import Fragment, as_fragments, load_fragment
 from ..model.validation import as_time_by_channel, check_positive_int
-from .cluster import ci_clusters, classical_mds, cluster_map, dissimilarity
+from .cluster import ci_clusters, classical_mds, closeness_report, cluster_map, dissimilarity
+from .latent import reduce_lagcov, reduce_pca
 from .predict import source_row
 from .tasks import compute
 
@@ -36,22 +37,26 @@ __all__ = ["error_map", "reduce_fragment", "load_reduce", "load_array", "canonic
 
 # ------------------------------------------------------------------ stage 1: per fragment (one task each)
 
-def reduce_fragment(x: Any, n_components: int, name: str = "fragment") -> np.ndarray:
-    """z-score channels, keep the top ``n_components`` principal components, whiten them."""
-    X = as_time_by_channel(x, name=name, min_samples=10)
-    sd = X.std(axis=0)
-    X = X[:, sd > 0]
-    if X.shape[1] < n_components:
-        raise InvalidInputError(
-            f"fragment {name!r} has {X.shape[1]} varying channels; n_components={n_components} needs more.")
-    X = (X - X.mean(axis=0)) / X.std(axis=0)
-    U, s, _ = np.linalg.svd(X, full_matrices=False)
-    return U[:, :n_components] * np.sqrt(X.shape[0])
+REDUCTIONS = ("lagcov", "pca")
 
 
-def load_reduce(frag: Fragment, n_components: int, opener: Callable | None) -> np.ndarray:
+def reduce_fragment(x: Any, n_components: int, name: str = "fragment", reduction: str = "lagcov") -> np.ndarray:
+    """Reduce a fragment to ``n_components`` whitened latents.
+
+    ``reduction="lagcov"`` (default): signal subspace and whitening from lagged covariances, which white
+    observation noise does not reach (:func:`.latent.reduce_lagcov`). ``"pca"``: z-scored principal
+    components whitened by their (noisy) variance, the reduction before issue #21.
+    """
+    if reduction == "lagcov":
+        return reduce_lagcov(x, n_components, name)
+    if reduction == "pca":
+        return reduce_pca(x, n_components, name)
+    raise InvalidInputError(f"reduction={reduction!r}: use one of {REDUCTIONS}.")
+
+
+def load_reduce(frag: Fragment, n_components: int, opener: Callable | None, reduction: str = "lagcov") -> np.ndarray:
     """Load one fragment (a task of its own) and reduce it to whitened latents."""
-    return reduce_fragment(load_fragment(frag, opener), n_components, frag.name)
+    return reduce_fragment(load_fragment(frag, opener), n_components, frag.name, reduction)
 
 
 def load_array(frag: Fragment, opener: Callable | None) -> np.ndarray:
@@ -112,7 +117,7 @@ def align_latents(latents: Sequence[np.ndarray], aligner: Any = "auto", n_compon
 
 
 def map_from_latents(names: Sequence[str], data: Sequence[np.ndarray], *, paired: bool = False,
-                     model: Any = "ridge", alpha: float = 1.0, cv: int = 5, horizon: int = 5,
+                     model: Any = "auto", alpha: float = 1.0, cv: int = 5, horizon: int = 5,
                      n_boot: int = 200, units_per_fold: int = 4, n_clusters: int | None = None,
                      weights: Sequence[np.ndarray] | None = None, scheduler: Any = None, progress: Any = None,
                      seed: int = 0, meta: dict | None = None, extra_attrs: dict | None = None,
@@ -122,7 +127,8 @@ def map_from_latents(names: Sequence[str], data: Sequence[np.ndarray], *, paired
     ``weights`` (optional, one per fragment) weight the source model's training samples.
     ``clustering``: "ci" (:func:`ci_clusters`, needs bootstrap CIs and own errors), "silhouette"
     (:func:`cluster_map`), or "auto" (= "ci" for unpaired maps with ``n_boot > 0``, else "silhouette").
-    A given ``n_clusters`` always uses the silhouette route with that k.
+    A given ``n_clusters`` always uses the silhouette route with that k. "auto" = "silhouette" since
+    issue #21 (the "ci" rule split noisy fragments off as clusters of their own).
     """
     if clustering not in ("auto", "ci", "silhouette"):
         raise InvalidInputError(f"clustering={clustering!r}: use 'auto', 'ci' or 'silhouette'.")
@@ -157,11 +163,17 @@ def map_from_latents(names: Sequence[str], data: Sequence[np.ndarray], *, paired
         np.fill_diagonal(E, 0.0)
         boot[:, np.arange(n), np.arange(n)] = 0.0
     lo, hi = np.nanquantile(boot, [0.025, 0.975], axis=0) if n_boot else (np.full_like(E, np.nan),) * 2
-    D = dissimilarity(E, relative=not paired)
-    rule = ("ci" if (not paired and n_boot > 0) else "silhouette") if clustering == "auto" else clustering
+    moments = not paired and (model in ("auto", "iv")) and weights is None
+    dmode: bool | str = not paired
+    D = dissimilarity(E, relative=dmode)
+    rule = "silhouette" if clustering == "auto" else clustering
     if rule == "ci" and (paired or n_boot == 0):
         raise InvalidInputError("clustering='ci' needs an unpaired map (own errors on the diagonal) and n_boot > 0.")
-    if n_clusters is not None or rule == "silhouette":
+    closeness = {} if paired else closeness_report(E, lo, hi, names)
+    if n_clusters is None and rule == "silhouette" and closeness and len(closeness["indistinct"]) == n:
+        labels = np.zeros(n, int)
+        cinfo = {"n_clusters": 1, "method": "one cluster: no target is separable from noise (see closeness_note)"}
+    elif n_clusters is not None or rule == "silhouette":
         labels, cinfo = cluster_map(D, n_clusters)
     else:
         # normal-approximation half-width: steadier than percentile bounds when n_boot is small
@@ -180,14 +192,17 @@ def map_from_latents(names: Sequence[str], data: Sequence[np.ndarray], *, paired
                 "target_cluster": ("target", labels), "mds_x": ("source", xy[:, 0]),
                 "mds_y": ("source", xy[:, 1]), "standin": ("target", standin)})
     out.attrs.update({
-        "long_name": "cross-prediction error (1 - R², held out)",
+        "long_name": ("cross-prediction error of the target's signal (lagged moments, noise-debiased, held out)"
+                      if moments else "cross-prediction error (1 - R², held out)"),
         "paired": bool(paired), "model": model if isinstance(model, str) else type(model).__name__,
         "alpha": alpha, "cv": f"{cv} contiguous blocks", "horizon_samples": None if paired else horizon,
         "n_boot": n_boot, "bootstrap": f"{units} test sub-blocks resampled with replacement, 95 % percentile CI",
-        "clustering": cinfo, "dissimilarity": "relative excess error over own, symmetrized" if not paired
-        else "error symmetrized", "mds": "classical (Torgerson) on the dissimilarity",
+        "clustering": cinfo, "dissimilarity_mode": dmode,
+        "dissimilarity": {"null": "excess error over own / (null - own), symmetrized",
+                          True: "relative excess error over own, symmetrized", False: "error symmetrized"}[dmode], "mds": "classical (Torgerson) on the dissimilarity",
         "standin": "per target, the source with the lowest error", "seed": seed,
     })
+    out.attrs.update(closeness)
     if meta is not None:
         out.attrs["meta"] = meta
     if extra_attrs:
@@ -199,7 +214,7 @@ def map_from_latents(names: Sequence[str], data: Sequence[np.ndarray], *, paired
 
 def error_map(
     fragments: Any,
-    model: Any = "ridge",
+    model: Any = "auto",
     cv: int = 5,
     n_boot: int = 200,
     scheduler: Any = None,
@@ -208,6 +223,7 @@ def error_map(
     n_components: int = 4,
     horizon: int = 5,
     aligner: Any = "auto",
+    reduction: str = "lagcov",
     alpha: float = 1.0,
     n_clusters: int | None = None,
     clustering: str = "auto",
@@ -224,9 +240,11 @@ def error_map(
         Arrays / DataArrays (time, channels), :class:`~glue_widgets.model.fragment.Fragment` objects (data
         in memory, or a URI + stream + window that each task opens, reads and closes), or dicts of
         Fragment fields. Names become the coordinates.
-    model : "ridge", "rrr" or estimator
-        The translator: ridge (default), reduced-rank regression, or any scikit-learn style regressor
-        with fit/predict (cloned per fit), e.g. ``gw.translate.Translator(...)``.
+    model : "auto", "ridge", "iv", "rrr" or estimator
+        The translator. "auto" (default): ridge for paired maps; for unpaired maps the source's
+        dynamics fitted with an instrumental variable (its lag-1 past), which white observation noise
+        does not bias (:func:`.latent.iv_predictor`). Or reduced-rank regression, or any scikit-learn
+        style regressor with fit/predict (cloned per fit), e.g. ``gw.translate.Translator(...)``.
     cv : int
         Contiguous time blocks for cross-validation.
     n_boot : int
@@ -244,15 +262,18 @@ def error_map(
         Samples ahead predicted by the unpaired dynamics model.
     aligner : "auto", "rest", "canonical", "none" or an aligner object
         How unpaired latents are put into one frame (see :func:`align_latents`).
+    reduction : "lagcov" or "pca"
+        How unpaired fragments become latents: "lagcov" (default) from lagged covariances, blind to white
+        observation noise; "pca" the old z-scored PCA (noise enters the latents).
     n_clusters : int, optional
         Number of clusters (average linkage cut at k; default: chosen by ``clustering``).
     clustering : "auto", "ci" or "silhouette"
-        How the number of clusters is chosen. "ci" (default for unpaired maps with a bootstrap): average
+        How the number of clusters is chosen. "auto" = "silhouette": average linkage on the
+        dissimilarity (excess error over the target's own, symmetrized), k by best silhouette.
+        "ci": average
         linkage on the excess cross-prediction error over the target's own error in units of its
         bootstrap CI half-width, cut at ``ci_threshold`` (a group merges while its members predict each
-        other within their own-error CI; singletons allowed; see :func:`ci_clusters`). "silhouette":
-        average linkage on the relative dissimilarity, k by best silhouette (the rule before; also used
-        for paired maps and when ``n_boot=0``).
+        other within their own-error CI; singletons allowed; see :func:`ci_clusters`).
     ci_threshold : float
         Cut of the "ci" rule, in CI half-widths.
     progress : None, True or callable(done, total, desc)
@@ -262,7 +283,11 @@ def error_map(
     DataArray (source, target)
         ``E.sel(source=a, target=b)`` is the error of predicting b from a, with coords ``ci_low``/``ci_high``;
         per-fragment coords ``source_cluster``/``target_cluster``, ``mds_x``/``mds_y``, ``standin``
-        (best source per target); ``attrs`` record every setting.
+        (best source per target); ``attrs`` record every setting. Unpaired maps also carry
+        ``own_error`` (each target's held-out self-prediction), ``predictable_range`` (null minus own:
+        what a source can explain at most, the null source predicting the mean scores 1),
+        ``indistinct`` (targets whose range is within their own-error CI: there prediction error
+        cannot separate kinship from noise) and ``closeness_note`` saying so in words.
 
     Examples
     --------
@@ -290,14 +315,17 @@ def error_map(
         data = compute([dask.delayed(load_array)(f, opener) for f in lazy], scheduler, progress, "load")
         aligner_used = "none (paired)"
     else:
-        lat = compute([dask.delayed(load_reduce)(f, n_components, opener) for f in lazy], scheduler, progress,
-                      "load+reduce")
+        if reduction not in REDUCTIONS:
+            raise InvalidInputError(f"reduction={reduction!r}: use one of {REDUCTIONS}.")
+        lat = compute([dask.delayed(load_reduce)(f, n_components, opener, reduction) for f in lazy], scheduler,
+                      progress, "load+reduce")
         data, aligner_used = align_latents(lat, aligner, n_components)
     return map_from_latents(names, data, paired=paired, model=model, alpha=alpha, cv=cv, horizon=horizon,
                             n_boot=n_boot, n_clusters=n_clusters, clustering=clustering,
                             ci_threshold=ci_threshold, scheduler=scheduler, progress=progress,
                             seed=seed, meta={f.name: dict(f.meta) for f in frags},
-                            extra_attrs={"aligner": aligner_used, "n_components": None if paired else n_components})
+                            extra_attrs={"aligner": aligner_used, "n_components": None if paired else n_components,
+                                         "reduction": None if paired else reduction})
 
 
 def _same_time_base(frags: Sequence[Fragment]) -> bool:

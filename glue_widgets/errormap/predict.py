@@ -6,6 +6,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .latent import moment_row
+
 __all__ = ["make_predictor", "ridge_predictor", "lagged_pairs", "source_row", "folds"]
 
 
@@ -26,8 +28,11 @@ def ridge_predictor(X: np.ndarray, Y: np.ndarray, alpha: float, w: np.ndarray | 
 
 
 def make_predictor(model: Any, alpha: float, X: np.ndarray, Y: np.ndarray, w: np.ndarray | None = None):
-    """Fit ``model`` ("ridge", "rrr" or a scikit-learn regressor, cloned) on X -> Y; return its predict function."""
-    if model == "ridge":
+    """Fit ``model`` ("ridge", "rrr" or a scikit-learn regressor, cloned) on X -> Y; return its predict function.
+
+    "auto" and "iv" fit ridge here: the instrumental-variable dynamics (:func:`.latent.iv_predictor`) need
+    consecutive samples and are used by :func:`source_row` for unpaired maps only."""
+    if model in ("ridge", "auto", "iv"):
         return ridge_predictor(X, Y, alpha, w)
     if model == "rrr":
         try:  # gw.translate's RRR: rank chosen by its own blocked CV on the training data
@@ -64,7 +69,14 @@ def lagged_pairs(n: int, horizon: int, idx: np.ndarray) -> tuple[np.ndarray, np.
 def source_row(s: int, data: Sequence[np.ndarray], targets: Sequence[np.ndarray] | None, paired: bool,
                 model: Any, alpha: float, cv: int, horizon: int, units_per_fold: int,
                 weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Held-out SS_res and SS_tot of every target predicted from source ``s``: arrays (targets, units)."""
+    """Held-out SS_res and SS_tot of every target predicted from source ``s``: arrays (targets, units).
+
+    Unpaired with model "auto"/"iv" (and no weights): :func:`.latent.moment_row` (the error of predicting
+    the target's signal from lagged moments, noise-debiased on both sides). Otherwise sample errors of
+    ``y(t+h)`` (paired: of the target's channels at the same time).
+    """
+    if not paired and model in ("auto", "iv") and weights is None and targets is None:
+        return moment_row(s, data, cv, horizon, units_per_fold)
     X = data[s]
     targets = data if targets is None else targets
     nt = len(targets)
