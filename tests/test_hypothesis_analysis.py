@@ -57,7 +57,6 @@ KNOWN = {
 
 
 @pytest.mark.parametrize("first", [None, "a string", 3])
-@pytest.mark.xfail(strict=False, reason=KNOWN["extract_rest(non-session)"])
 def test_extract_rest_known_failures(first):
     outcome(gw.extract_rest, first)
 
@@ -79,10 +78,6 @@ def test_extract_rest_good_numbers_any_stream(session, stream, min_duration, kw)
         _is_segment(seg)
 
 
-@pytest.mark.xfail(strict=False, reason="rest helper validates extract_rest's arguments (#20 item 7); found here: "
-                                        "min_duration='' or None -> ValueError/TypeError in find_rest_candidates; "
-                                        "target_s=0/None/'' -> ZeroDivisionError/TypeError in rest/card.build_card; "
-                                        "nan_channels=object() -> TypeError in extract_rest")
 @fast(30)
 @given(first=st.one_of(st.just("session"), junk, st.text(max_size=10)),
        stream=st.one_of(st.none(), st.sampled_from(["lfp", "units", "nope"]), junk),
@@ -191,8 +186,6 @@ OTHER_ALIGNERS = {
                    st.one_of(st.lists(arrays(max_t=60, max_c=5), max_size=3), junk)),
        k=mostly(st.integers(1, 3), st.one_of(st.integers(-2, 10), junk)))
 def test_other_aligners(name, data, k):
-    if name == "UnitMatcher":
-        hypothesis.assume(not _has_huge(data))  # KNOWN["unitmatcher huge"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ok, est = outcome(lambda: OTHER_ALIGNERS[name](k).fit(data))
@@ -213,13 +206,11 @@ KNOWN["unitmatcher huge"] = ("alignment helper: UnitMatcher().fit([x, x * 1e299]
                              "contains invalid numeric entries') from the assignment solver")
 
 
-@pytest.mark.xfail(strict=False, reason=KNOWN["riemann window"])
 def test_riemann_short_window_known_failure():
     rng = np.random.default_rng(0)
     outcome(gw.align.RiemannianRecenter(window=1).fit, [rng.normal(size=(100, 3)), rng.normal(size=(100, 3))])
 
 
-@pytest.mark.xfail(strict=False, reason=KNOWN["unitmatcher huge"])
 def test_unitmatcher_huge_values_known_failure():
     x = np.random.default_rng(0).normal(size=(100, 3))
     outcome(gw.align.UnitMatcher().fit, [x, x * 1e299])

@@ -235,6 +235,11 @@ class UnitMatcher(BaseEstimator):
         xs = check_session_list(rest_list, min_sessions=2)
         ref = check_session_index(self.reference, len(xs))
         for i, x in enumerate(xs):
+            with np.errstate(over="ignore", invalid="ignore"):
+                finite_stats = bool(np.isfinite(x.std(0)).all())
+            if not finite_stats:  # squares overflow: every statistic below would be inf/NaN
+                raise InvalidInputError(f"rest_list[{i}] has values too large to square (max |x| = "
+                                        f"{np.nanmax(np.abs(x)):.3g}); rescale it (e.g. to rates or z-scores).")
             if len(x) < 4 * self.n_chunks:
                 raise InvalidInputError(f"rest_list[{i}] has {len(x)} samples; at least {4 * self.n_chunks} "
                                         f"are needed for n_chunks={self.n_chunks} (lower n_chunks or pass "

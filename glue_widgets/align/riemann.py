@@ -74,6 +74,9 @@ class RiemannianRecenter(BaseEstimator):
                 f"Pick a common montage first, or use RestAligner."
             )
         for i, x in enumerate(xs):
+            if w <= x.shape[1]:  # a covariance of fewer samples than channels is singular (not SPD)
+                raise InvalidInputError(f"window={w} samples is too short for {x.shape[1]} channels: a window "
+                                        f"needs more samples than channels; use window >= {4 * x.shape[1]}.")
             if x.shape[0] < 2 * w:
                 raise InvalidInputError(f"session {i} has {x.shape[0]} samples; need at least 2 windows of {w}.")
             if np.any(x.std(0) < 1e-12):
