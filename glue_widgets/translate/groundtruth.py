@@ -77,13 +77,25 @@ def load_cascade_gt(root: str | Path, datasets: list[str] | None = None) -> list
             except Exception as exc:  # scipy raises several types for a bad file
                 raise CorruptFileError(f"cannot read ground-truth file {str(f)!r}: {exc}") from exc
             for s in segs:
+                # ephys-only segments (DS03 cell5) have no fluorescence: skip them as Cascade does
+                if not all(hasattr(s, k) for k in ("fluo_time", "fluo_mean", "events_AP")):
+                    continue
                 t = np.asarray(s.fluo_time, dtype=float).ravel()
                 x = np.asarray(s.fluo_mean, dtype=float).ravel()
                 ap = np.atleast_1d(np.asarray(s.events_AP, dtype=float)).ravel() / 1e4
-                if t.size < 10 or t.size != x.size:
+                n = min(t.size, x.size)  # a few files hold a fluo_time shorter than fluo_mean
+                t, x = t[:n], x[:n]
+                okt = np.isfinite(t)
+                if n < 10 or okt.sum() < 2:
                     continue
+                if not okt.all():  # NaN frame times: interpolate the clock
+                    i = np.arange(n)
+                    t = np.interp(i, i[okt], t[okt])
                 fs = 1.0 / float(np.nanmedian(np.diff(t)))
-                out.append(GTSegment(d.name, f.stem, t, x, ap[np.isfinite(ap)], fs))
+                ap = ap[np.isfinite(ap)]
+                # spikes outside the imaging window (DS40/DS41) have no calcium to explain them
+                ap = ap[(ap >= t[0] - 0.5 / fs) & (ap <= t[-1] + 0.5 / fs)]
+                out.append(GTSegment(d.name, f.stem, t, x, np.sort(ap), fs))
     return out
 
 
