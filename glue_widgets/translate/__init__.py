@@ -15,12 +15,13 @@ from .ecog_eeg import (ContactPhysicsEcogToEeg, EcogToEeg, SourceSpaceEcogToEeg,
                        forward_baseline, physics_operator)
 from .reverse import INDICATORS, simulate_calcium
 from .rrr import ReducedRankRegression
+from .spike_domain import SpikeDomainWarning
 from .spikes import infer_spikes, load_spike_model
 from .supervised import SpikeModel
 from .transfer import transfer_table
 from .translator import Translator
 from .unpaired import LatentDynamicsTranslator, LatentVAR
 
-__all__ = ["ContactPhysicsEcogToEeg", "contact_source_space", "infer_spikes", "load_spike_model", "SpikeModel", "simulate_calcium", "INDICATORS",
+__all__ = ["ContactPhysicsEcogToEeg", "contact_source_space", "infer_spikes", "load_spike_model", "SpikeModel", "SpikeDomainWarning", "simulate_calcium", "INDICATORS",
            "Translator", "ReducedRankRegression", "transfer_table", "EcogToEeg", "SourceSpaceEcogToEeg", "forward_baseline",
            "physics_operator", "LatentVAR", "LatentDynamicsTranslator"]

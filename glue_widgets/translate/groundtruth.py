@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import CorruptFileError, NotFoundError
 
-__all__ = ["GTSegment", "load_cascade_gt", "noise_level", "binned_counts", "neuron_correlation"]
+__all__ = ["GTSegment", "load_cascade_gt", "noise_level", "binned_counts", "binned_rate", "neuron_correlation"]
 
 
 @dataclass
@@ -106,10 +106,30 @@ def binned_counts(values: np.ndarray, t: np.ndarray, bin_s: float, t0: float, n_
     return np.bincount(idx[ok], weights=values[ok], minlength=n_bins)[:n_bins]
 
 
-def neuron_correlation(segments: list[GTSegment], predictions: list[np.ndarray], bin_s: float = 0.04) -> float:
+def binned_rate(values: np.ndarray, t: np.ndarray, fs: float, bin_s: float, t0: float, n_bins: int,
+                fine_hz: float = 100.0) -> np.ndarray:
+    """Integrate per-frame ``values`` (e.g. spikes per frame) into ``n_bins`` bins of ``bin_s`` from ``t0``.
+
+    Frames slower than ``fine_hz`` are first turned into a rate (``values * fs``), linearly interpolated
+    on a ``fine_hz`` grid and summed: a frame that spans several bins spreads over them instead of
+    landing in one and leaving the others empty (the spikefinder protocol resamples to a common rate
+    for the same reason). Faster frames are summed into their bins directly. NaN counts as 0.
+    """
+    v = np.where(np.isfinite(values), values, 0.0)
+    if fs >= fine_hz:
+        return binned_counts(v, t, bin_s, t0, n_bins)
+    tf = t0 + (np.arange(int(np.ceil(n_bins * bin_s * fine_hz))) + 0.5) / fine_hz
+    dens = np.interp(tf, t, v * fs)
+    return binned_counts(dens / fine_hz, tf, bin_s, t0, n_bins)
+
+
+def neuron_correlation(segments: list[GTSegment], predictions: list[np.ndarray], bin_s: float = 0.04,
+                       integrate: bool = True) -> float:
     """Pearson r between predicted and true spikes summed in ``bin_s`` bins, segments of one neuron concatenated.
 
-    Bins that overlap a NaN gap of the calcium trace are dropped (spikefinder protocol).
+    Bins that overlap a NaN gap of the calcium trace are dropped (spikefinder protocol). With
+    ``integrate`` (default), predictions are integrated as rates (:func:`binned_rate`); otherwise each
+    frame's value is added to the bin holding its time stamp.
     """
     P, T = [], []
     for s, p in zip(segments, predictions):
@@ -117,11 +137,13 @@ def neuron_correlation(segments: list[GTSegment], predictions: list[np.ndarray],
         n = int(np.floor((s.t[-1] + 0.5 / s.fs - t0) / bin_s))
         if n < 2:
             continue
-        pb = binned_counts(p, s.t, bin_s, t0, n)
-        gap = binned_counts((~np.isfinite(s.dff)).astype(float), s.t, bin_s, t0, n) > 0
+        pb = binned_rate(p, s.t, s.fs, bin_s, t0, n) if integrate else binned_counts(p, s.t, bin_s, t0, n)
+        gap = binned_counts((~np.isfinite(s.dff) | ~np.isfinite(p)).astype(float), s.t, bin_s, t0, n) > 0
         tb = np.histogram(s.spikes, bins=t0 + bin_s * np.arange(n + 1))[0].astype(float)
         P.append(pb[~gap])
         T.append(tb[~gap])
+    if not P:
+        return float("nan")
     p, t = np.concatenate(P), np.concatenate(T)
     if p.std() == 0 or t.std() == 0:
         return float("nan")
