@@ -56,20 +56,21 @@ def load_segments():
     return segs
 
 
-def stage_predictions(segs, tag="sup"):
-    """LODO supervised predictions and OASIS predictions for every segment (cached)."""
+def stage_predictions(segs, tag="sup", settings=None):
+    """LODO supervised predictions for every segment (cached under ``tag``)."""
     path = CACHE / f"pred_{tag}.pkl"
     if path.exists():
         return pickle.loads(path.read_bytes())
     datasets = sorted({s.dataset for s in segs})
-    proto = SpikeModel(**LODO)
+    settings = settings or LODO
+    proto = SpikeModel(**settings)
     t0 = time.process_time()
     rows = {ds: proto.dataset_rows([s for s in segs if s.dataset == ds], seed=i) for i, ds in enumerate(datasets)}
     t_rows = time.process_time() - t0
     pred, info, train_s = {}, {}, {}
     for ds in datasets:
         t0 = time.process_time()
-        m = SpikeModel(**LODO).fit([s for s in segs if s.dataset != ds], rows=rows)
+        m = SpikeModel(**settings).fit([s for s in segs if s.dataset != ds], rows=rows)
         train_s[ds] = time.process_time() - t0
         for i, s in enumerate(segs):
             if s.dataset != ds:

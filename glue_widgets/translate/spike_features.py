@@ -31,6 +31,8 @@ def resample_trace(y: np.ndarray, fs: float, rate: float) -> np.ndarray:
     5
     """
     n = y.size
+    if abs(fs - rate) <= 1e-9 * rate:
+        return np.array(y, dtype=float)
     t = np.arange(n) / fs
     m = int(np.floor((n - 1) / fs * rate)) + 1
     tn = np.arange(m) / rate
@@ -135,11 +137,12 @@ def multires_features(z: np.ndarray, fs: float, tau: float, compress: float = 4.
     n = z.size
     zc = np.arcsinh(np.pad(np.asarray(z, np.float32), (PAD, PAD), mode="edge") / np.float32(compress))
     cs = np.concatenate([[0.0], np.cumsum(zc, dtype=np.float64)])
-    out = np.empty((n, N_FEATURES), np.float32)
+    out = np.empty((N_FEATURES, n), np.float32)  # feature-major: contiguous writes, and the MLP multiplies W.T @ out
     for j, o in enumerate(_SINGLE):
-        out[:, j] = zc[PAD + o: PAD + o + n]
+        out[j] = zc[PAD + o: PAD + o + n]
     for j, (a, b) in enumerate(_BLOCKS):
-        out[:, _SINGLE.size + j] = (cs[PAD + b + 1: PAD + b + 1 + n] - cs[PAD + a: PAD + a + n]) / (b - a + 1)
-    out[:, -2] = np.log(fs)
-    out[:, -1] = np.log(np.clip(tau if np.isfinite(tau) else 1.0, 0.05, 5.0))
+        out[_SINGLE.size + j] = (cs[PAD + b + 1: PAD + b + 1 + n] - cs[PAD + a: PAD + a + n]) / (b - a + 1)
+    out[-2] = np.log(fs)
+    out[-1] = np.log(np.clip(tau if np.isfinite(tau) else 1.0, 0.05, 5.0))
+    out = out.T  # (n, N_FEATURES) view
     return out

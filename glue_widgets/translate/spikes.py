@@ -193,13 +193,15 @@ def infer_spikes(
     n_out = 0
     for i in range(traces.shape[0]):
         y = conv[i]
-        nu = noise_level(y, fs) if kind != "zscore" else None
         if method == "oasis":
+            nu = noise_level(y, fs) if kind != "zscore" else None
             s = oasis_trace(y, fs, ar_order=ar_order)
             used, w, d = "oasis", 0.0, {"decay_s": float("nan")}
         else:
             d: dict = {}
             s = m.predict_trace(y, fs, info=d)
+            # ν = median|Δ ΔF/F|·100/√fs, from the σ the model measured (σ = median|Δ| / (0.6745·√2))
+            nu = d["sigma"] * 0.6745 * np.sqrt(2.0) * 100.0 / np.sqrt(fs) if kind != "zscore" else None
             why = dom.outside(fs, nu, d["decay_s"]) if method == "auto" else []
             w = 1.0 if method == "supervised" else float(weight) if method == "ensemble" else \
                 rule.weight(bool(why), d["decay_s"])
