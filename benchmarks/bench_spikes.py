@@ -198,6 +198,17 @@ def report(segs):
           f"Tuned rule (tuning half, objective mean r + 2·min(0, m) + 0.05·m, m = worst margin over OASIS at 25 Hz): supervised "
           f"weight {rule.w_in:g} inside the training range, {rule.w_out:g} outside "
           f"({n_out} of {len(segs)} held-out segments fell outside their fold's range).", ""]
+    md += ["### Summary", ""]
+    for name in BINS:
+        wins = {m: sum(sc[m][d][name] > sc["OASIS"][d][name] for d in dss) for m in ("supervised", "auto (tuned rule)")}
+        lost = [d for d in dss if sc["auto (tuned rule)"][d][name] <= sc["OASIS"][d][name]]
+        md.append(f"- {name}: auto above OASIS on {wins['auto (tuned rule)']}/{len(dss)} held-out datasets "
+                  f"(supervised alone {wins['supervised']}/{len(dss)}); mean r auto "
+                  f"{np.mean([sc['auto (tuned rule)'][d][name] for d in dss]):.3f} vs OASIS "
+                  f"{np.mean([sc['OASIS'][d][name] for d in dss]):.3f} vs raw ΔF/F "
+                  f"{np.mean([sc['raw ΔF/F'][d][name] for d in dss]):.3f}"
+                  + (f"; not above OASIS on {', '.join(lost)}" if lost else "") + ".")
+    md.append("")
     for name in BINS:
         md += [f"### Per dataset, Pearson r at {name} ({BINS[name] * 1e3:.0f}-ms bins), mean over neurons", "",
                "| dataset | half | " + " | ".join(methods) + " | auto > OASIS |", "|---|---|" + "---|" * (len(methods) + 1)]
@@ -243,6 +254,18 @@ def main() -> None:
     md += "\n\n### Speed, 100 cells at 30 Hz (simulated GCaMP6f), × real time per core (CPU process time, " \
           "shared 2-core machine: noisy)\n\n| method | × real time |\n|---|---|\n" + \
           "\n".join(f"| {m} | {v:.0f} |" for m, v in sp.items())
+    md += ("\n\n### What went badly\n\n"
+           "- `auto` mixes in OASIS's noise-constrained deconvolution on every trace, which costs more than the "
+           "supervised model: `auto` is below the 1000 × real-time bar; `method=\"supervised\"` meets it (within the "
+           "noise of this shared machine). A cheaper OASIS (`oasis_fast`, hard threshold instead of the tuned L1 "
+           "penalty) was tried as the mix partner: on the reporting half it fell below OASIS on two datasets, so it "
+           "is not used.\n"
+           "- The supervised model works in units of each trace's noise (that is what makes it unit-free); its "
+           "spikes-per-frame calibration is therefore looser than a ΔF/F-conditioned model's (see the tests).\n"
+           "- No ground truth here has GCaMP7 or GCaMP8; fast indicators are represented by XCaMP-Gf (DS28), "
+           "jRGECO1a (DS21), OGB-1 and Cal-520, where the mix with OASIS is what beats OASIS.\n"
+           "- Many held-out segments fall outside their fold's training range (short segments give extreme decay "
+           "estimates); the tuned rule gives them the same mix as inside, and `infer_spikes` warns.")
     record("spikes", md, dict(scores=sc, speed=sp, settings=LODO, tuning=TUNING, reporting=REPORTING))
 
 
