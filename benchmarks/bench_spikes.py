@@ -231,7 +231,7 @@ def report(segs):
 
 
 def speed(n_cells=100, seconds=300.0, fs=30.0):
-    """CPU seconds (process time, 1 BLAS thread) per second of a 100-cell recording, per method."""
+    """Seconds of a 100-cell recording processed per CPU second (process time, 1 BLAS thread, best of 3)."""
     from glue_widgets.translate import infer_spikes, simulate_calcium
 
     rng = np.random.default_rng(0)
@@ -239,9 +239,12 @@ def speed(n_cells=100, seconds=300.0, fs=30.0):
     out = {}
     for m in ("supervised", "auto", "oasis"):
         infer_spikes(dff[:2], fs, method=m)  # load the model
-        t0 = time.process_time()
-        infer_spikes(dff, fs, method=m)
-        out[m] = seconds / (time.process_time() - t0)
+        best = np.inf
+        for _ in range(3):  # best of 3, as timeit does: the machine is shared
+            t0 = time.process_time()
+            infer_spikes(dff, fs, method=m)
+            best = min(best, time.process_time() - t0)
+        out[m] = seconds / best
     return out
 
 
@@ -251,7 +254,7 @@ def main() -> None:
     segs = load_segments()
     md, sc = report(segs)
     sp = speed()
-    md += "\n\n### Speed, 100 cells at 30 Hz (simulated GCaMP6f), × real time per core (CPU process time, " \
+    md += "\n\n### Speed, 100 cells at 30 Hz (simulated GCaMP6f), × real time per core (CPU process time, best of 3, " \
           "shared 2-core machine: noisy)\n\n| method | × real time |\n|---|---|\n" + \
           "\n".join(f"| {m} | {v:.0f} |" for m, v in sp.items())
     md += ("\n\n### What went badly\n\n"

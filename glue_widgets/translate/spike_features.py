@@ -63,12 +63,12 @@ def baseline(y: np.ndarray, rate: float, block_s: float = 60.0, q: float = 20.0)
     ys = uniform_filter1d(y, size=max(int(round(0.2 * rate)), 1), mode="nearest")
     b = max(int(block_s * rate), 10)
     nb = max(y.size // b, 1)
-    edges = np.linspace(0, y.size, nb + 1).astype(int)
+    size = y.size // nb  # equal blocks (the last few frames, fewer than nb, join no block)
     step = max(int(rate // 8), 1)  # the smoothed trace varies slowly: every few frames is enough
-    vals = np.array([np.percentile(ys[a:e:step], q) for a, e in zip(edges[:-1], edges[1:])])
+    vals = np.percentile(ys[: nb * size].reshape(nb, size)[:, ::step], q, axis=1)
     if nb == 1:
         return np.full(y.size, vals[0])
-    centers = 0.5 * (edges[:-1] + edges[1:])
+    centers = (np.arange(nb) + 0.5) * size
     return np.interp(np.arange(y.size), centers, vals)
 
 
@@ -107,8 +107,7 @@ def decay_time(z: np.ndarray, rate: float, max_lag_s: float = 1.5) -> float:
     kmax = min(int(max_lag_s * rate), n // 4)
     if kmax < 4:
         return float("nan")
-    f = np.fft.rfft(x, 2 * n)  # autocovariance by FFT (zero-padded: no wrap-around), lags 2 … kmax
-    ac = np.fft.irfft(f * np.conj(f), 2 * n)[2: kmax + 1] / n
+    ac = np.array([x[: n - k] @ x[k:] for k in range(2, kmax + 1)]) / n
     if ac[0] <= 0:
         return float("nan")
     rel = ac / ac[0]
