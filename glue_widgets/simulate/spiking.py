@@ -7,20 +7,13 @@ from typing import Any
 import numpy as np
 from scipy.signal import lfilter
 
+from ..model.indicators import INDICATORS
 from ._rng import as_generator as _rng
+
+# the indicator kinetics live in the one table, glue_widgets.model.indicators (re-exported here)
 
 __all__ = ["INDICATORS", "arousal_traces", "rates_from_latents", "spikes_from_latents",
            "spike_times_from_counts", "calcium_kernel", "calcium_from_spikes", "communication_subspace"]
-
-# Indicator kinetics (s) and unitary dF/F amplitude; from Chen et al. 2013 (Nature 499:295), in-vivo
-# single-AP values rounded. ``k_sat`` is the number of near-coincident spikes at which the response
-# is half-saturated.
-INDICATORS: dict[str, dict[str, float]] = {
-    "GCaMP6f": {"tau_rise": 0.045, "tau_decay": 0.20, "amplitude": 0.18, "k_sat": 12.0},
-    "GCaMP6m": {"tau_rise": 0.080, "tau_decay": 0.45, "amplitude": 0.22, "k_sat": 12.0},
-    "GCaMP6s": {"tau_rise": 0.180, "tau_decay": 0.80, "amplitude": 0.26, "k_sat": 10.0},
-}
-
 
 # --------------------------------------------------------------------------------------------
 # arousal, spiking

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import CorruptFileError, NotFoundError
 
-__all__ = ["GTSegment", "load_cascade_gt", "noise_level", "binned_counts", "neuron_correlation"]
+__all__ = ["GTSegment", "load_cascade_gt", "noise_level", "binned_counts", "binned_rate", "neuron_correlation"]
 
 
 @dataclass
@@ -77,13 +77,25 @@ def load_cascade_gt(root: str | Path, datasets: list[str] | None = None) -> list
             except Exception as exc:  # scipy raises several types for a bad file
                 raise CorruptFileError(f"cannot read ground-truth file {str(f)!r}: {exc}") from exc
             for s in segs:
+                # ephys-only segments (DS03 cell5) have no fluorescence: skip them as Cascade does
+                if not all(hasattr(s, k) for k in ("fluo_time", "fluo_mean", "events_AP")):
+                    continue
                 t = np.asarray(s.fluo_time, dtype=float).ravel()
                 x = np.asarray(s.fluo_mean, dtype=float).ravel()
                 ap = np.atleast_1d(np.asarray(s.events_AP, dtype=float)).ravel() / 1e4
-                if t.size < 10 or t.size != x.size:
+                n = min(t.size, x.size)  # a few files hold a fluo_time shorter than fluo_mean
+                t, x = t[:n], x[:n]
+                okt = np.isfinite(t)
+                if n < 10 or okt.sum() < 2:
                     continue
+                if not okt.all():  # NaN frame times: interpolate the clock
+                    i = np.arange(n)
+                    t = np.interp(i, i[okt], t[okt])
                 fs = 1.0 / float(np.nanmedian(np.diff(t)))
-                out.append(GTSegment(d.name, f.stem, t, x, ap[np.isfinite(ap)], fs))
+                ap = ap[np.isfinite(ap)]
+                # spikes outside the imaging window (DS40/DS41) have no calcium to explain them
+                ap = ap[(ap >= t[0] - 0.5 / fs) & (ap <= t[-1] + 0.5 / fs)]
+                out.append(GTSegment(d.name, f.stem, t, x, np.sort(ap), fs))
     return out
 
 
@@ -94,10 +106,30 @@ def binned_counts(values: np.ndarray, t: np.ndarray, bin_s: float, t0: float, n_
     return np.bincount(idx[ok], weights=values[ok], minlength=n_bins)[:n_bins]
 
 
-def neuron_correlation(segments: list[GTSegment], predictions: list[np.ndarray], bin_s: float = 0.04) -> float:
+def binned_rate(values: np.ndarray, t: np.ndarray, fs: float, bin_s: float, t0: float, n_bins: int,
+                fine_hz: float = 100.0) -> np.ndarray:
+    """Integrate per-frame ``values`` (e.g. spikes per frame) into ``n_bins`` bins of ``bin_s`` from ``t0``.
+
+    Frames slower than ``fine_hz`` are first turned into a rate (``values * fs``), linearly interpolated
+    on a ``fine_hz`` grid and summed: a frame that spans several bins spreads over them instead of
+    landing in one and leaving the others empty (the spikefinder protocol resamples to a common rate
+    for the same reason). Faster frames are summed into their bins directly. NaN counts as 0.
+    """
+    v = np.where(np.isfinite(values), values, 0.0)
+    if fs >= fine_hz:
+        return binned_counts(v, t, bin_s, t0, n_bins)
+    tf = t0 + (np.arange(int(np.ceil(n_bins * bin_s * fine_hz))) + 0.5) / fine_hz
+    dens = np.interp(tf, t, v * fs)
+    return binned_counts(dens / fine_hz, tf, bin_s, t0, n_bins)
+
+
+def neuron_correlation(segments: list[GTSegment], predictions: list[np.ndarray], bin_s: float = 0.04,
+                       integrate: bool = True) -> float:
     """Pearson r between predicted and true spikes summed in ``bin_s`` bins, segments of one neuron concatenated.
 
-    Bins that overlap a NaN gap of the calcium trace are dropped (spikefinder protocol).
+    Bins that overlap a NaN gap of the calcium trace are dropped (spikefinder protocol). With
+    ``integrate`` (default), predictions are integrated as rates (:func:`binned_rate`); otherwise each
+    frame's value is added to the bin holding its time stamp.
     """
     P, T = [], []
     for s, p in zip(segments, predictions):
@@ -105,11 +137,13 @@ def neuron_correlation(segments: list[GTSegment], predictions: list[np.ndarray],
         n = int(np.floor((s.t[-1] + 0.5 / s.fs - t0) / bin_s))
         if n < 2:
             continue
-        pb = binned_counts(p, s.t, bin_s, t0, n)
-        gap = binned_counts((~np.isfinite(s.dff)).astype(float), s.t, bin_s, t0, n) > 0
+        pb = binned_rate(p, s.t, s.fs, bin_s, t0, n) if integrate else binned_counts(p, s.t, bin_s, t0, n)
+        gap = binned_counts((~np.isfinite(s.dff) | ~np.isfinite(p)).astype(float), s.t, bin_s, t0, n) > 0
         tb = np.histogram(s.spikes, bins=t0 + bin_s * np.arange(n + 1))[0].astype(float)
         P.append(pb[~gap])
         T.append(tb[~gap])
+    if not P:
+        return float("nan")
     p, t = np.concatenate(P), np.concatenate(T)
     if p.std() == 0 or t.std() == 0:
         return float("nan")

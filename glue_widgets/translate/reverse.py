@@ -12,20 +12,11 @@ import numpy as np
 from scipy.signal import lfilter
 
 from ..errors import InvalidInputError
+from ..model.indicators import INDICATORS, indicator_params
 from ..model.validation import check_fs
 from ..simulate.spiking import calcium_kernel as _shared_kernel
 
 __all__ = ["INDICATORS", "simulate_calcium", "calcium_kernel"]
-
-# rise/decay (s), ΔF/F per spike (fraction), saturation (in units of single-spike calcium);
-# GCaMP6 values after Chen et al. 2013 (half-decay ≈ 140 ms for 6f, ≈ 550 ms for 6s at 1 AP)
-INDICATORS: dict[str, dict[str, float]] = {
-    "GCaMP6f": dict(tau_rise=0.045, tau_decay=0.20, amplitude=0.18, k_sat=12.0),
-    "GCaMP6m": dict(tau_rise=0.07, tau_decay=0.45, amplitude=0.14, k_sat=15.0),
-    "GCaMP6s": dict(tau_rise=0.10, tau_decay=0.80, amplitude=0.25, k_sat=10.0),
-    "GCaMP8m": dict(tau_rise=0.01, tau_decay=0.14, amplitude=0.30, k_sat=12.0),
-}
-
 
 def calcium_kernel(fs: float, tau_rise: float, tau_decay: float) -> tuple[list[float], list[float]]:
     """IIR (b, a) of the difference-of-exponentials kernel with peak 1, sampled mid-frame.
@@ -65,7 +56,7 @@ def simulate_calcium(
     fs : float
         Frame rate (Hz).
     indicator : str
-        Defaults for kinetics/amplitude/saturation from :data:`INDICATORS`; any of them can be overridden.
+        Defaults for kinetics/amplitude/saturation from :data:`glue_widgets.model.indicators.INDICATORS` (the one table); any of them can be overridden.
     shot_noise, read_noise : float
         Noise standard deviations (ΔF/F) per frame at baseline. 0 and 0 give the clean trace.
     seed : int or Generator, optional
@@ -77,12 +68,7 @@ def simulate_calcium(
     True
     """
     fs = check_fs(fs)
-    if indicator not in INDICATORS:
-        raise InvalidInputError(f"indicator={indicator!r} is not one of {sorted(INDICATORS)}.")
-    p = dict(INDICATORS[indicator])
-    for k, v in dict(tau_rise=tau_rise, tau_decay=tau_decay, amplitude=amplitude, k_sat=k_sat).items():
-        if v is not None:
-            p[k] = float(v)
+    p = indicator_params(indicator, tau_rise=tau_rise, tau_decay=tau_decay, amplitude=amplitude, k_sat=k_sat)
     x = np.asarray(spikes, dtype=float)
     if x.ndim not in (1, 2):
         raise InvalidInputError(f"spikes must be 1-D or 2-D (cells, time); got shape {x.shape}.")
