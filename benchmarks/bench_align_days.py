@@ -1,6 +1,6 @@
 """Across-days alignment with neuron turnover: frozen day-0 decoder after each aligner.
 
-Data: the demo corpus's generative model (``glue_widgets.sources.demo.simulate``: latent LDS of the
+Data: the demo corpus's generative model (``glue_widgets.simulate``: latent LDS of the
 "timescales" or "rotational" family, Poisson spiking ``gain * exp(b + C z)``), one subject over 4 days
 with 0/25/50/75 % neuron turnover relative to day 0 and per-neuron gain drift. Per day: 10 min of
 rest, 5 min of task (behaviour = fixed linear readout of the latents + noise), 8 anchor events
@@ -27,7 +27,7 @@ from _record import record  # noqa: E402
 from glue_widgets.align import (GroupAligner, PairedCCA, RestAligner, frame_error,  # noqa: E402
                                 frozen_decoder_transfer)
 from glue_widgets.align.base import SessionReducer  # noqa: E402
-from glue_widgets.sources.demo import simulate as sim  # noqa: E402
+import glue_widgets.simulate as sim  # noqa: E402
 
 FS, K, N = 50.0, 4, 200
 REST_S, TASK_S, COND_S = 600.0, 300.0, 60.0

@@ -23,7 +23,7 @@ sys.path.insert(0, str(HERE.parent))
 from _record import record  # noqa: E402
 
 from glue_widgets.align import RestAligner  # noqa: E402
-from glue_widgets.sources.demo import simulate as sim  # noqa: E402
+import glue_widgets.simulate as sim  # noqa: E402
 
 N_SESS, N_CH, FS, DUR, K = 20, 300, 50.0, 600.0, 4
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glue_widgets.sources.demo import simulate as sim
+import glue_widgets.simulate as sim
 
 
 @pytest.mark.parametrize("family", sim.FAMILIES)

@@ -170,10 +170,7 @@ def test_transfer_entropy_finds_the_driven_direction():
 
 # one name, one thing: a public name exported by two subpackages must be the same object
 _PACKAGES = ["align", "translate", "evidence", "errormap", "rest", "simulate", "model", "sources", "sources.demo"]
-_KNOWN_CLASHES = {  # owned by other branches; remove once merged
-    "INDICATORS": "one indicator table (model/indicators.py) on branch spikes",
-    "simulate": "gw.simulate (the generators) vs gw.demo.simulate (sources/demo's builder module, in its __all__)",
-}
+_KNOWN_CLASHES: dict[str, str] = {}  # none: every public name means one thing
 
 
 def test_public_names_are_unambiguous():

@@ -27,10 +27,9 @@ from typing import Any
 import pandas as pd
 
 from ...errors import InvalidInputError, NotFoundError
-from . import simulate
 from .corpus import CORPUS_VERSION, LABS, SIZES, bids_entries, nwb_sessions
 
-__all__ = ["list", "describe", "build", "truth", "open_demo", "path", "corpus_dir", "simulate",
+__all__ = ["list", "describe", "build", "truth", "open_demo", "path", "corpus_dir",
            "SIZES", "CORPUS_VERSION"]
 
 _list = builtins.list

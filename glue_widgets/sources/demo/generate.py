@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from . import simulate as sim
+from ... import simulate as sim
 from .corpus import HumanSpec, SessionSpec
 
 __all__ = ["SEED", "rng_for", "generator_params", "generate_session", "generate_human_run",

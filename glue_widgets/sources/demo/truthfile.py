@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from . import simulate as sim
+from ... import simulate as sim
 
 __all__ = ["save_truth", "load_truth", "nwb_truth", "human_truth", "NWB_TRUTH_KEYS", "BIDS_TRUTH_KEYS"]
 
