@@ -62,7 +62,6 @@ def test_extract_rest_known_failures(first):
 
 
 @pytest.mark.parametrize("axis", [None, 0.0])
-@pytest.mark.xfail(strict=False, reason=KNOWN["infer_spikes(axis=None|float)"])
 def test_infer_spikes_known_failures(axis):
     outcome(gw.translate.infer_spikes, np.random.default_rng(0).normal(size=(50, 2)), 30.0, axis=axis)
 
@@ -157,13 +156,11 @@ def test_error_map(frags, kw):
 
 
 @pytest.mark.parametrize("ar_order, n", [(0, 100), (3, 100), (None, 100), (2, 60)])
-@pytest.mark.xfail(strict=False, reason=KNOWN["oasis ar_order"])
 def test_oasis_known_failures(ar_order, n):
     x = np.abs(np.random.default_rng(0).normal(size=(n, 1)))
     outcome(gw.translate.infer_spikes, x, 30.0, "oasis", axis=0, ar_order=ar_order)
 
 
-@pytest.mark.xfail(strict=False, reason=KNOWN["oasis huge"])
 def test_oasis_huge_values_known_failure():
     x = np.abs(np.random.default_rng(0).normal(size=(100, 1))) * 1e300
     outcome(gw.translate.infer_spikes, x, 30.0, "oasis", axis=0)

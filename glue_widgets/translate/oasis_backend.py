@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import UnsupportedError
+from ..errors import InvalidInputError, UnsupportedError
 
 __all__ = ["oasis_trace", "oasis_fast"]
 
@@ -20,8 +20,19 @@ def oasis_trace(y: np.ndarray, fs: float, *, penalty: int = 1, ar_order: int = 1
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise UnsupportedError("method='oasis' needs the oasis-deconv package: pip install oasis-deconv") from exc
     y = np.ascontiguousarray(y, dtype=np.float64)
+    if ar_order == 2 and y.size < 200:  # OASIS estimates AR(2) from ~100 lags of autocovariance
+        raise InvalidInputError(f"ar_order=2 needs at least 200 frames to estimate its decay; the trace has "
+                                f"{y.size}. Use ar_order=1.")
+    scale = float(np.max(np.abs(y))) if y.size else 0.0
+    if not np.isfinite(scale) or scale > 1e100:
+        raise InvalidInputError(f"the trace reaches |value| = {scale:.3g}: too large for OASIS's noise and decay "
+                                "estimates; pass ΔF/F (or units='raw' so it is converted).")
     g = (None,) * ar_order
-    _c, s, _b, _g, _lam = deconvolve(y, g=g, penalty=penalty)
+    try:
+        _c, s, _b, _g, _lam = deconvolve(y, g=g, penalty=penalty)
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        raise InvalidInputError(f"OASIS failed on this trace ({type(exc).__name__}: {exc}); the trace may be "
+                                "too short, constant or not calcium-like. Try method='supervised'.") from exc
     return np.asarray(s, dtype=float)
 
 

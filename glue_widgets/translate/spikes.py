@@ -130,6 +130,11 @@ def infer_spikes(
         raise InvalidInputError(f"units={units!r} is not known; use one of {UNIT_KINDS}.")
     if not 0.0 <= float(weight) <= 1.0:
         raise InvalidInputError(f"weight={weight!r} must be in [0, 1] (the supervised share of the ensemble).")
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise InvalidInputError(f"axis={axis!r} must be an integer (the time axis of a numpy input, e.g. -1).")
+    if isinstance(ar_order, bool) or ar_order not in (1, 2):
+        raise InvalidInputError(f"ar_order={ar_order!r}: OASIS models calcium as an AR(1) or AR(2) process; "
+                                "use ar_order=1 (default) or 2.")
     da = None
     try:
         import xarray as xr
