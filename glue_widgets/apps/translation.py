@@ -130,8 +130,9 @@ class TranslationModel(AnalysisModel):
     min_sessions = 1
     max_sessions = 1
     mode = param.Selector(default=MODES[0], objects=list(MODES), doc="Which paired translation to show.")
-    method = param.Selector(default="supervised", objects=["supervised", "oasis"],
-                            doc="Calcium: infer_spikes method (supervised network or OASIS deconvolution).")
+    method = param.Selector(default="auto", objects=["auto", "supervised", "oasis", "ensemble"],
+                            doc="Calcium: infer_spikes method (auto: the supervised network with OASIS mixed in, "
+                                "as gw.translate.infer_spikes does by default; or either alone, or the ensemble).")
     seconds = param.Number(default=60.0, bounds=(5, 300), doc="Calcium: seconds shown and evaluated.")
     n_cells = param.Integer(default=4, bounds=(1, 12), doc="Calcium: cells shown.")
     train_fraction = param.Number(default=0.7, bounds=(0.3, 0.9), step=0.05,
@@ -203,7 +204,7 @@ class TranslationModel(AnalysisModel):
                                    "r_dff": [_pearson(xb[:, j], tb[:, j]) for j in range(len(chans))],
                                    "true_spikes": tb.sum(0).astype(int)})
         return {"mode": MODES[0], "uri": uri, "stream": cal[0], "x": x, "r": r, "truth": truth, "scores": scores,
-                "truth_source": truth_source, "caveat": caveat if truth_source and self.method == "supervised" else "",
+                "truth_source": truth_source, "caveat": caveat if truth_source and self.method != "oasis" else "",
                 "fs": fs, "settings": (f"infer_spikes(method={self.method!r}) on {x.sizes['channel']} cells, "
                                        f"{b - a:.0f} s at {fs:g} Hz; Pearson r at {EVAL_BIN_S * 1e3:.0f}-ms bins "
                                        f"against the true spikes ({truth_source or 'none known'})")}
