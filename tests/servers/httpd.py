@@ -144,7 +144,7 @@ class LocalServer(ThreadingHTTPServer):
             self._thread.join(5)
 
 
-_RANGE = re.compile(r"bytes=(\d+)-(\d*)$")
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
 
 class StaticFiles:
@@ -179,11 +179,14 @@ def serve_file(h: Handler, f: Path, etag: str | None = None) -> None:
     start, end, code = 0, size - 1, 200
     if rng:
         m = _RANGE.match(rng.strip())
-        if not m:
+        if not m or not (m.group(1) or m.group(2)):
             h.send_simple(416, b"bad range", headers={"Content-Range": f"bytes */{size}"})
             return
-        start = int(m.group(1))
-        end = min(size - 1, int(m.group(2))) if m.group(2) else size - 1
+        if not m.group(1):  # suffix range "bytes=-N": the last N bytes
+            start, end = max(0, size - int(m.group(2))), size - 1
+        else:
+            start = int(m.group(1))
+            end = min(size - 1, int(m.group(2))) if m.group(2) else size - 1
         if start >= size:
             h.send_simple(416, b"range not satisfiable", headers={"Content-Range": f"bytes */{size}"})
             return
