@@ -124,7 +124,10 @@ def _check_timeout(timeout: Any) -> tuple[float, float]:
 
 def _redact(url: str) -> str:
     """Drop the query (presigned S3 URLs carry signatures there) for messages."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # malformed (e.g. an unclosed IPv6 bracket): show the part before any query
+        return str(url).split("?", 1)[0][:200]
     return f"{parts.scheme}://{parts.netloc}{parts.path}" + ("?..." if parts.query else "")
 
 
@@ -400,13 +403,12 @@ class HttpClient:
                                _size_unknown=True, _on_headers=on_headers, what="probe"),
                 _pool().submit(self._in_batch, self.read_range, url, 0, max(1, tail), validator=pinned,
                                _suffix=True, what="probe (end of file)")]
-        res = []
-        for f in futs:
-            try:
-                res.append(f.result())
-            except InvalidInputError:  # 416: an empty file; the head read reports it
-                res.append(b"")
-        return holder[0], res[0], res[1]
+        head_b = futs[0].result()
+        try:
+            tail_b = futs[1].result()
+        except GlueError:  # a server without suffix ranges: the reader fetches what it needs later
+            tail_b = b""
+        return holder[0], head_b, tail_b
 
     def _in_batch(self, fn, *args, **kw):
         self._local.in_batch = True

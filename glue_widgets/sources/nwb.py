@@ -17,8 +17,10 @@ Streams
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import weakref
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -45,6 +47,18 @@ _CALCIUM_PARENTS = {"Fluorescence", "DfOverF"}
 # their chunks are at most _POINT_CHUNK_BYTES (else the session's extent is used)
 _WHOLE_READ_BYTES = 256 * 1024
 _POINT_CHUNK_BYTES = 64 * 1024
+# sessions over Python file objects (remote files): closed before the interpreter shuts down, else
+# HDF5's own exit handler closes the file object after Python is gone (a segmentation fault)
+_OPEN_SESSIONS: "weakref.WeakSet[NWBSession]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_sessions() -> None:
+    for s in list(_OPEN_SESSIONS):
+        try:
+            s.close()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
 
 
 def _nt(obj: Any) -> str:
@@ -153,6 +167,8 @@ class NWBSession(Session):
         #: NWB objects that look like series but are not read as streams, with the reason
         self.skipped: dict[str, str] = {}
         self._bad: dict[str, str] = {}
+        if h5.driver == "fileobj":
+            _OPEN_SESSIONS.add(self)
         root_type = _nt(h5)
         if root_type != "NWBFile" and "nwb_version" not in h5.attrs:
             raise CorruptFileError(
