@@ -134,6 +134,8 @@ class Session:
         """
         info = self.stream_info(stream)
         start, stop = self._check_window(info, start, stop)
+        if isinstance(channels, (str, bytes)):
+            channels = [channels.decode() if isinstance(channels, bytes) else channels]  # one name, not its characters
         x = self._read_window(info, start, stop, **kwargs)
         if channels is not None:
             missing = [c for c in channels if c not in set(x.channel.values.tolist())]
@@ -152,8 +154,11 @@ class Session:
 
     def _check_window(self, info: StreamInfo, start: float | None, stop: float | None) -> tuple[float, float]:
         t0, t1 = info.start_s, info.stop_s
-        start = t0 if start is None else float(start)
-        stop = t1 if stop is None else float(stop)
+        try:
+            start = t0 if start is None else float(start)
+            stop = t1 if stop is None else float(stop)
+        except (TypeError, ValueError):
+            raise WindowError(f"window ({start!r}, {stop!r}) must be numbers of seconds (or None).") from None
         if not (np.isfinite(start) and np.isfinite(stop)):
             raise WindowError(f"window ({start}, {stop}) must be finite seconds.")
         if stop <= start:

@@ -279,6 +279,10 @@ class NWBSession(Session):
         extra["channels"] = channels
         conv = float(data.attrs.get("conversion", 1.0))
         off = float(data.attrs.get("offset", 0.0))
+        if not (np.isfinite(conv) and np.isfinite(off)) or conv == 0:
+            self._bad[path] = (f"{path}/data has conversion={conv!r} and offset={off!r}; scaling by them would "
+                               "give meaningless values. Fix the attributes in the file (conversion must be a "
+                               "finite, non-zero number).")
         if conv != 1.0 or off != 0.0 or "channel_conversion" in g:
             extra["scaled"] = True
         return base, dict(modality=modality, fs=fs, n_channels=len(channels), duration_s=duration, start_s=t0,
