@@ -73,3 +73,25 @@ def test_open_dandi_in_two_round_trips_after_the_api(dandi_env, nwb_files):
     # the resolution probe (1 byte) + head and tail in one concurrent round trip + at most one more
     assert len(blob_requests) <= 5, ranges
     s.close()
+
+
+@pytest.mark.parametrize("rel", ["sub-01/eeg/sub-01_task-rest_eeg.edf", "sub-01/eeg/sub-01_task-arithmetic_eeg.vhdr"])
+def test_openneuro_eeg_open_and_window_round_trips(openneuro_env, rel):
+    """Listing (root + subject folder at once), then sidecars and header together: 2 waves (plus one per
+    continuation page of a long listing); a window: 1."""
+    srv = openneuro_env
+    srv.latency_s = LATENCY
+    try:
+        n0 = len(srv.arrivals)
+        s = gw.open(f"openneuro://ds000001/{rel}")
+        # the fixture bucket pages listings by 7 keys: each continuation page is one more round trip
+        pages = sum("continuation-token" in p for _, p in srv.arrivals[n0:])
+        assert _waves(srv.arrivals, n0) <= 2 + pages
+        n1 = len(srv.arrivals)
+        info = s.streams["eeg"]
+        x = s.read("eeg", info.start_s + 1.0, min(info.stop_s, info.start_s + 601.0))
+        assert x.sizes["time"] > 0
+        assert _waves(srv.arrivals, n1) == 1 and s.stats.last_read["round_trips"] == 1
+        s.close()
+    finally:
+        srv.latency_s = 0.0

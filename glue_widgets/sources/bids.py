@@ -200,6 +200,29 @@ class _Sidecars:
         return self.tree.read_bytes(rel) if name in self._listing.get(root, []) else None
 
 
+def _prefetch_small_files(tree: Tree, rel: str, side: "_Sidecars"):
+    """Start reading every sidecar this run may need (and a BrainVision header and markers) at once.
+
+    Remote trees only (they have ``prefetch``); returns a future, or None.
+    """
+    prefetch = getattr(tree, "prefetch", None)
+    if prefetch is None:
+        return None
+    rels = []
+    if side.is_bids and side.suffix:
+        rels += side.candidates(side.suffix, ".json")
+        for suf in ("channels", "events"):
+            rels += side.candidates(suf, ".tsv")[:1]
+        rels += side.candidates("electrodes", ".tsv", free=("space",))[:1]
+        root = side.dirs[-1]
+        rels += [f"{root}/{n}" if root else n for n in ("dataset_description.json", "participants.tsv")]
+    if rel.lower().endswith(".vhdr"):
+        rels += [rel, rel[:-5] + ".vmrk"]
+    from .http import _pool
+
+    return _pool().submit(prefetch, rels)
+
+
 def _plain_name(name: str) -> bool:
     """A bare file name: no directory part, not '.' or '..' (BrainVision DataFile/MarkerFile)."""
     return bool(name) and "/" not in name and "\\" not in name and name not in (".", "..") and ":" not in name
@@ -323,8 +346,15 @@ class BidsSession(Session):
         if stats is not None:
             self.stats = stats
         self._tree, self._rel, self._remote = tree, rel, remote
-        self._reader = _make_reader(tree, rel)
         side = _Sidecars(tree, rel, is_bids)
+        pending = _prefetch_small_files(tree, rel, side)  # sidecars at once, while the header is read
+        if pending is not None and rel.lower().endswith(".vhdr"):
+            pending.result()  # the BrainVision header is among them
+        try:
+            self._reader = _make_reader(tree, rel)
+        finally:
+            if pending is not None:
+                pending.result()
         ents, suffix, _ = side.ents, side.suffix, side.ext
         datatype = suffix if suffix in ("eeg", "ieeg") else ("ieeg" if "/ieeg/" in f"/{rel}" else "eeg")
         sidecar = side.json(suffix) if is_bids and suffix else {}

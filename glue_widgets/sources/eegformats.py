@@ -450,16 +450,32 @@ class BrainVisionHeader:
                 raise CorruptFileError(f"{self.path}: binary data end before sample {w['i1']}.")
             arr = np.frombuffer(raw, self.dtype).reshape(n, self.n_channels)[:, channels]
         elif self.orientation == "VECTORIZED":
-            cols = []
-            for c in channels:
-                off = (c * self.n_samples + w["i0"]) * bpv
-                raw = src.read_at(off, n * bpv)
-                if len(raw) != n * bpv:
-                    raise CorruptFileError(f"{self.path}: binary data end inside channel {c}.")
-                cols.append(np.frombuffer(raw, self.dtype))
-            arr = np.stack(cols, axis=1)
+            prefetch = getattr(src, "prefetch", None)
+            if prefetch is not None:  # one range per channel: fetch them at once (a remote RangeFile)
+                prefetch([((c * self.n_samples + w["i0"]) * bpv, n * bpv) for c in channels])
+            try:
+                return self._read_vectorized(src, channels, w, n)
+            finally:
+                clear = getattr(src, "clear_staged", None)
+                if clear is not None:
+                    clear()
         else:
             raise UnsupportedError(f"{self.path}: DataOrientation={self.orientation!r} is not supported.")
+        return self._scaled(arr, channels, w)
+
+    def _read_vectorized(self, src: ReadAt, channels: list[int], w: dict[str, int], n: int):
+        bpv = self.bytes_per_value
+        cols = []
+        for c in channels:
+            off = (c * self.n_samples + w["i0"]) * bpv
+            raw = src.read_at(off, n * bpv)
+            if len(raw) != n * bpv:
+                raise CorruptFileError(f"{self.path}: binary data end inside channel {c}.")
+            cols.append(np.frombuffer(raw, self.dtype))
+        arr = np.stack(cols, axis=1)
+        return self._scaled(arr, channels, w)
+
+    def _scaled(self, arr: np.ndarray, channels: list[int], w: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
         scale = self.resolution[channels] * np.array([unit_scale(self.units[c]) if self.units[c] in
                                                       (*_MICRO, "mV", "nV", "V", "µS", "uS") else 1.0
                                                       for c in channels])

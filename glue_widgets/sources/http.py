@@ -516,6 +516,28 @@ class HttpClient:
 
         return self._retrying(what, url, attempt, nbytes=length)
 
+    def concurrently(self, calls: list[Callable[[], Any]], *, max_workers: int = MAX_WORKERS) -> list[Any]:
+        """Run independent request-making ``calls`` at once (a bounded pool); their results in order.
+
+        Counts ``ceil(len(calls) / max_workers)`` round trips (the calls' own requests count none). The
+        first exception is raised after every call has finished.
+        """
+        if not calls:
+            return []
+        workers = max(1, min(int(max_workers), MAX_WORKERS, len(calls)))
+        self.meter.add("round_trips", math.ceil(len(calls) / workers))
+        futures = [_pool().submit(self._in_batch, c) for c in calls]
+        out, first_exc = [], None
+        for f in futures:
+            try:
+                out.append(f.result())
+            except BaseException as exc:  # noqa: BLE001 - re-raised below, after the others finished
+                first_exc = first_exc or exc
+                out.append(None)
+        if first_exc is not None:
+            raise first_exc
+        return out
+
     def read_ranges(self, url: str, ranges: list[tuple[int, int]], *, expect_size: int | None = None,
                     validator: dict[str, str] | None = None, max_workers: int = MAX_WORKERS) -> list[bytes]:
         """Read several ``(start, length)`` ranges concurrently (a bounded pool); one list of bytes.
