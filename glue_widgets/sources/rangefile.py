@@ -30,6 +30,7 @@ import io
 import struct
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from ..errors import InvalidInputError, NetworkError
@@ -45,6 +46,17 @@ _MAX_REQUEST = 32 << 20  # split very large fetches so a retry never repeats mor
 GAP_BYTES = 64 * 1024
 GAP_FRACTION = 0.05
 MAX_STAGED = 512 << 20  # most bytes a planned read stages in memory (larger plans are not prefetched)
+_WRITER: ThreadPoolExecutor | None = None  # one background thread writes fetched blocks to the disk cache
+_WRITER_LOCK = threading.Lock()
+_PENDING: dict[str, bytes] = {}  # blocks handed to the writer and not yet on disk (read-after-write)
+
+
+def _writer() -> ThreadPoolExecutor:
+    global _WRITER
+    with _WRITER_LOCK:
+        if _WRITER is None:
+            _WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="glue-cache-writer")
+        return _WRITER
 
 
 def coalesce(ranges: list[tuple[int, int]], *, gap: int = GAP_BYTES, fraction: float = GAP_FRACTION,
@@ -146,12 +158,15 @@ class RangeFile(io.RawIOBase):
         self.name = name or url
         #: the version being read: every answer must carry these (empty ones are learned on first answer)
         self.validator = {"etag": etag or "", "last_modified": last_modified or ""}
-        self._id = cache_id or f"{url.split('?', 1)[0]}|{self.size}|{etag}|{last_modified}"
+        # the version's identity: the ETag when there is one, else Last-Modified (with the size)
+        self._id = cache_id or f"{url.split('?', 1)[0]}|{self.size}|{etag or ('lm:' + last_modified if last_modified else '')}"
         #: small reads fetch at least this many bytes (raised while a file is opened)
         self.readahead = 0
         self._staged: list[tuple[int, bytes]] = []  # (offset, bytes) fetched for the read in progress
         self._staged_starts: list[int] = []
         self._seen_trees: set[int] = set()
+        self._to_write: list[tuple[str, bytes]] = []  # whole blocks waiting for the background writer
+        self._writes: list[Future] = []
         self._pos = 0
         self._mem: OrderedDict[int, bytes] = OrderedDict()
         self._mem_max = max(0, int(memory_bytes) // self.block_size)  # 0: no memory cache
@@ -229,7 +244,11 @@ class RangeFile(io.RawIOBase):
             self._mem.move_to_end(idx)
             return data
         if self.cache is not None:
-            data = self.cache.get(self._key(idx))
+            key = self._key(idx)
+            with _WRITER_LOCK:
+                data = _PENDING.get(key)
+            if data is None:
+                data = self.cache.get(key)
             if data is not None and len(data) == self._block_len(idx):
                 self._remember(idx, data)
                 return data
@@ -305,12 +324,43 @@ class RangeFile(io.RawIOBase):
                     collect[idx] = piece
                 self._remember(idx, piece)
                 if self.cache is not None:
-                    self.cache.put(self._key(idx), piece)
+                    self._to_write.append((self._key(idx), piece))
             else:
                 if collect is not None:
                     collect[-(idx + 1)] = piece
                 self._partial[idx] = (p0 - b0, piece)
                 self._store_piece(idx, p0 - b0, piece)
+
+    def _write_behind(self) -> None:
+        """Hand the blocks fetched by this read to the background writer (the read does not wait)."""
+        if not self._to_write or self.cache is None:
+            return
+        items, self._to_write = self._to_write, []
+        cache = self.cache
+        with _WRITER_LOCK:
+            _PENDING.update(items)
+
+        def write() -> None:
+            for key, data in items:
+                cache.put(key, data)
+                with _WRITER_LOCK:
+                    if _PENDING.get(key) is data:
+                        del _PENDING[key]
+
+        self._writes = [f for f in self._writes if not f.done()] + [_writer().submit(write)]
+
+    def flush(self) -> None:
+        """Wait until every fetched block is in the disk cache."""
+        self._write_behind()
+        for f in self._writes:
+            f.result()
+        self._writes = []
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            super().close()
 
     def _get(self, start: int, length: int) -> bytes:
         try:
@@ -340,6 +390,7 @@ class RangeFile(io.RawIOBase):
             if hi is not None:
                 stop = min(stop, hi)
             self._store(start, self._get(start, stop - start), collect=got)
+        self._write_behind()
         return got
 
     # -- planned reads ----------------------------------------------------------------------
@@ -410,6 +461,7 @@ class RangeFile(io.RawIOBase):
                 self._store(o, data)
                 self._stage(o, data)
             self._partial = {}
+            self._write_behind()
         return sum(n for _, n in plan)
 
     def prefetch_ends(self, head: int, tail: int) -> int:

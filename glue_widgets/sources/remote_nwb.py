@@ -69,6 +69,7 @@ def _open(rf: RangeFile, uri: str, client: HttpClient, url: str, metadata: dict[
             if tail_b:
                 rf._store(rf.size - len(tail_b), tail_b)
                 rf._stage(rf.size - len(tail_b), tail_b)
+            rf._write_behind()
     else:
         try:
             rf.prefetch_ends(OPEN_HEAD, OPEN_TAIL)
