@@ -409,17 +409,35 @@ class RangeFile(io.RawIOBase):
         return True
 
     def _staged_hit(self, offset: int, length: int) -> bytes | None:
+        """The bytes ``[offset, offset + length)`` from staged extents (one, or several back to back)."""
         i = bisect.bisect_right(self._staged_starts, offset) - 1
-        if i >= 0:
+        if i < 0:
+            return None
+        s0, data = self._staged[i]
+        if offset + length <= s0 + len(data):
+            return data[offset - s0:offset - s0 + length]
+        parts, pos, stop = [], offset, offset + length
+        while i < len(self._staged):
             s0, data = self._staged[i]
-            if offset + length <= s0 + len(data):
-                return data[offset - s0:offset - s0 + length]
+            if s0 > pos or s0 + len(data) <= pos:
+                return None
+            parts.append(data[pos - s0:min(stop, s0 + len(data)) - s0])
+            pos = min(stop, s0 + len(data))
+            if pos >= stop:
+                return b"".join(parts)
+            i += 1
         return None
 
     def _stage(self, start: int, data: bytes) -> None:
-        i = bisect.bisect_right(self._staged_starts, start)
-        self._staged.insert(i, (start, data))
-        self._staged_starts.insert(i, start)
+        """Stage an extent; extents never nest (a lookup looks at the one starting last before it)."""
+        end = start + len(data)
+        if any(s0 <= start and end <= s0 + len(d) for s0, d in self._staged):
+            return
+        kept = [(s0, d) for s0, d in self._staged if not (start <= s0 and s0 + len(d) <= end)]
+        kept.append((start, data))
+        kept.sort(key=lambda t: t[0])
+        self._staged = kept
+        self._staged_starts = [s0 for s0, _ in kept]
 
     def clear_staged(self) -> None:
         """Forget the bytes staged by :meth:`prefetch` (they stay in the block caches)."""
