@@ -138,8 +138,16 @@ def _records(df: pd.DataFrame | None) -> list[dict[str, Any]] | None:
             for row in df.to_dict("records")]
 
 
-def _read_tsv(raw: bytes) -> pd.DataFrame:
-    return pd.read_csv(io.BytesIO(raw), sep="\t", na_values=["n/a"], keep_default_na=False, dtype=str)
+def _read_tsv(raw: bytes, what: str = "TSV file") -> pd.DataFrame:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CorruptFileError(f"{what} is not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); "
+                               "BIDS sidecars must be UTF-8. Re-save it as UTF-8.") from None
+    try:
+        return pd.read_csv(io.StringIO(text), sep="\t", na_values=["n/a"], keep_default_na=False, dtype=str)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise CorruptFileError(f"{what} cannot be read as a tab-separated table ({exc}).") from None
 
 
 class _Sidecars:
@@ -171,14 +179,18 @@ class _Sidecars:
         merged: dict[str, Any] = {}
         for rel in reversed(self.candidates(suffix, ".json")):
             try:
-                merged.update(json.loads(self.tree.read_bytes(rel).decode("utf-8")))
+                doc = json.loads(self.tree.read_bytes(rel).decode("utf-8"))
             except (ValueError, UnicodeDecodeError):
                 raise CorruptFileError(f"sidecar {self.tree.describe(rel)!r} is not valid JSON.") from None
+            if not isinstance(doc, dict):
+                raise CorruptFileError(f"sidecar {self.tree.describe(rel)!r} holds a JSON {type(doc).__name__}, "
+                                       "not an object of key/value pairs as BIDS requires.")
+            merged.update(doc)
         return merged
 
     def tsv(self, suffix: str) -> pd.DataFrame | None:
         c = self.candidates(suffix, ".tsv")
-        return _read_tsv(self.tree.read_bytes(c[0])) if c else None
+        return _read_tsv(self.tree.read_bytes(c[0]), f"sidecar {self.tree.describe(c[0])!r}") if c else None
 
     def root_file(self, name: str) -> bytes | None:
         if not self.is_bids:
@@ -186,6 +198,34 @@ class _Sidecars:
         root = self.dirs[-1]
         rel = f"{root}/{name}" if root else name
         return self.tree.read_bytes(rel) if name in self._listing.get(root, []) else None
+
+
+def _prefetch_small_files(tree: Tree, rel: str, side: "_Sidecars"):
+    """Start reading every sidecar this run may need (and a BrainVision header and markers) at once.
+
+    Remote trees only (they have ``prefetch``); returns a future, or None.
+    """
+    prefetch = getattr(tree, "prefetch", None)
+    if prefetch is None:
+        return None
+    rels = []
+    if side.is_bids and side.suffix:
+        rels += side.candidates(side.suffix, ".json")
+        for suf in ("channels", "events"):
+            rels += side.candidates(suf, ".tsv")[:1]
+        rels += side.candidates("electrodes", ".tsv", free=("space",))[:1]
+        root = side.dirs[-1]
+        rels += [f"{root}/{n}" if root else n for n in ("dataset_description.json", "participants.tsv")]
+    if rel.lower().endswith(".vhdr"):
+        rels += [rel, rel[:-5] + ".vmrk"]
+    from .http import _pool
+
+    return _pool().submit(prefetch, rels)
+
+
+def _plain_name(name: str) -> bool:
+    """A bare file name: no directory part, not '.' or '..' (BrainVision DataFile/MarkerFile)."""
+    return bool(name) and "/" not in name and "\\" not in name and name not in (".", "..") and ":" not in name
 
 
 # -- data readers -----------------------------------------------------------------------------
@@ -217,12 +257,16 @@ class _BVReader:
     def __init__(self, tree: Tree, rel: str) -> None:
         self.h = BrainVisionHeader.parse(tree.read_bytes(rel), tree.describe(rel))
         d = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
+        if not _plain_name(self.h.data_file) or (self.h.marker_file and not _plain_name(self.h.marker_file)):
+            raise CorruptFileError(
+                f"{tree.describe(rel)!r} names DataFile={self.h.data_file!r} / MarkerFile={self.h.marker_file!r}; "
+                "they must be file names in the header's own folder (no path), as BrainVision writes them.")
         data_rel = d + self.h.data_file
-        if not self.h.data_file or not tree.exists(data_rel):
+        if not tree.exists(data_rel):
             raise NotFoundError(f"{tree.describe(rel)!r} names data file {self.h.data_file!r}, which is not "
                                 "beside it.")
         self.src = tree.range_source(data_rel)
-        self.h.data_size = self.src.size
+        self.h.check_size(self.src.size)
         self.tree, self.marker_rel = tree, (d + self.h.marker_file) if self.h.marker_file else ""
         self.names = list(self.h.names)
         self.fs = [self.h.fs] * len(self.names)
@@ -302,8 +346,15 @@ class BidsSession(Session):
         if stats is not None:
             self.stats = stats
         self._tree, self._rel, self._remote = tree, rel, remote
-        self._reader = _make_reader(tree, rel)
         side = _Sidecars(tree, rel, is_bids)
+        pending = _prefetch_small_files(tree, rel, side)  # sidecars at once, while the header is read
+        if pending is not None and rel.lower().endswith(".vhdr"):
+            pending.result()  # the BrainVision header is among them
+        try:
+            self._reader = _make_reader(tree, rel)
+        finally:
+            if pending is not None:
+                pending.result()
         ents, suffix, _ = side.ents, side.suffix, side.ext
         datatype = suffix if suffix in ("eeg", "ieeg") else ("ieeg" if "/ieeg/" in f"/{rel}" else "eeg")
         sidecar = side.json(suffix) if is_bids and suffix else {}

@@ -1,15 +1,20 @@
-"""NWB files from the DANDI Archive, streamed through the REST API and HTTP range reads.
+"""NWB files from the DANDI Archive: the archive's API through the ``dandi`` client, bytes by range reads.
 
-``dandi://<id>[@<version>]/<asset path>`` is resolved with the archive's REST routes (no ``dandi``
-client, whose 12 retries take ~53 s to fail): ``GET /dandisets/{id}/`` (existence, embargo, latest
-published version), ``GET /dandisets/{id}/versions/{v}/assets/?path=...`` (paginated; the exact
-path is matched here), then ``GET /assets/{asset_id}/download/``, whose redirect gives the content
-URL (S3). The NWB file is read lazily with :class:`~glue_widgets.sources.rangefile.RangeFile` +
-h5py: only the HDF5 metadata and the chunks of the windows asked for travel.
+``dandi://<id>[@<version>]/<asset path>`` is resolved with :class:`dandi.dandiapi.DandiAPIClient`
+(dandisets, versions, assets by path, search, embargoed access): ``get_dandiset(id, version)``, then
+``get_asset_by_path(path)``; the asset's download URL is followed here (so the API key never goes
+to S3) and the NWB file is read lazily with :class:`~glue_widgets.sources.rangefile.RangeFile` + h5py:
+only the HDF5 metadata and the chunks of the windows asked for travel.
+
+Failing fast offline: the dandi client retries 12 times (~53 s) and asks the server's ``/info/``
+without a timeout when it is built, so the archive's reachability is checked first with the
+project's own HTTP client (``GET /info/``, connect timeout <= 2.5 s, one retry; remembered for a
+minute), its session gets the session's timeouts, and dandi's version check on PyPI is switched
+off (``DANDI_NO_ET=1``).
 
 Base URL: ``$GLUE_DANDI_API_URL`` (default ``https://api.dandiarchive.org/api``). Embargoed
-dandisets: ``$DANDI_API_KEY`` is sent as ``Authorization: token ...`` to the API host only (never to
-S3, never printed, logged, or put in a repr or an error message). Zarr-backed assets
+dandisets: ``$DANDI_API_KEY`` is given to the client as its token (sent to the API host only; never
+to S3, never printed, logged, or put in a repr or an error message). Zarr-backed assets
 (``.nwb.zarr``) are refused with :class:`~glue_widgets.errors.UnsupportedError`.
 
 Offline: the resolution of a URI (content URL, size) and every block read are cached
@@ -25,14 +30,16 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
+import time
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import pandas as pd
 
-from ..errors import InvalidInputError, NetworkError, NotFoundError, UnsupportedError
+from ..errors import GlueError, InvalidInputError, NetworkError, NotFoundError, UnsupportedError
 from .cache import DiskCache, cache_key
 from .http import AccessDeniedError, HttpClient, Meter
 from .rangefile import DEFAULT_BLOCK_SIZE
@@ -52,7 +59,7 @@ _check_id = ARCHIVE.check_id
 
 def _make_client(options: RemoteOptions | dict[str, Any], meter: Meter | None = None
                  ) -> tuple[HttpClient, DiskCache, str]:
-    """API client (the key goes to the API host only), cache and base URL; ``options`` may be the keywords."""
+    """Our HTTP client (the key goes to the API host only), cache and base URL; ``options`` may be the keywords."""
     opts = options if isinstance(options, RemoteOptions) else RemoteOptions.pop_from(options)
     base = api_url()
     key = os.environ.get("DANDI_API_KEY", "").strip()
@@ -60,55 +67,120 @@ def _make_client(options: RemoteOptions | dict[str, Any], meter: Meter | None = 
     return opts.client(meter, headers=headers, auth_host=urlsplit(base).netloc), opts.cache(), base
 
 
+_REACHABLE: dict[str, dict[str, Any]] = {}  # bases whose /info/ answered in this process
+
+
+def _reachable(client: HttpClient, base: str, *, force: bool = False) -> dict[str, Any]:
+    """``GET {base}/info/`` with a short timeout (NetworkError within a few seconds when offline).
+
+    Done once per process and base before the dandi client first asks the same route without a timeout
+    (it remembers the answer); ``force`` asks again.
+    """
+    if base in _REACHABLE and not force:
+        return _REACHABLE[base]
+    quick = HttpClient(timeout=(min(client.timeout[0], 2.5), min(client.timeout[1], 10.0)),
+                       retries=min(client.retries, 1), backoff=client.backoff, meter=client.meter)
+    doc = quick.get_json(f"{base}/info/", what="DANDI info")
+    _REACHABLE[base] = doc
+    return doc
+
+
+def _api(client: HttpClient, base: str):
+    """A :class:`dandi.dandiapi.DandiAPIClient` for ``base`` that fails fast.
+
+    Its session sends the client's timeouts, is metered in ``client.meter``, retries 5xx/429 at most
+    ``client.retries`` times and turns connection failures into NetworkError at once (the dandi
+    client's own 12 retries never start); ``DANDI_API_KEY`` becomes its token (checked by the
+    server's ``/auth/token``).
+    """
+    import requests
+
+    _reachable(client, base)
+    os.environ.setdefault("DANDI_NO_ET", "1")  # no version check on PyPI from inside a library
+    from dandi.dandiapi import DandiAPIClient
+
+    key = os.environ.get("DANDI_API_KEY", "").strip() or None
+    session_timeout, meter, retries, backoff = client.timeout, client.meter, client.retries, client.backoff
+
+    def request(method, url, **kw):
+        kw.setdefault("timeout", session_timeout)
+        for attempt in range(retries + 1):
+            meter.add("requests")
+            meter.add("round_trips")
+            try:
+                resp = raw_request(method, url, **kw)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt == retries:
+                    raise NetworkError(f"the DANDI API at {base} cannot be reached ({type(exc).__name__}); "
+                                       "check the connection. Cached resolutions and blocks stay usable "
+                                       "offline.") from None
+                time.sleep(min(4.0, backoff * 2 ** attempt))
+                continue
+            meter.add("bytes", int(resp.headers.get("Content-Length") or 0))
+            if resp.status_code in (429, 500, 502, 503, 504) and attempt < retries:
+                time.sleep(min(4.0, backoff * 2 ** attempt))
+                continue
+            if resp.status_code >= 500 or resp.status_code == 429:
+                raise NetworkError(f"the DANDI API at {base} answered HTTP {resp.status_code}; retry later.")
+            return resp
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    with _dandi_errors(f"the DANDI API at {base}", key=bool(key)):
+        try:
+            api = DandiAPIClient(api_url=base)
+        except RuntimeError as exc:  # the client could not read the server's /info/
+            raise NetworkError(f"the DANDI API at {base} did not describe itself ({exc}).") from None
+        sess = api.session
+        sess.trust_env = False
+        raw_request = sess.request
+        sess.request = request  # type: ignore[method-assign]
+        if key:
+            api.authenticate(key)
+    return api
+
+
+@contextlib.contextmanager
+def _dandi_errors(what: str, *, key: bool = False, dandiset: str | None = None):
+    """Turn the dandi client's and requests' exceptions into GlueErrors that say what to do."""
+    import requests
+
+    try:
+        yield
+    except GlueError:
+        raise
+    except requests.HTTPError as exc:
+        code = getattr(exc.response, "status_code", None)
+        if code in (401, 403):
+            raise AccessDeniedError(
+                f"{what}: access denied (HTTP {code}). "
+                + ("The DANDI_API_KEY set in the environment is not accepted or does not give access to it."
+                   if key else "It is embargoed or private: put an API key with access in DANDI_API_KEY.")
+            ) from None
+        if code == 404:
+            raise NotFoundError(f"{what} does not exist (HTTP 404); check the id, version or path "
+                                "(gw.dandi.search(text) and gw.dandi.list_assets(id) list them).") from None
+        raise NetworkError(f"{what} answered HTTP {code}; retry later.") from None
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise NetworkError(f"{what} cannot be reached ({type(exc).__name__}); check the connection. "
+                           "Cached resolutions and blocks stay usable offline.") from None
+    except Exception as exc:
+        from dandi.exceptions import NotFoundError as DandiNotFound
+
+        if isinstance(exc, DandiNotFound):
+            raise NotFoundError(f"{what}: {exc}").with_traceback(None) from None
+        raise
+
+
 def info(**kw: Any) -> dict[str, Any]:
     """The archive's ``/info/`` document (server version, schema version)."""
     client, _, base = _make_client(kw)
-    return client.get_json(f"{base}/info/", what="DANDI info")
+    return _reachable(client, base, force=True)
 
 
-def _dandiset(client: HttpClient, base: str, dandiset: str) -> dict[str, Any]:
-    try:
-        return client.get_json(f"{base}/dandisets/{dandiset}/", what="DANDI dandiset")
-    except AccessDeniedError:
-        has_key = "Authorization" in client._secret_headers
-        raise AccessDeniedError(
-            f"dandiset {dandiset} is embargoed or private and "
-            + ("the DANDI_API_KEY set in the environment does not give access to it."
-               if has_key else "no DANDI_API_KEY is set; put an API key with access in the environment.")
-        ) from None
-    except NotFoundError:
-        raise NotFoundError(f"dandiset {dandiset} does not exist at {base}; check the id "
-                            "(gw.dandi.search(text) lists dandisets).") from None
-
-
-def _pick_version(meta: dict[str, Any], dandiset: str, version: str | None) -> str:
-    if version:
-        return version
-    pub = meta.get("most_recent_published_version")
-    if pub and pub.get("version"):
-        return pub["version"]
-    draft = meta.get("draft_version")
-    if draft and draft.get("version"):
-        return draft["version"]
-    raise NotFoundError(f"dandiset {dandiset} has neither a published nor a draft version.")
-
-
-def _iter_assets(client: HttpClient, base: str, dandiset: str, version: str, *, path: str | None = None,
-                 glob: str | None = None, page_size: int = 200):
-    url: str | None = f"{base}/dandisets/{dandiset}/versions/{quote(version)}/assets/"
-    params: dict[str, Any] | None = {"page_size": page_size}
-    if path:
-        params["path"] = path
-    if glob:
-        params["glob"] = glob
-    try:
-        while url:
-            page = client.get_json(url, params=params, what="DANDI assets")
-            yield from page.get("results", [])
-            url, params = page.get("next"), None  # "next" carries the query already
-    except NotFoundError:
-        raise NotFoundError(f"dandiset {dandiset} has no version {version!r}; versions are 'draft' or "
-                            "published ones like '0.230101.1234'.") from None
+def _get_dandiset(api, dandiset: str, version: str | None, key: bool):
+    what = f"dandiset {dandiset}" + (f" version {version!r}" if version else "")
+    with _dandi_errors(what, key=key):
+        return api.get_dandiset(dandiset, version, lazy=False)
 
 
 def list_assets(dandiset: str, version: str | None = None, glob: str | None = None, **kw: Any) -> pd.DataFrame:
@@ -129,15 +201,19 @@ def list_assets(dandiset: str, version: str | None = None, glob: str | None = No
     """
     dandiset = _check_id(dandiset)
     client, _, base = _make_client(kw)
-    meta = _dandiset(client, base, dandiset)
-    version = _pick_version(meta, dandiset, version)
+    api = _api(client, base)
+    key = bool(os.environ.get("DANDI_API_KEY", "").strip())
+    ds = _get_dandiset(api, dandiset, version, key)
+    from dandi.dandiapi import RemoteZarrAsset
+
     rows = []
-    for a in _iter_assets(client, base, dandiset, version, glob=glob):
-        p = a.get("path", "")
-        if glob and not fnmatch.fnmatchcase(p, glob):
-            continue
-        rows.append({"path": p, "size": a.get("size"), "asset_id": a.get("asset_id"),
-                     "uri": f"dandi://{dandiset}@{version}/{p}", "zarr": bool(a.get("zarr"))})
+    with _dandi_errors(f"the assets of dandiset {dandiset} version {ds.version_id}", key=key):
+        for a in (ds.get_assets_by_glob(glob) if glob else ds.get_assets()):
+            if glob and not fnmatch.fnmatchcase(a.path, glob):
+                continue
+            rows.append({"path": a.path, "size": a.size, "asset_id": a.identifier,
+                         "uri": f"dandi://{dandiset}@{ds.version_id}/{a.path}",
+                         "zarr": isinstance(a, RemoteZarrAsset)})
     return pd.DataFrame(rows, columns=["path", "size", "asset_id", "uri", "zarr"])
 
 
@@ -150,20 +226,21 @@ def search(text: str, *, limit: int = 50, **kw: Any) -> pd.DataFrame:
     """
     if not isinstance(text, str):
         raise InvalidInputError(f"text={text!r} must be a string.")
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
+        raise InvalidInputError(f"limit={limit!r} must be a positive integer.")
     client, _, base = _make_client(kw)
-    url: str | None = f"{base}/dandisets/"
-    params: dict[str, Any] | None = {"search": text, "page_size": min(limit, 100)}
+    api = _api(client, base)
     rows = []
-    while url and len(rows) < limit:
-        page = client.get_json(url, params=params, what="DANDI search")
-        for d in page.get("results", []):
-            v = d.get("most_recent_published_version") or d.get("draft_version") or {}
-            rows.append({"identifier": d.get("identifier"), "name": v.get("name"), "version": v.get("version"),
-                         "asset_count": v.get("asset_count"), "size": v.get("size"),
-                         "embargo_status": d.get("embargo_status")})
-        url, params = page.get("next"), None
-    return pd.DataFrame(rows[:limit], columns=["identifier", "name", "version", "asset_count", "size",
-                                               "embargo_status"])
+    with _dandi_errors(f"DANDI search {text!r}"):
+        for d in api.get_dandisets(search=text):
+            v = d.version
+            rows.append({"identifier": d.identifier, "name": v.name, "version": v.identifier,
+                         "asset_count": v.asset_count, "size": v.size,
+                         "embargo_status": getattr(d.embargo_status, "value", str(d.embargo_status))})
+            if len(rows) >= limit:
+                break
+    return pd.DataFrame(rows, columns=["identifier", "name", "version", "asset_count", "size",
+                                       "embargo_status"])
 
 
 def resolve(uri: str, **kw: Any) -> dict[str, Any]:
@@ -181,25 +258,24 @@ def resolve(uri: str, **kw: Any) -> dict[str, Any]:
         raise UnsupportedError(f"{uri!r} is a Zarr-backed NWB asset; glue_widgets streams HDF5 NWB only. "
                                "Use hdmf_zarr.NWBZarrIO directly, or an HDF5 copy of the data.")
     ckey = cache_key("dandi-resolve", base, dandiset, version or "", path)
+    key = bool(os.environ.get("DANDI_API_KEY", "").strip())
     try:
-        meta = _dandiset(client, base, dandiset)
-        v = _pick_version(meta, dandiset, version)
-        asset = None
-        for a in _iter_assets(client, base, dandiset, v, path=path):
-            if a.get("path") == path:
-                asset = a
-                break
-        if asset is None:
-            raise NotFoundError(f"dandiset {dandiset} version {v} has no asset {path!r}; "
-                                f"gw.dandi.list_assets({dandiset!r}, glob=...) lists the paths.")
-        if asset.get("zarr") or (asset.get("blob") is None and "zarr" in asset):
-            raise UnsupportedError(f"{uri!r} is stored as Zarr (asset {asset.get('asset_id')}); glue_widgets "
+        api = _api(client, base)
+        ds = _get_dandiset(api, dandiset, version, key)
+        with _dandi_errors(f"asset {path!r} of dandiset {dandiset} version {ds.version_id}", key=key):
+            asset = ds.get_asset_by_path(path)
+        from dandi.dandiapi import RemoteZarrAsset
+
+        if isinstance(asset, RemoteZarrAsset):
+            raise UnsupportedError(f"{uri!r} is stored as Zarr (asset {asset.identifier}); glue_widgets "
                                    "streams HDF5 NWB only. Use hdmf_zarr.NWBZarrIO for Zarr assets.")
-        content = client.resolve_redirect(f"{base}/assets/{asset['asset_id']}/download/", what="DANDI download")
+        content = client.resolve_redirect(asset.base_download_url, what="DANDI download")
         probe = HttpClient(timeout=client.timeout, retries=client.retries, meter=client.meter).probe(content)
-        res = {"url": probe.url, "size": probe.size, "etag": probe.etag, "asset_id": asset["asset_id"],
-               "dandiset": dandiset, "version": v, "path": path, "embargoed": meta.get("embargo_status") != "OPEN"}
-        if not res["embargoed"]:  # presigned embargoed URLs expire: do not keep them
+        embargoed = getattr(ds.embargo_status, "value", str(ds.embargo_status)) != "OPEN"
+        res = {"url": probe.url, "size": probe.size, "etag": probe.etag, "last_modified": probe.last_modified,
+               "asset_id": asset.identifier, "dandiset": dandiset, "version": ds.version_id, "path": path,
+               "embargoed": embargoed}
+        if not embargoed:  # presigned embargoed URLs expire: do not keep them
             cache.put_json(ckey, res)
         return res
     except NetworkError:
@@ -233,7 +309,9 @@ def open_dandi(uri: str, **kw: Any):
 
     # the blob id is content-addressed on DANDI: a stable cache identity even if URLs are re-signed
     return open_range_nwb(res["url"], uri=uri, client=opts.client(meter), cache=cache, size=res["size"],
-                          cache_id=f"dandi-asset|{res['asset_id']}|{res['size']}|{res.get('etag', '')}",
+                          cache_id=f"dandi-asset|{res['asset_id']}|{res['size']}|{res.get('etag', '')}|"
+                                   f"{res.get('last_modified', '')}",
+                          etag=res.get("etag", ""), last_modified=res.get("last_modified", ""),
                           metadata={"dandiset": res["dandiset"], "version": res["version"], "asset": res["path"],
                                     "asset_id": res["asset_id"], "provider": "dandi"},
                           **opts.range_kw(DEFAULT_BLOCK_SIZE), **kw)

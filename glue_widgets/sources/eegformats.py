@@ -57,9 +57,30 @@ def _s(b: bytes) -> str:
 def _num(b: bytes, what: str, path: str) -> float:
     txt = _s(b).replace(",", ".")
     try:
-        return float(txt)
+        v = float(txt)
     except ValueError:
         raise CorruptFileError(f"{path}: EDF header field {what} is {txt!r}, not a number.") from None
+    if not np.isfinite(v):
+        raise CorruptFileError(f"{path}: EDF header field {what} is {txt!r}, not a finite number.")
+    return v
+
+
+def _int(b: bytes, what: str, path: str) -> int:
+    v = _num(b, what, path)
+    if v != int(v):
+        raise CorruptFileError(f"{path}: EDF header field {what} is {_s(b)!r}, not a whole number.")
+    return int(v)
+
+
+def _ini_number(section: Any, key: str, default: str, path: str, kind=float) -> float:
+    raw = str(section.get(key, default)).strip()
+    try:
+        v = kind(raw)
+    except ValueError:
+        raise CorruptFileError(f"{path}: BrainVision header has {key}={raw!r}, not a number; fix the .vhdr.") from None
+    if not np.isfinite(v) or v <= 0:
+        raise CorruptFileError(f"{path}: BrainVision header has {key}={raw!r}; it must be a positive number.")
+    return v
 
 
 def _sample_window(fs: float, start: float, stop: float, n_total: int) -> tuple[int, int]:
@@ -143,15 +164,17 @@ class EDFHeader:
             raise CorruptFileError(f"{path}: not an EDF/BDF file (version field {head[:8]!r}).")
         reserved = _s(head[192:236])
         plus = reserved[:5] if reserved[:5] in ("EDF+C", "EDF+D", "BDF+C", "BDF+D") else ""
-        header_bytes = int(_num(head[184:192], "header bytes", path))
-        n_records = int(_num(head[236:244], "number of records", path))
+        header_bytes = _int(head[184:192], "header bytes", path)
+        n_records = _int(head[236:244], "number of records", path)
         record_s = _num(head[244:252], "record duration", path)
-        ns = int(_num(head[252:256], "number of signals", path))
+        ns = _int(head[252:256], "number of signals", path)
         if ns <= 0 or header_bytes != 256 * (ns + 1):
             raise CorruptFileError(f"{path}: header says {ns} signals and {header_bytes} header bytes; "
                                    "they do not agree.")
-        if record_s <= 0:
-            record_s = 1.0
+        if record_s < 0:
+            raise CorruptFileError(f"{path}: EDF record duration is {record_s} s; it must be positive.")
+        if record_s == 0:
+            record_s = 1.0  # allowed by EDF+ for annotation-only files
         sh = src.read_at(256, 256 * ns)
         if len(sh) < 256 * ns:
             raise CorruptFileError(f"{path}: signal headers truncated.")
@@ -171,7 +194,11 @@ class EDFHeader:
         dmin = np.array([_num(b, "digital min", path) for b in field_(8)])
         dmax = np.array([_num(b, "digital max", path) for b in field_(8)])
         prefilter = [_s(b) for b in field_(80)]
-        n_samps = np.array([int(_num(b, "samples per record", path)) for b in field_(8)])
+        n_samps = np.array([_int(b, "samples per record", path) for b in field_(8)])
+        bad = [labels[i] for i in range(ns) if n_samps[i] <= 0]
+        if bad:
+            raise CorruptFileError(f"{path}: signals {bad[:5]} have samples-per-record "
+                                   f"{n_samps[n_samps <= 0][:5].tolist()}; each must be a positive integer.")
         hdr = cls(path=path, subtype=subtype, plus=plus, header_bytes=header_bytes, n_records=n_records,
                   record_s=record_s, labels=labels, units=units, physical_min=pmin, physical_max=pmax,
                   digital_min=dmin, digital_max=dmax, n_samps=n_samps, prefilter=prefilter,
@@ -180,8 +207,13 @@ class EDFHeader:
         size = getattr(src, "size", None)
         if size is not None and hdr.record_bytes:
             on_disk = (int(size) - header_bytes) // hdr.record_bytes
-            if n_records < 0 or on_disk < n_records:
+            if n_records < -1:
+                raise CorruptFileError(f"{path}: EDF header says {n_records} data records.")
+            if n_records == -1 or on_disk < n_records:
                 hdr.n_records = on_disk  # recording not closed properly: trust the file size (as MNE)
+            if on_disk < 0 or (n_records == -1 and on_disk == 0):
+                raise CorruptFileError(f"{path}: the file ({size} bytes) is shorter than its header "
+                                       f"({header_bytes} bytes) plus one record ({hdr.record_bytes} bytes).")
         if plus.endswith("D"):
             hdr.extra["discontinuous"] = True
         return hdr
@@ -330,6 +362,15 @@ class BrainVisionHeader:
             raise CorruptFileError(f"{self.path}: size of the binary data file is unknown.")
         return self.data_size // (self.bytes_per_value * self.n_channels)
 
+    def check_size(self, size: int) -> None:
+        """Refuse a data file whose size is not a whole number of sample frames of this header."""
+        frame = self.bytes_per_value * self.n_channels
+        if size % frame:
+            raise CorruptFileError(
+                f"{self.path}: the data file has {size} bytes, not a multiple of {self.n_channels} channels x "
+                f"{self.bytes_per_value} bytes; NumberOfChannels or BinaryFormat does not match the data.")
+        self.data_size = int(size)
+
     @property
     def duration_s(self) -> float:
         return self.n_samples / self.fs
@@ -359,12 +400,16 @@ class BrainVisionHeader:
         if fmt not in _BV_DTYPES:
             raise UnsupportedError(f"{path}: BinaryFormat={fmt!r} is not one of {sorted(_BV_DTYPES)}.")
         orient = ci.get("DataOrientation", "MULTIPLEXED").strip().upper()
-        nch = int(ci.get("NumberOfChannels", "0"))
-        interval = float(ci.get("SamplingInterval", "0"))
-        if nch <= 0 or interval <= 0:
-            raise CorruptFileError(f"{path}: NumberOfChannels={nch} / SamplingInterval={interval} invalid.")
+        nch = int(_ini_number(ci, "NumberOfChannels", "0", path, kind=int))
+        interval = _ini_number(ci, "SamplingInterval", "0", path)
         names, res, units = [], [], []
         chans = cfg["Channel Infos"] if cfg.has_section("Channel Infos") else {}
+        listed = sorted(int(k[2:]) for k in chans if re.fullmatch(r"Ch\d+", k))
+        if chans and listed != list(range(1, nch + 1)):
+            raise CorruptFileError(
+                f"{path}: NumberOfChannels={nch} but [Channel Infos] lists {len(listed)} channels "
+                f"({', '.join(f'Ch{i}' for i in listed[:5])}{', ...' if len(listed) > 5 else ''}); the header "
+                "does not describe the data. Fix NumberOfChannels or the channel list.")
         for n in range(1, nch + 1):
             props = chans.get(f"Ch{n}", f"Ch{n},,1,µV").split(",")
             if len(props) < 4:
@@ -375,7 +420,13 @@ class BrainVisionHeader:
             if r == "":
                 r = "0.000001" if not u else "1.0"
             names.append(name.replace(r"\1", ","))
-            res.append(float(r))
+            try:
+                rv = float(r)
+            except ValueError:
+                rv = float("nan")
+            if not np.isfinite(rv):
+                raise CorruptFileError(f"{path}: channel {name!r} has resolution {r!r}, not a finite number.")
+            res.append(rv)
             units.append(u.replace("\xc2", ""))
         return cls(path=path, data_file=ci.get("DataFile", "").strip(), marker_file=ci.get("MarkerFile", "").strip(),
                    dtype=_BV_DTYPES[fmt], orientation=orient, fs=1e6 / interval, names=names,
@@ -399,16 +450,32 @@ class BrainVisionHeader:
                 raise CorruptFileError(f"{self.path}: binary data end before sample {w['i1']}.")
             arr = np.frombuffer(raw, self.dtype).reshape(n, self.n_channels)[:, channels]
         elif self.orientation == "VECTORIZED":
-            cols = []
-            for c in channels:
-                off = (c * self.n_samples + w["i0"]) * bpv
-                raw = src.read_at(off, n * bpv)
-                if len(raw) != n * bpv:
-                    raise CorruptFileError(f"{self.path}: binary data end inside channel {c}.")
-                cols.append(np.frombuffer(raw, self.dtype))
-            arr = np.stack(cols, axis=1)
+            prefetch = getattr(src, "prefetch", None)
+            if prefetch is not None:  # one range per channel: fetch them at once (a remote RangeFile)
+                prefetch([((c * self.n_samples + w["i0"]) * bpv, n * bpv) for c in channels])
+            try:
+                return self._read_vectorized(src, channels, w, n)
+            finally:
+                clear = getattr(src, "clear_staged", None)
+                if clear is not None:
+                    clear()
         else:
             raise UnsupportedError(f"{self.path}: DataOrientation={self.orientation!r} is not supported.")
+        return self._scaled(arr, channels, w)
+
+    def _read_vectorized(self, src: ReadAt, channels: list[int], w: dict[str, int], n: int):
+        bpv = self.bytes_per_value
+        cols = []
+        for c in channels:
+            off = (c * self.n_samples + w["i0"]) * bpv
+            raw = src.read_at(off, n * bpv)
+            if len(raw) != n * bpv:
+                raise CorruptFileError(f"{self.path}: binary data end inside channel {c}.")
+            cols.append(np.frombuffer(raw, self.dtype))
+        arr = np.stack(cols, axis=1)
+        return self._scaled(arr, channels, w)
+
+    def _scaled(self, arr: np.ndarray, channels: list[int], w: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
         scale = self.resolution[channels] * np.array([unit_scale(self.units[c]) if self.units[c] in
                                                       (*_MICRO, "mV", "nV", "V", "µS", "uS") else 1.0
                                                       for c in channels])

@@ -17,8 +17,10 @@ Streams
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import weakref
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -45,6 +47,18 @@ _CALCIUM_PARENTS = {"Fluorescence", "DfOverF"}
 # their chunks are at most _POINT_CHUNK_BYTES (else the session's extent is used)
 _WHOLE_READ_BYTES = 256 * 1024
 _POINT_CHUNK_BYTES = 64 * 1024
+# sessions over Python file objects (remote files): closed before the interpreter shuts down, else
+# HDF5's own exit handler closes the file object after Python is gone (a segmentation fault)
+_OPEN_SESSIONS: "weakref.WeakSet[NWBSession]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_sessions() -> None:
+    for s in list(_OPEN_SESSIONS):
+        try:
+            s.close()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
 
 
 def _nt(obj: Any) -> str:
@@ -153,6 +167,8 @@ class NWBSession(Session):
         #: NWB objects that look like series but are not read as streams, with the reason
         self.skipped: dict[str, str] = {}
         self._bad: dict[str, str] = {}
+        if h5.driver == "fileobj":
+            _OPEN_SESSIONS.add(self)
         root_type = _nt(h5)
         if root_type != "NWBFile" and "nwb_version" not in h5.attrs:
             raise CorruptFileError(
@@ -263,6 +279,10 @@ class NWBSession(Session):
         extra["channels"] = channels
         conv = float(data.attrs.get("conversion", 1.0))
         off = float(data.attrs.get("offset", 0.0))
+        if not (np.isfinite(conv) and np.isfinite(off)) or conv == 0:
+            self._bad[path] = (f"{path}/data has conversion={conv!r} and offset={off!r}; scaling by them would "
+                               "give meaningless values. Fix the attributes in the file (conversion must be a "
+                               "finite, non-zero number).")
         if conv != 1.0 or off != 0.0 or "channel_conversion" in g:
             extra["scaled"] = True
         return base, dict(modality=modality, fs=fs, n_channels=len(channels), duration_s=duration, start_s=t0,
@@ -370,6 +390,7 @@ class NWBSession(Session):
         elif st.chunks is None or chunk_bytes <= _POINT_CHUNK_BYTES:
             # one small read per point: a fancy-index selection makes HDF5 read the whole span
             pts = np.unique(np.concatenate([starts[nonempty], ends[nonempty] - 1]))
+            self._plan_points(st, pts)
             vals = {int(i): float(st[int(i)]) for i in pts}
             firsts = np.array([vals[i] for i in starts[nonempty]])
             lasts = np.array([vals[i - 1] for i in ends[nonempty]])
@@ -454,7 +475,13 @@ class NWBSession(Session):
         if allt is None:
             # pages for short windows, batched whole trains for wide ones (see nwb_paged)
             ds = _without_chunk_cache(f[info.path], "spike_times")
-            return read_spike_windows(ds, starts, ends, ids, start, stop, extent=(info.start_s, info.stop_s))
+            try:
+                return read_spike_windows(ds, starts, ends, ids, start, stop, extent=(info.start_s, info.stop_s),
+                                          plan=lambda d, a, b: self._plan([d], a, b))
+            finally:
+                clear = getattr(self._keep_alive, "clear_staged", None)
+                if clear is not None:
+                    clear()
         out: dict[str, np.ndarray] = {}
         for uid, a, b in zip(ids, starts, ends):
             t = allt[a:b]
@@ -501,10 +528,60 @@ class NWBSession(Session):
             i0, i1 = col.searchsorted([start, stop])
         return int(i0), int(i1)
 
+    def _plan(self, datasets: list[h5py.Dataset], i0: int, i1: int) -> None:
+        """Fetch the byte ranges of rows ``[i0, i1)`` of ``datasets`` at once (remote files only).
+
+        A file object with ``prefetch`` (a RangeFile) gets the ranges of the chunks holding the rows
+        (located with the chunk index, whose nodes the RangeFile fetches level by level), coalesced and
+        read concurrently; h5py's own reads that follow are then served from memory.
+        """
+        prefetch = getattr(self._keep_alive, "prefetch", None)
+        if prefetch is None or i1 <= i0:
+            return
+        ranges: list[tuple[int, int]] = []
+        for ds in datasets:
+            ranges += _row_ranges(ds, i0, i1)
+        if ranges:
+            prefetch(ranges)
+
+    def _plan_points(self, ds: h5py.Dataset, rows: np.ndarray) -> None:
+        """Fetch the bytes of single elements ``ds[rows]`` of a 1-D dataset at once (remote files only)."""
+        prefetch = getattr(self._keep_alive, "prefetch", None)
+        if prefetch is None or ds.ndim != 1 or not len(rows):
+            return
+        item = ds.dtype.itemsize
+        ranges = []
+        if ds.chunks is None:
+            off = ds.id.get_offset()
+            if off is None:
+                return
+            ranges = [(int(off) + int(i) * item, item) for i in rows]
+        elif ds.compression is None:
+            c = ds.chunks[0]
+            where: dict[int, int | None] = {}
+            for i in rows:
+                c0 = int(i) // c * c
+                if c0 not in where:
+                    si = ds.id.get_chunk_info_by_coord((c0,))
+                    where[c0] = si.byte_offset
+                if where[c0] is not None:
+                    ranges.append((int(where[c0]) + (int(i) - c0) * item, item))
+        if ranges:
+            prefetch(ranges)
+
     def _read_series(self, info: StreamInfo, start: float, stop: float) -> xr.DataArray:
         g = self._file()[info.path]
         i0, i1 = self._indices(info, start, stop)
         data_ds = g["data"]
+        try:
+            self._plan([data_ds] + ([g["timestamps"]] if info.kind != "regular" else []), i0, i1)
+            return self._read_rows(g, data_ds, info, i0, i1)
+        finally:
+            clear = getattr(self._keep_alive, "clear_staged", None)
+            if clear is not None:
+                clear()
+
+    def _read_rows(self, g: h5py.Group, data_ds: h5py.Dataset, info: StreamInfo, i0: int, i1: int) -> xr.DataArray:
         data = data_ds[i0:i1]
         if data.ndim == 1:
             data = data[:, None]
@@ -523,6 +600,35 @@ class NWBSession(Session):
         return make_timeseries(data, time, info.extra["channels"], modality=info.modality, fs=info.fs,
                                units=info.units, channel_coords=coords, source=self.uri,
                                nwb_path=info.path, kind=info.kind)
+
+
+def _row_ranges(ds: h5py.Dataset, i0: int, i1: int) -> list[tuple[int, int]]:
+    """``(file offset, length)`` of the stored bytes that hold rows ``[i0, i1)`` of ``ds`` (all columns)."""
+    if ds.shape[0] == 0 or ds.dtype.kind not in "biuf":
+        return []
+    if ds.chunks is None:
+        off = ds.id.get_offset()
+        if off is None:
+            return []
+        row = ds.dtype.itemsize * int(np.prod(ds.shape[1:], dtype=np.int64))
+        return [(int(off) + i0 * row, (i1 - i0) * row)]
+    c = ds.chunks
+    rows = range(i0 // c[0] * c[0], i1, c[0])
+    others = [range(0, n, k) for n, k in zip(ds.shape[1:], c[1:])]
+    coords = [(r,) for r in rows]
+    for rng in others:
+        coords = [t + (x,) for t in coords for x in rng]
+    if len(coords) > 100_000:
+        return []
+    out = []
+    for coord in coords:
+        try:
+            si = ds.id.get_chunk_info_by_coord(coord)
+        except (KeyError, ValueError, RuntimeError, OSError):
+            return []
+        if si.byte_offset is not None and si.size:
+            out.append((int(si.byte_offset), int(si.size)))
+    return out
 
 
 def _stream_names(paths: list[str]) -> list[str]:

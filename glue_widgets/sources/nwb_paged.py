@@ -151,13 +151,15 @@ class PagedColumn:
 def read_spike_windows(ds: h5py.Dataset, starts: np.ndarray, ends: np.ndarray, ids: list[str], start: float,
                        stop: float, *, extent: tuple[float, float], page: int | None = None,
                        wide_fraction: float = WIDE_FRACTION,
-                       batch_elements: int = BATCH_ELEMENTS) -> dict[str, np.ndarray]:
+                       batch_elements: int = BATCH_ELEMENTS, plan=None) -> dict[str, np.ndarray]:
     """Spike times in ``[start, stop)`` of every unit ``ids[k]`` stored at ``ds[starts[k]:ends[k]]``.
 
     A window shorter than ``wide_fraction`` of ``extent`` (the stream's first/last time) searches each
     train by pages (:class:`PagedColumn`); a wider one, and trains of at most two pages, are read whole,
     consecutive trains together in batches of at most ``batch_elements`` (one read per batch). Trains
     longer than a batch are always searched. Returns ``{unit id: float64 array}`` in the order of ``ids``.
+    ``plan(ds, i0, i1)``, if given, is told each batch's rows before they are read (remote files fetch
+    their chunks at once).
     """
     page = page or page_size(ds)
     wide = (stop - start) >= wide_fraction * max(extent[1] - extent[0], 1e-9)
@@ -168,6 +170,8 @@ def read_spike_windows(ds: h5py.Dataset, starts: np.ndarray, ends: np.ndarray, i
         if not batch:
             return
         a0, b1 = batch[0][1], batch[-1][2]
+        if plan is not None:
+            plan(ds, a0, b1)
         t = np.asarray(ds[a0:b1], dtype=np.float64)
         for uid, a, b in batch:
             x = _check_sorted(t[a - a0:b - a0], a, f"spike_times of unit {uid}")

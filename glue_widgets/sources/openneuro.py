@@ -129,15 +129,31 @@ class S3Tree:
         self.block_size = block_size
         self.memory_bytes = memory_bytes
         self._obj: dict[str, dict[str, Any]] = {o["key"]: o for o in objects}
+        self._fetched: dict[str, bytes] = {}  # small files read by prefetch (kept even without a disk cache)
+
+    def prefetch(self, rels: list[str], max_bytes: int = 4 << 20) -> None:
+        """Read several small files (sidecars, headers) at once: one round trip instead of one each."""
+        todo = []
+        for rel in dict.fromkeys(rels):
+            o = self._obj.get(rel)
+            if o is None or o["size"] > max_bytes or rel in self._fetched:
+                continue
+            if self.b.cache.contains(cache_key("s3obj", self.b.base, self.b.ds, rel, o["etag"], o["size"])):
+                continue
+            todo.append(rel)
+        datas = self.b.client.concurrently([lambda r=r: self._download(r) for r in todo])
+        self._fetched.update(zip(todo, datas))
 
     @classmethod
     def for_run(cls, bucket: _Bucket, rel: str, *, block_size: int = _BLOCK_SIZE,
                 memory_bytes: int = 64 << 20) -> "S3Tree":
         """List what sidecar lookup needs: the dataset root (one level) and the run's subject folder."""
-        objs, _ = bucket.list("", "/")
         parts = rel.split("/")
+        calls = [lambda: bucket.list("", "/")[0]]
         if len(parts) > 1:
-            objs = objs + bucket.list(parts[0] + "/")[0]
+            calls.append(lambda: bucket.list(parts[0] + "/")[0])
+        listed = bucket.client.concurrently(calls)  # both listings in one round trip
+        objs = [o for chunk in listed for o in chunk]
         return cls(bucket, objs, block_size=block_size, memory_bytes=memory_bytes)
 
     def listdir(self, reldir: str) -> list[str]:
@@ -156,10 +172,18 @@ class S3Tree:
     def read_bytes(self, rel: str) -> bytes:
         o = self._need(rel)
         key = cache_key("s3obj", self.b.base, self.b.ds, rel, o["etag"], o["size"])
+        data = self._fetched.get(rel)
+        if data is not None:
+            return data
         data = self.b.cache.get(key)
         if data is not None:
             self.b.client.meter.add("cache_bytes", len(data))
             return data
+        return self._download(rel)
+
+    def _download(self, rel: str) -> bytes:
+        o = self._need(rel)
+        key = cache_key("s3obj", self.b.base, self.b.ds, rel, o["etag"], o["size"])
         data = self.b.client.get(self.b.url(rel), what="OpenNeuro file", expect_len=o["size"]).content
         if len(data) != o["size"]:
             raise NetworkError(f"{self.describe(rel)!r}: got {len(data)} bytes, the listing says {o['size']}.")
@@ -207,7 +231,9 @@ def open_openneuro(uri: str, **kw: Any) -> BidsSession:
     Returns
     -------
     BidsSession
-        ``s.stats`` counts network bytes/requests; ``s.metadata["snapshot_note"]`` explains snapshots.
+        ``s.stats`` counts network bytes, requests and round trips (``s.stats.last_read``: those of the
+        latest window); ``s.metadata["snapshot_note"]`` explains snapshots. Opening lists the dataset
+        root and the subject folder at once, then reads the sidecars together (one round trip each).
     """
     ds, snapshot, rel = parse_uri(uri)
     if not rel:
@@ -231,10 +257,15 @@ def open_openneuro(uri: str, **kw: Any) -> BidsSession:
         raise NotFoundError(f"{rel!r} is not in OpenNeuro dataset {ds}; files with that extension include "
                             f"{near}. Use gw.openneuro.list_files({ds!r}) to browse.")
     is_bids = "dataset_description.json" in tree._obj
-    return BidsSession(tree, rel, uri=uri, is_bids=is_bids, remote=True, stats=client.meter,
-                       extra_metadata={"dataset": ds, "snapshot_requested": snapshot,
-                                       "snapshot_note": _SNAPSHOT_NOTE, "provider": "openneuro",
-                                       "asset": rel})
+    s = BidsSession(tree, rel, uri=uri, is_bids=is_bids, remote=True, stats=client.meter,
+                    extra_metadata={"dataset": ds, "snapshot_requested": snapshot,
+                                    "snapshot_note": _SNAPSHOT_NOTE, "provider": "openneuro",
+                                    "asset": rel})
+    from .remote_nwb import _counted
+
+    s._read_window = _counted(client, s._read_window)  # s.stats.last_read: the latest window's costs
+    client.meter.last_read = {}
+    return s
 
 
 def list_files(ds: str, prefix: str = "", **kw: Any) -> pd.DataFrame:

@@ -87,8 +87,15 @@ class DandiAPI:
         h.server.faults  # noqa: B018 - API routes are not fault-injected (data reads are)
         parts = [p for p in path[len("/api/"):].split("/") if p]
         if parts == ["info"]:
+            api = f"http://{h.headers.get('Host')}/api"
             self._json(h, {"schema_version": "0.6.8", "version": "0.4.0", "cli-minimal-version": "0.60.0",
-                           "cli-bad-versions": [], "services": {"api": {"url": "local"}}})
+                           "cli-bad-versions": [], "services": {"api": {"url": api}}})
+            return True
+        if parts == ["auth", "token"]:  # the dandi client checks a key here before using it
+            if self._authorized(h):
+                self._json(h, self.token)
+            else:
+                self._json(h, {"detail": "Invalid token."}, 401)
             return True
         if parts == ["dandisets"]:
             text = q.get("search", "").lower()
@@ -116,6 +123,10 @@ class DandiAPI:
                 if len(parts) == 4:
                     self._json(h, {"@context": "https://schema.dandiarchive.org", "identifier": f"DANDI:{d.identifier}",
                                    "name": d.name, "version": v, "id": f"DANDI:{d.identifier}/{v}"})
+                    return True
+                if parts[4:] == ["info"]:  # DandiAPIClient.get_dandiset(id, version)
+                    self._json(h, {**self._version_info(d, v), "asset_validation_errors": [],
+                                   "version_validation_errors": [], "metadata": {"name": d.name}})
                     return True
                 if parts[4] == "assets" and len(parts) == 5:
                     assets = d.versions[v]

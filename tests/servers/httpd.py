@@ -19,8 +19,14 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 FAULT_KINDS = ("drop", "503", "slow", "stall", "truncate", "bad_range", "short_length")
-# "drip" (opt-in, not in the default mix): the body trickles out in small pieces, each gap shorter
-# than a socket read timeout, so only a whole-body deadline catches it
+# opt-in kinds (not in the default mix):
+# "drip": the body trickles out in small pieces, each gap shorter than a socket read timeout, so only a
+#   whole-call deadline catches it; "drip_headers": the same for the status line and headers;
+# "gzip": the range body gzip-compressed (Content-Encoding: gzip, Content-Length of the compressed body);
+# "ignore_range": 200 with the whole file; "extra": correct headers, then junk after the body;
+# "long_length": Content-Length larger than the range, the body padded with the next file bytes;
+# "429": Too Many Requests with ``Retry-After: <Faults.retry_after>``
+MORE_FAULT_KINDS = ("drip", "drip_headers", "gzip", "ignore_range", "extra", "long_length", "429")
 
 
 @dataclass
@@ -34,6 +40,8 @@ class Faults:
     rate: float = 0.0
     kinds: tuple[str, ...] = FAULT_KINDS
     slow_s: float = 1.5
+    retry_after: str = "0"
+    drip_s: float = 0.05
     burst_503: int = 0
     script: list = field(default_factory=list)  # faults for the next requests, in order (None = behave)
     seed: int = 0
@@ -77,6 +85,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, head: bool):
         self.server.request_log.append((self.command, self.path, dict(self.headers)))
+        self.server.arrivals.append((time.monotonic(), self.path))
+        if self.server.latency_s:
+            time.sleep(self.server.latency_s)
         parts = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         self.is_head = head
@@ -118,11 +129,15 @@ class LocalServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, apps=(), faults: Faults | None = None):
+    def __init__(self, apps=(), faults: Faults | None = None, validators=("etag", "last_modified"),
+                 latency_s: float = 0.0):
         super().__init__(("127.0.0.1", 0), Handler)
         self.apps = list(apps)
+        self.validators = tuple(validators)  # which of ETag / Last-Modified file answers carry
+        self.latency_s = latency_s  # added before every answer (a far-away server's round trip)
         self.faults = faults or Faults()
         self.request_log: list = []
+        self.arrivals: list = []  # (time.monotonic(), path) of every request
         self._thread: threading.Thread | None = None
 
     def handle_error(self, request, client_address):  # clients dropping sockets is expected here
@@ -144,7 +159,7 @@ class LocalServer(ThreadingHTTPServer):
             self._thread.join(5)
 
 
-_RANGE = re.compile(r"bytes=(\d+)-(\d*)$")
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
 
 class StaticFiles:
@@ -166,12 +181,38 @@ class StaticFiles:
         return True
 
 
+def _drip_headers(h: Handler, code: int, headers: list[tuple[str, str]], pause: float) -> None:
+    h.wfile.write(f"HTTP/1.1 {code} OK\r\n".encode())
+    h.wfile.flush()
+    for k, v in headers:
+        time.sleep(pause)
+        h.wfile.write(f"{k}: {v}\r\n".encode())
+        h.wfile.flush()
+    for _ in range(400):  # keep dripping harmless headers (each gap shorter than a read timeout)
+        time.sleep(pause)
+        h.wfile.write(b"X-Drip: 1\r\n")
+        h.wfile.flush()
+    h.kill_connection()
+
+
 def serve_file(h: Handler, f: Path, etag: str | None = None) -> None:
-    size = f.stat().st_size
-    etag = etag or f'"{size}-{int(f.stat().st_mtime)}"'
+    import email.utils
+    import gzip
+
+    st = f.stat()
+    size = st.st_size
+    etag = etag or f'"{size}-{st.st_mtime_ns}"'
+    validators = {}
+    if "etag" in h.server.validators:
+        validators["ETag"] = etag
+    if "last_modified" in h.server.validators:
+        validators["Last-Modified"] = email.utils.formatdate(st.st_mtime, usegmt=True)
     fault = h.server.faults.draw()
     if fault == "503":
         h.send_simple(503, b"slow down", headers={"Retry-After": "0"})
+        return
+    if fault == "429":
+        h.send_simple(429, b"too many requests", headers={"Retry-After": h.server.faults.retry_after})
         return
     if fault == "slow":
         time.sleep(h.server.faults.slow_s)
@@ -179,34 +220,53 @@ def serve_file(h: Handler, f: Path, etag: str | None = None) -> None:
     start, end, code = 0, size - 1, 200
     if rng:
         m = _RANGE.match(rng.strip())
-        if not m:
+        if not m or not (m.group(1) or m.group(2)):
             h.send_simple(416, b"bad range", headers={"Content-Range": f"bytes */{size}"})
             return
-        start = int(m.group(1))
-        end = min(size - 1, int(m.group(2))) if m.group(2) else size - 1
+        if not m.group(1):  # suffix range "bytes=-N": the last N bytes
+            start, end = max(0, size - int(m.group(2))), size - 1
+        else:
+            start = int(m.group(1))
+            end = min(size - 1, int(m.group(2))) if m.group(2) else size - 1
         if start >= size:
             h.send_simple(416, b"range not satisfiable", headers={"Content-Range": f"bytes */{size}"})
             return
         code = 206
+    if fault == "ignore_range":
+        start, end, code = 0, size - 1, 200
     shift = 0
     if fault == "bad_range" and code == 206:
         shift = 7 if end + 7 < size else -min(7, start)
     with open(f, "rb") as fh:
         fh.seek(start + shift)
         body = fh.read(end - start + 1)
-    h.send_response(code)
-    h.send_header("Content-Type", "application/octet-stream")
-    h.send_header("Accept-Ranges", "bytes")
-    h.send_header("ETag", etag)
+        if fault == "long_length":
+            body += fh.read(100)
+    if fault == "gzip":
+        body = gzip.compress(body)
     declared = len(body)
     if fault == "short_length":
         declared = max(0, len(body) // 2)
         body = body[:declared]
-    h.send_header("Content-Length", str(declared))
+    headers = [("Content-Type", "application/octet-stream"), ("Accept-Ranges", "bytes"), *validators.items(),
+               ("Content-Length", str(declared))]
+    if fault == "gzip":
+        headers.append(("Content-Encoding", "gzip"))
     if code == 206:
-        h.send_header("Content-Range", f"bytes {start + shift}-{end + shift}/{size}")
+        headers.append(("Content-Range", f"bytes {start + shift}-{end + shift}/{size}"))
+    if fault == "drip_headers":
+        _drip_headers(h, code, headers, h.server.faults.drip_s * 4)
+        return
+    h.send_response(code)
+    for k, v in headers:
+        h.send_header(k, v)
     h.end_headers()
     if h.is_head:
+        return
+    if fault == "extra":
+        h.wfile.write(body + b"JUNK" * 64)
+        h.wfile.flush()
+        h.kill_connection()
         return
     if fault in ("drop", "truncate", "stall") and len(body) > 1:
         half = body[: len(body) // 2]
@@ -220,6 +280,6 @@ def serve_file(h: Handler, f: Path, etag: str | None = None) -> None:
         for i in range(0, len(body), 512):
             h.wfile.write(body[i:i + 512])
             h.wfile.flush()
-            time.sleep(0.05)
+            time.sleep(h.server.faults.drip_s)
         return
     h.wfile.write(body)
