@@ -121,7 +121,7 @@ class Alignment(AnalysisView):
 
     def render(self, r):
         if r.get("refused"):
-            return pn.Column(pn.pane.Alert(f"**Not aligned.** {r['refused']}", alert_type="danger"),
+            return pn.Column(pn.pane.Alert(f"**Not aligned.** {escape_text(r['refused'], None)}", alert_type="danger"),
                              sizing_mode="stretch_width")
         from ._common import hv_bokeh
         hv = hv_bokeh()  # hv.extension once per process

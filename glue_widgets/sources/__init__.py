@@ -63,6 +63,11 @@ def open(uri: str | os.PathLike, **kwargs: Any) -> Session:  # noqa: A001 - mirr
         uri = os.fspath(uri)
     if not isinstance(uri, str) or not uri:
         raise InvalidInputError(f"uri={uri!r} must be a non-empty string or path.")
+    try:
+        uri.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (e.g. from os.fsdecode of undecodable bytes)
+        raise InvalidInputError(f"uri={uri!r} holds characters that are not valid Unicode; pass a path "
+                                "object (pathlib.Path) for a local file, or a clean URL.") from None
     if "bin_width" in kwargs:  # checked once here for every source (0 would divide by zero in the readers)
         kwargs["bin_width"] = check_bin_width(kwargs["bin_width"])
     if "://" in uri:

@@ -412,6 +412,10 @@ class BrainVisionHeader:
                 "does not describe the data. Fix NumberOfChannels or the channel list.")
         for n in range(1, nch + 1):
             props = chans.get(f"Ch{n}", f"Ch{n},,1,µV").split(",")
+            if len(props) < 3:  # the spec's <name>,<reference>,<resolution>[,<unit>]
+                raise CorruptFileError(
+                    f"{path}: Ch{n}={chans.get(f'Ch{n}')!r} is not '<name>,<reference>,<resolution>,<unit>'; "
+                    "fix that line of [Channel Infos].")
             if len(props) < 4:
                 props += ["µV"]
             elif props[3] == "":

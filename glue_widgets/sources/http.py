@@ -251,6 +251,7 @@ class HttpClient:
         """Run ``attempt_fn(attempt)`` until it returns, retrying transient failures, within one deadline."""
         total = Deadline(self.deadline_for(nbytes))
         last = ""
+        retry_after: float | None = None  # what the previous answer asked for (429/503 Retry-After)
         for attempt in range(self.retries + 1):
             if attempt:
                 self.meter.add("retries")
@@ -267,7 +268,7 @@ class HttpClient:
                     last += " (no time left before the deadline)"
                     break
                 time.sleep(wait)
-            retry_after = None
+                retry_after = None
             budget = min(total.remaining(), self.attempt_budget(nbytes))
             if budget <= 0:
                 break
