@@ -134,7 +134,8 @@ def map_from_latents(names: Sequence[str], data: Sequence[np.ndarray], *, paired
     ``weights`` (optional, one per fragment) weight the source model's training samples.
     ``clustering``: "ci" (:func:`ci_clusters`, needs bootstrap CIs and own errors), "silhouette"
     (:func:`cluster_map`), or "auto" (= "ci" for unpaired maps with ``n_boot > 0``, else "silhouette").
-    A given ``n_clusters`` always uses the silhouette route with that k. "auto" = "silhouette" since
+    A given ``n_clusters`` always uses the silhouette route with that k (on the kinship distance for
+    unpaired moment maps, the automatic k then by the divisive rule of :func:`cluster_map`). "auto" = "silhouette" since
     issue #21 (the "ci" rule split noisy fragments off as clusters of their own).
     """
     if clustering not in ("auto", "ci", "silhouette"):
@@ -280,8 +281,11 @@ def error_map(
     n_clusters : int, optional
         Number of clusters (average linkage cut at k; default: chosen by ``clustering``).
     clustering : "auto", "ci" or "silhouette"
-        How the number of clusters is chosen. "auto" = "silhouette": average linkage on the
-        dissimilarity (excess error over the target's own, symmetrized), k by best silhouette.
+        How the number of clusters is chosen. "auto" = "silhouette". Unpaired maps (moment scoring)
+        cluster on :func:`~glue_widgets.errormap.cluster.kinship_distance` (ranks of the errors within
+        each target's column and source's row, plus the distance between the latents' IV dynamics
+        spectra), k by divisive within-cluster silhouette (issue #21); paired maps on the
+        dissimilarity, k by best global silhouette.
         "ci": average
         linkage on the excess cross-prediction error over the target's own error in units of its
         bootstrap CI half-width, cut at ``ci_threshold`` (a group merges while its members predict each
