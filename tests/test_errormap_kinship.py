@@ -68,3 +68,38 @@ def test_coupling_loop_follows_sklearn_conventions():
     est = CouplingLoop(max_iter=1, n_boot=5, n_permutations=19, reduction="lagcov")
     assert clone(est).get_params() == est.get_params() and not hasattr(est, "result_")
     assert est.fit(frags) is est and est.result_.iterations
+
+
+@pytest.mark.parametrize("seed", [15, 17])
+def test_close_groups_not_merged(seed):
+    """Tuning families where average linkage on the relative excess merged two groups of close dynamics."""
+    frags, groups, _ = kinship_fragments(seed=seed)
+    for k in (3, None):
+        E = error_map(frags, paired=False, n_boot=20, n_clusters=k)
+        assert adjusted_rand_score(groups, E.source_cluster.values) >= 0.8, k
+    assert "divisive" in E.attrs["clustering"]["method"] and E.attrs["clustering"]["n_clusters"] == 3
+
+
+def test_one_generator_stays_one_cluster():
+    frags, groups, _ = kinship_fragments(n_groups=1, per_group=8, seed=0)
+    E = error_map(frags, paired=False, n_boot=20)
+    assert E.attrs["clustering"]["n_clusters"] == 1 and set(E.source_cluster.values) == {0}
+
+
+def test_spectrum_distance_is_frame_free():
+    from glue_widgets.errormap.cluster import kinship_distance, rank_dissimilarity, spectrum_distance
+
+    rng = np.random.default_rng(0)
+    frags, groups, _ = kinship_fragments(n_groups=2, per_group=2, seed=3, duration=60.0)
+    from glue_widgets.errormap.latent import reduce_lagcov
+
+    lat = [reduce_lagcov(x, 4) for x in frags.values()]
+    D = spectrum_distance(lat)
+    Q = np.linalg.qr(rng.standard_normal((4, 4)))[0]  # a rotation: the IV ridge term is rotation-invariant
+    D2 = spectrum_distance([z @ Q for z in lat])
+    np.testing.assert_allclose(D, D2, atol=1e-6)
+    assert np.allclose(D, D.T) and np.all(np.diag(D) == 0) and np.all(D[~np.eye(len(D), dtype=bool)] > 0)
+    E = np.array([[0.1, 0.2, 0.9], [0.3, 0.1, 0.8], [0.9, 0.7, 0.2]])
+    R = rank_dissimilarity(E)
+    assert R[0, 1] < R[0, 2] and np.allclose(R, R.T) and np.all(np.diag(R) == 0)
+    assert kinship_distance(E).shape == (3, 3)

@@ -3,7 +3,8 @@
 - :mod:`.map` — :func:`error_map`, the (source, target) map of held-out cross-prediction error;
 - :mod:`.predict` — the translators and the per-source task behind it;
 - :mod:`.cluster` — dissimilarity, MDS and the rules that cut clusters;
-- :mod:`.loop` — :class:`CouplingLoop`, align → translate → refine until the map settles;
+- :mod:`.loop` — :class:`CouplingLoop`, align → translate → refine until the map settles (its result types in
+  :mod:`.loop_result`);
 - :mod:`.attribution` — which confounds (lab, arousal, apparatus...) explain the errors;
 - :mod:`.tasks` — the dask task runner with progress.
 """

@@ -26,7 +26,14 @@ import xarray as xr
 from ..errors import InvalidInputError
 from ..model.fragment import Fragment, as_fragments, load_fragment
 from ..model.validation import as_time_by_channel, check_positive_int
-from .cluster import ci_clusters, classical_mds, closeness_report, cluster_map, dissimilarity
+from .cluster import (
+    ci_clusters,
+    classical_mds,
+    closeness_report,
+    cluster_map,
+    dissimilarity,
+    kinship_distance,
+)
 from .latent import reduce_lagcov, reduce_pca
 from .predict import source_row
 from .tasks import compute
@@ -127,7 +134,8 @@ def map_from_latents(names: Sequence[str], data: Sequence[np.ndarray], *, paired
     ``weights`` (optional, one per fragment) weight the source model's training samples.
     ``clustering``: "ci" (:func:`ci_clusters`, needs bootstrap CIs and own errors), "silhouette"
     (:func:`cluster_map`), or "auto" (= "ci" for unpaired maps with ``n_boot > 0``, else "silhouette").
-    A given ``n_clusters`` always uses the silhouette route with that k. "auto" = "silhouette" since
+    A given ``n_clusters`` always uses the silhouette route with that k (on the kinship distance for
+    unpaired moment maps, the automatic k then by the divisive rule of :func:`cluster_map`). "auto" = "silhouette" since
     issue #21 (the "ci" rule split noisy fragments off as clusters of their own).
     """
     if clustering not in ("auto", "ci", "silhouette"):
@@ -166,6 +174,8 @@ def map_from_latents(names: Sequence[str], data: Sequence[np.ndarray], *, paired
     moments = not paired and (model in ("auto", "iv")) and weights is None
     dmode: bool | str = not paired
     D = dissimilarity(E, relative=dmode)
+    # unpaired moment maps: clusters on who-predicts-whom ranks + the latents' dynamics spectra (issue #21)
+    Dk = kinship_distance(E, data, horizon) if moments else D
     rule = "silhouette" if clustering == "auto" else clustering
     if rule == "ci" and (paired or n_boot == 0):
         raise InvalidInputError("clustering='ci' needs an unpaired map (own errors on the diagonal) and n_boot > 0.")
@@ -174,7 +184,10 @@ def map_from_latents(names: Sequence[str], data: Sequence[np.ndarray], *, paired
         labels = np.zeros(n, int)
         cinfo = {"n_clusters": 1, "method": "one cluster: no target is separable from noise (see closeness_note)"}
     elif n_clusters is not None or rule == "silhouette":
-        labels, cinfo = cluster_map(D, n_clusters)
+        labels, cinfo = cluster_map(Dk, n_clusters, rule="divisive" if moments else "silhouette")
+        if moments:
+            cinfo["distance"] = ("rank of the error within each target's column and source's row, plus the "
+                                 "distance between the latents' IV dynamics spectra, each over its median")
     else:
         # normal-approximation half-width: steadier than percentile bounds when n_boot is small
         half = 1.96 * np.nanstd(boot[:, np.arange(n), np.arange(n)], axis=0)
@@ -268,8 +281,11 @@ def error_map(
     n_clusters : int, optional
         Number of clusters (average linkage cut at k; default: chosen by ``clustering``).
     clustering : "auto", "ci" or "silhouette"
-        How the number of clusters is chosen. "auto" = "silhouette": average linkage on the
-        dissimilarity (excess error over the target's own, symmetrized), k by best silhouette.
+        How the number of clusters is chosen. "auto" = "silhouette". Unpaired maps (moment scoring)
+        cluster on :func:`~glue_widgets.errormap.cluster.kinship_distance` (ranks of the errors within
+        each target's column and source's row, plus the distance between the latents' IV dynamics
+        spectra), k by divisive within-cluster silhouette (issue #21); paired maps on the
+        dissimilarity, k by best global silhouette.
         "ci": average
         linkage on the excess cross-prediction error over the target's own error in units of its
         bootstrap CI half-width, cut at ``ci_threshold`` (a group merges while its members predict each
