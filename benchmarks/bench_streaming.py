@@ -147,7 +147,8 @@ def measure_nwb(uri: str, local: Path, windows: dict, cache_root: Path, block_si
 
 
 def measure_eeg(uri: str, local: Path, windows: dict, cache_root: Path) -> list[dict]:
-    from glue_widgets.sources.eegformats import BrainVisionHeader, EDFHeader
+    from glue_widgets.sources.brainvision import BrainVisionHeader
+    from glue_widgets.sources.eegformats import EDFHeader
     from glue_widgets.sources.rangefile import LocalRangeSource
 
     rows = []

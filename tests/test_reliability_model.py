@@ -163,3 +163,13 @@ def test_new_card_refuses_bad_numbers(kw):
     base = dict(start=0.0, stop=600.0, modality="lfp", source="mem://x", state="dark", evidence="label")
     with pytest.raises(InvalidInputError):
         new_card(**{**base, **kw})
+
+
+def test_cache_directory_under_a_regular_file_is_a_storage_error(tmp_path):
+    from glue_widgets.errors import StorageError
+    from glue_widgets.sources.cache import DiskCache
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    with pytest.raises(StorageError, match="GLUE_CACHE_DIR"):
+        DiskCache(blocker / "cache")

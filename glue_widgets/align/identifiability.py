@@ -129,7 +129,9 @@ class Identifiability:
             kind = {"plane": " (SO(2) rotation plane)", "degenerate": f" (O({s.dimension}): near-equal timescales)"}
             lines.append(f"  latents {list(s.latents)} ({s.dimension}-D): {s.status}{kind.get(s.kind, '')}; "
                          f"gap z={s.gap_z:.1f}; "
-                         f"fixed by {s.fixed_by}; sign by {s.sign_fixed_by}. {s.why}")
+                         f"fixed by {s.fixed_by}; "
+                         + (f"sign fixed by {s.sign_fixed_by}. " if s.sign_fixed_by != "unresolved"
+                            else "sign not fixed by rest or anchors. ") + s.why)
         if self.sessions:
             for r in self.sessions:
                 lines.append(f"  session {r['session']}: " + "; ".join(r.get("notes", [])))

@@ -127,16 +127,24 @@ class Alignment(AnalysisView):
         hv = hv_bokeh()  # hv.extension once per process
         import pandas as pd
 
+        fs = float(r.get("fs") or 0)
+        win = int(round(fs)) if fs > 1 else 1  # 1-s boxcar: the slow trajectory, not sample noise
+        span = int(60 * fs) if fs > 0 else 1500  # the first minute of rest
+
         def traj(zs, title):
             curves = []
             for name, z in zip(r["sessions"], zs):
-                m = min(len(z), 1500)  # first 1500 samples: a readable trajectory
-                curves.append(hv.Curve((z[:m, 0], z[:m, 1]), "latent 1", "latent 2", label=name.split("://")[-1])
-                              .opts(alpha=0.7, line_width=1))
+                z = np.asarray(z, float)[:span]
+                if win > 1 and len(z) > win:
+                    kern = np.ones(win) / win
+                    z = np.column_stack([np.convolve(z[:, j], kern, mode="valid") for j in range(2)])[::max(1, win // 4)]
+                curves.append(hv.Curve((z[:, 0], z[:, 1]), "latent 1", "latent 2", label=name.split("://")[-1])
+                              .opts(alpha=0.8, line_width=1.5))
             return hv.Overlay(curves).opts(title=title, responsive=True, height=380, legend_position="bottom",
                                            aspect=None)
 
-        plots = (traj(r["before"], "before: independent frames") + traj(r["after"], "after: RestAligner frame")
+        plots = (traj(r["before"], "before: independent frames (first minute, 1-s smoothing)")
+                 + traj(r["after"], "after: RestAligner frame (first minute, 1-s smoothing)")
                  ).opts(shared_axes=False)
         dec = r.get("decoder") or {"available": False, "why": "not computed"}
         if dec["available"]:

@@ -24,7 +24,7 @@ from typing import Any
 
 from filelock import FileLock
 
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, StorageError
 
 __all__ = ["DiskCache", "default_cache_dir", "cache_key", "get_default_cache"]
 
@@ -77,7 +77,11 @@ class DiskCache:
         if int(max_bytes) <= 0:
             raise InvalidInputError(f"max_bytes={max_bytes!r} must be a positive number of bytes.")
         self.max_bytes = int(max_bytes)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # under a regular file, read-only, ...: say which path and what to do
+            raise StorageError(f"cache directory {str(self.directory)!r} cannot be created ({exc.strerror or exc}); "
+                               "set GLUE_CACHE_DIR (or cache_dir=) to a writable folder.") from None
         self._lock = FileLock(str(self.directory / ".lock"), timeout=60)
         self._tlock = threading.Lock()
         self._approx: int | None = None  # running estimate of the total size; rescanned on eviction

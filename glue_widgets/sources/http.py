@@ -27,6 +27,9 @@ matrix ``tests/test_stream_fault_matrix.py``):
 Secrets (``Authorization`` headers) live only in the session headers of the client they belong to;
 they never appear in reprs, log lines or exception messages, and they are not sent to a redirect
 target on another host (the DANDI download redirect goes to S3, which must not see the token).
+
+This file is long because :class:`HttpClient` is one mechanism: its retry loop, deadline, response
+validation and batching share one request state; the deadline watchdog lives in :mod:`.http_deadline`.
 """
 
 from __future__ import annotations

@@ -13,6 +13,10 @@ Streams
 - ``spikes``: Units tables (``kind="events"``); ``read`` bins spike times with ``bin_width``. A short
   window reads a page or two of each unit's train, a wide one whole trains in batches (``nwb_paged``).
 - ``behavior``: SpatialSeries and other TimeSeries (running speed, pupil diameter...).
+
+This file is long because :class:`NWBSession` is one reader: stream discovery, timing, epochs and
+the planned window reads share the open HDF5 file; tables are in :mod:`.nwb_tables`, paging in
+:mod:`.nwb_paged`.
 """
 
 from __future__ import annotations

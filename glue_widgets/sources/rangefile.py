@@ -21,6 +21,9 @@ extra bytes stay under ``GAP_FRACTION`` of the payload) and fetched concurrently
 h5py/pynwb keep most of their metadata) in one round trip at open. When HDF5 reads an internal node
 of a version-1 B-tree (``TREE``: chunk indexes and group indexes), all its children are fetched
 concurrently, so walking a chunk index costs one round trip per level instead of one per node.
+
+This file is long because :class:`RangeFile` is one mechanism: the read plan, the staged extents,
+the block cache and the background writer share one file state that h5py reads through.
 """
 
 from __future__ import annotations
