@@ -101,7 +101,6 @@ def test_faces_import_analysis_directly():
     assert not bad, "analysis named by a dotted string in a face (import it instead):\n" + "\n".join(bad)
 
 
-@pytest.mark.xfail(strict=False, reason="files being split on the align/stream/est/compare branches; strict after merge")
 def test_long_files_say_why():
     bad = []
     for path, rel in _modules():

@@ -12,6 +12,9 @@ Two paired translations (README, "What it is for"), one dashboard, a ``mode`` sw
   one least-squares gain on the later, held-out window. R² per EEG channel.
 
 No science here: the dashboard reads, splits and calls the analysis layer.
+
+This file is a little long because it holds two modes of one page (calcium → spikes, ECoG → EEG)
+that share its controls; the science of both lives in :mod:`glue_widgets.translate`.
 """
 
 from __future__ import annotations
