@@ -156,36 +156,41 @@ class AnalysisModel(param.Parameterized):
             return self.compute(sessions)
         return once_cached(cache_key, lambda: self.compute(sessions))
 
-    def _run_sync(self, cache_key: str | None = None):
+    def _begin(self, cache_key: str | None) -> None:
         self.running, self.error, self.progress = True, "", 0
         if cache_key is not None:
             self.status = "computing the default example (once per server)…"
-        try:
-            with timed(f"{type(self).__name__}.compute", self.timings):
-                self.result = self._compute(list(self.sessions), cache_key)
+
+    def _end(self, result: Any = None, exc: BaseException | None = None) -> None:
+        if exc is None:
+            self.result = result
             self.set_progress(100, "done")
-        except Exception as exc:
+        else:
             self.error = _readable(exc)
             self.status = "failed"
-        finally:
-            self.running = False
+        self.running = False
+
+    def _run_sync(self, cache_key: str | None = None):
+        self._begin(cache_key)
+        try:
+            with timed(f"{type(self).__name__}.compute", self.timings):
+                res = self._compute(list(self.sessions), cache_key)
+        except Exception as exc:
+            self._end(exc=exc)
+        else:
+            self._end(res)
 
     async def _run_async(self, cache_key: str | None = None):
         import asyncio
-        self.running, self.error, self.progress = True, "", 0
-        if cache_key is not None:
-            self.status = "computing the default example (once per server)…"
+        self._begin(cache_key)
         sessions = list(self.sessions)
         try:
             with timed(f"{type(self).__name__}.compute", self.timings):
                 res = await asyncio.to_thread(self._compute, sessions, cache_key)
-            self.result = res
-            self.set_progress(100, "done")
         except Exception as exc:
-            self.error = _readable(exc)
-            self.status = "failed"
-        finally:
-            self.running = False
+            self._end(exc=exc)
+        else:
+            self._end(res)
 
 
 def _readable(exc: BaseException) -> str:

@@ -85,12 +85,8 @@ def iv_predictor(X: np.ndarray, ti: np.ndarray, to: np.ndarray, ridge: float = 1
     the given set) are dropped. Returns ``predict(Z) -> Z @ B`` on centred inputs.
     """
     ok = np.isin(ti - 1, ti)
-    ti, to = ti[ok], to[ok]
-    mu = X[ti].mean(0)
-    Zi, Zt, Zo = X[ti - 1] - mu, X[ti] - mu, X[to] - mu
-    G = Zi.T @ Zt
-    G = G + ridge * np.trace(np.abs(G)) / G.shape[0] * np.eye(G.shape[0])
-    B = np.linalg.solve(G, Zi.T @ Zo)
+    mu = X[ti[ok]].mean(0)
+    B = iv_fit(X, ti, to, ridge)
     return lambda Z: (Z - mu) @ B + mu
 
 

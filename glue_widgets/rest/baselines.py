@@ -82,9 +82,8 @@ def _blocks(x: np.ndarray, n_blocks: int, length: int) -> list[np.ndarray]:
 
 def _perm_test(D: np.ndarray, n: int, n_perm: int, rng: np.random.Generator) -> tuple[float, float, float, float]:
     """Between/within mean distances, their ratio and the permutation p-value of (between - within)."""
-    m = 2 * n
     obs_lab = np.r_[np.ones(n), np.zeros(n)]
-    labs = np.vstack([obs_lab] + [rng.permutation(obs_lab) for _ in range(n_perm)])  # (1 + perm, m)
+    labs = np.vstack([obs_lab] + [rng.permutation(obs_lab) for _ in range(n_perm)])  # (1 + perm, 2n)
     a, b = labs, 1.0 - labs
     between = np.einsum("pi,ij,pj->p", a, D, b) / (n * n)
     within = (np.einsum("pi,ij,pj->p", a, D, a) + np.einsum("pi,ij,pj->p", b, D, b)) / (2 * n * (n - 1))

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import os
 import email.utils
+import functools
 import math
 import random
 import re
@@ -554,21 +555,9 @@ class HttpClient:
         if len(ranges) == 1:
             return [self.read_range(url, ranges[0][0], ranges[0][1], expect_size=expect_size,
                                     validator=validator)]
-        workers = max(1, min(int(max_workers), MAX_WORKERS, len(ranges)))
-        self.meter.add("round_trips", math.ceil(len(ranges) / workers))
-
-        futures = [_pool().submit(self._in_batch, self.read_range, url, r[0], r[1], expect_size=expect_size,
-                                  validator=validator) for r in ranges]
-        out, first_exc = [], None
-        for f in futures:
-            try:
-                out.append(f.result())
-            except BaseException as exc:  # noqa: BLE001 - re-raised below, after the others finished
-                first_exc = first_exc or exc
-                out.append(b"")
-        if first_exc is not None:
-            raise first_exc
-        return out
+        calls = [functools.partial(self.read_range, url, r[0], r[1], expect_size=expect_size, validator=validator)
+                 for r in ranges]
+        return self.concurrently(calls, max_workers=max_workers)
 
     def download(self, url: str, dest: str | os.PathLike, *, progress: bool | Callable[[int, int], None] = False,
                  chunk: int = 8 << 20, size: int | None = None) -> int:
