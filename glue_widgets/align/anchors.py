@@ -190,11 +190,11 @@ def choose_map(preds: dict[str, np.ndarray], b: np.ndarray, folds: list[np.ndarr
     if forced != "auto":
         return [forced], f"anchor_map={forced!r} was requested", errs[forced]
     best = min(tot.values())
-    kept = [m for m in MAPS if m in tot and tot[m] <= ratio * best]
-    dropped = [m for m in MAPS if m in tot and m not in kept]
+    kept = [m for m in tot if tot[m] <= ratio * best]
+    dropped = [m for m in tot if m not in kept]
     blend = fold_errors(np.mean([preds[m] for m in kept], axis=0), b, folds)
     why = ("held-out anchor error (relative to the best): "
-           + ", ".join(f"{m} {tot[m] / max(best, 1e-300):.2f}" for m in MAPS if m in tot)
+           + ", ".join(f"{m} {tot[m] / max(best, 1e-300):.2f}" for m in tot)
            + f"; kept {'+'.join(kept)} (within {ratio:g}x the best)"
            + (f", dropped {'+'.join(dropped)}" if dropped else ""))
     return kept, why, blend

@@ -16,8 +16,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from ..errors import InvalidInputError
 from ..model.validation import as_time_by_channel, check_positive_int
 from . import covariates as cov
-from .anchors import (MAPS, affine_map, anchor_folds, block_orthogonal, cca_map, choose_map, cross_validate,
-                      fold_errors, orthogonal_map, parse_anchors)
+from . import anchors as _anchors
+from .anchors import anchor_folds, choose_map, fold_errors, parse_anchors
+from .candidates import FA_MAPS, PCA_MAPS, candidate_maps, pca_to_frame
 from .base import SessionReducer, check_session_index, check_session_list, wrap_latents
 from .forecast import axes_not_predicted, axis_report, forecast_transfer, rest_only_note
 from .identifiability import Identifiability
@@ -25,6 +26,7 @@ from .rest_frame import GAP_THRESHOLD, rest_frames
 
 __all__ = ["RestAligner"]
 
+PCA_CANDIDATES = True  # also score the naive baselines' PCA-reduced maps (tuning half: see benchmarks)
 REST_VS_ORTHOGONAL = 1.5  # rest frame kept alone (weak anchors) only if its held-out error is within this of the orthogonal map
 
 
@@ -133,8 +135,8 @@ class RestAligner(TransformerMixin, BaseEstimator):
         RestAligner
         """
         k = check_positive_int(self.n_components, name="n_components")
-        if self.anchor_map not in ("auto",) + MAPS:
-            raise InvalidInputError(f"anchor_map={self.anchor_map!r}; use 'auto', 'rest', 'orthogonal', 'cca' or 'affine'.")
+        if self.anchor_map not in ("auto",) + FA_MAPS + PCA_MAPS:
+            raise InvalidInputError(f"anchor_map={self.anchor_map!r}; use 'auto' or one of {FA_MAPS + PCA_MAPS}.")
         xs = [self._pre(x, f"rest_list[{i}]") for i, x in enumerate(check_session_list(rest_list, name="rest_list"))]
         n = len(xs)
         if isinstance(self.reference, str):
@@ -165,6 +167,12 @@ class RestAligner(TransformerMixin, BaseEstimator):
         rows: list[dict[str, Any]] = []
         self._candidates: list[dict] = []
         za = [self._project(r, a) for r, a in zip(self.reducers_, anc)] if anc is not None else None
+        P: list[np.ndarray | None] = [None] * n  # per session, the map of its PCA latents (PCA candidates kept)
+        self.pca_reducers_, zp, G = None, None, None
+        if za is not None and self.reduction == "fa" and PCA_CANDIDATES:
+            self.pca_reducers_ = [SessionReducer(k, method="pca").fit(x, index=i) for i, x in enumerate(xs)]
+            zp = [self._project(r, a) for r, a in zip(self.pca_reducers_, anc)]
+            G = pca_to_frame(self.pca_reducers_[ref].transform(xs[ref]), ys[ref] @ T[ref])
         b = za[ref] @ T[ref] if za is not None else None
         noise_b = T[ref].T @ self.reducers_[ref].noise_cov_ @ T[ref]
         for i in range(n):
@@ -177,17 +185,13 @@ class RestAligner(TransformerMixin, BaseEstimator):
                 row.update(why="no anchors", summary=rest_only_note(rf.subspaces))
                 rows.append(row)
                 continue
-            a_rest = za[i] @ T[i]
-            cands = {"rest": (a_rest, lambda a_, b_: (block_orthogonal(a_, b_, blocks), np.zeros(k))),
-                     "orthogonal": (za[i], lambda a_, b_: (orthogonal_map(a_, b_), np.zeros(k))),
-                     "cca": (za[i], cca_map),
-                     "affine": (za[i], lambda a_, b_, N=self.reducers_[i].noise_cov_: affine_map(a_, b_, N))}
             folds = anchor_folds(len(b))
-            full = {}
-            for m, (a_m, fit_m) in cands.items():
-                M, c = fit_m(a_m, b)
-                full[m] = (T[i] @ M, c) if m == "rest" else (M, c)
-            preds = {m: cross_validate(f, a_, b, folds) for m, (a_, f) in cands.items()} if folds else {}
+            extra = {}
+            if zp is not None:
+                extra = dict(a_pca=zp[i], b_pca=zp[ref], G=G, noise_pca=self.pca_reducers_[i].noise_cov_)
+            cands = candidate_maps(za[i], T[i], b, blocks, self.reducers_[i].noise_cov_, folds, **extra)
+            full = {m: (c.M, c.c) for m, c in cands.items()}
+            preds = {m: c.pred for m, c in cands.items()} if folds else {}
             weak = axes_not_predicted(preds, b, folds) if folds else []
             # one weak direction is still fixed (up to sign) by the orthogonal complement of the others; the
             # rest frame must also hold up against the orthogonal anchor map (both keep the scale: neither
@@ -200,7 +204,7 @@ class RestAligner(TransformerMixin, BaseEstimator):
                        f"directions, so the rest frame is kept and the anchors only set signs and free rotations")
                 errs = {m: fold_errors(p_, b, folds) for m, p_ in preds.items()}
             elif folds:
-                kept, why, _ = choose_map(preds, b, folds, self.anchor_map)
+                kept, why, _ = choose_map(preds, b, folds, self.anchor_map, ratio=_anchors.KEEP_RATIO)
                 errs = {m: fold_errors(p, b, folds) for m, p in preds.items()}
             else:
                 kept = ["rest" if self.anchor_map == "auto" else self.anchor_map]
@@ -208,13 +212,18 @@ class RestAligner(TransformerMixin, BaseEstimator):
                        if self.anchor_map == "auto" else f"anchor_map={self.anchor_map!r} was requested")
                 errs = {}
             self._candidates.append({"errors": errs, "maps": full})
-            T[i] = np.mean([full[m][0] for m in kept], axis=0)
+            T[i] = sum((full[m][0] for m in kept if cands[m].reduction == "fa"), np.zeros((k, k))) / len(kept)
+            if any(cands[m].reduction == "pca" for m in kept):
+                P[i] = sum(full[m][0] for m in kept if cands[m].reduction == "pca") / len(kept)
             offsets[i] = np.mean([full[m][1] for m in kept], axis=0)
             choice = "+".join(kept)
             maps[i] = choice
             pred = np.mean([preds[m] for m in kept], axis=0) if preds else None
             cols = [j for j in range(k) if j not in weak]
-            fc, fc_note = forecast_transfer(pred, b, folds, noise_b, T[i].T @ self.reducers_[i].noise_cov_ @ T[i], cols)
+            noise_i = T[i].T @ self.reducers_[i].noise_cov_ @ T[i]
+            if P[i] is not None:
+                noise_i = noise_i + P[i].T @ self.pca_reducers_[i].noise_cov_ @ P[i]
+            fc, fc_note = forecast_transfer(pred, b, folds, noise_b, noise_i, cols)
             forecast[i] = fc
             row.update(map=choice, why=why, **{f"heldout_error_{m}": float(e.sum() / max(np.sum(b[np.concatenate(folds)] ** 2), 1e-300))
                                                for m, e in errs.items()},
@@ -224,6 +233,7 @@ class RestAligner(TransformerMixin, BaseEstimator):
         import pandas as pd
 
         self.transforms_, self.offsets_, self.map_, self.forecast_ = T, offsets, maps, forecast
+        self.pca_transforms_ = P
         self.report_ = pd.DataFrame(rows)
         self.reference_index_, self.n_sessions_ = ref, n
         for s in rf.subspaces:
@@ -234,7 +244,7 @@ class RestAligner(TransformerMixin, BaseEstimator):
             subspaces=rf.subspaces, n_components=k, lags=rf.lags, gap_threshold=GAP_THRESHOLD,
             anchors_used=anc is not None,
             sessions=[{"session": r["session"], "notes": [f"map: {r['map']} ({r['why']})", r["summary"]],
-                       "anchored": [m for m in r["map"].split("+") if m in MAPS]} for r in rows])
+                       "anchored": [m for m in r["map"].split("+") if m in FA_MAPS + PCA_MAPS]} for r in rows])
         return self
 
     def summary(self) -> str:
@@ -299,6 +309,8 @@ class RestAligner(TransformerMixin, BaseEstimator):
                                         f"{self.n_covariates_}. Pass the same covariates in the same order.")
             arr = cov.remove_covariates(arr, c, self.covariate_models_[i])
         z = self.reducers_[i].transform(arr) @ self.transforms_[i] + self.offsets_[i]
+        if self.pca_transforms_[i] is not None:
+            z = z + self.pca_reducers_[i].transform(arr) @ self.pca_transforms_[i]
         return wrap_latents(z, x, extra_attrs={"aligner": "RestAligner", "aligned_session": i})
 
     def fit_transform(self, rest_list: Sequence[Any], anchors: Sequence[Any] | None = None,
