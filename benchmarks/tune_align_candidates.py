@@ -29,8 +29,12 @@ from glue_widgets.align.baselines import AnchorMapBaseline  # noqa: E402
 from glue_widgets.simulate.alignment_scenarios import SCENARIO_FAMILIES, alignment_scenario  # noqa: E402
 
 TUNING_SEEDS = (0, 1, 2)
-RULES = {"fa-only-ratio2": (False, 2.0), "all-ratio2": (True, 2.0), "all-ratio1.5": (True, 1.5),
-         "all-ratio1.2": (True, 1.2), "all-best-only": (True, 1.0)}
+BLEND = (1.0, 1.2, 1.5, 2.0, 3.0)
+RULES = {"fa-only-ratio2": (False, 2.0, "fa"), "all-ratio2": (True, 2.0, "fa"), "all-ratio1.5": (True, 1.5, "fa"),
+         "all-ratio1.2": (True, 1.2, "fa"), "all-best-only": (True, 1.0, "fa"),
+         "all-bestblend": (True, BLEND, "fa"), "fa-bestblend": (False, BLEND, "fa"),
+         "pcaframe-ratio2": (True, 2.0, "pca"), "pcaframe-bestblend": (True, BLEND, "pca"),
+         "auto-ratio2": (True, 2.0, "auto")}
 
 
 def main() -> None:
@@ -57,8 +61,8 @@ def main() -> None:
                     est = AnchorMapBaseline(k, **kw).fit(rest, anc)
                     res.setdefault(name, []).append(transfer([est.transform(t, session=i) for i, t in enumerate(task)], ys, within))
                 for r in rules:
-                    rest_mod.PCA_CANDIDATES, anc_mod.KEEP_RATIO = RULES[r]
-                    al = RestAligner(k).fit(rest, anchors=anc)
+                    rest_mod.PCA_CANDIDATES, anc_mod.KEEP_RATIO, red = RULES[r]
+                    al = RestAligner(k, reduction=red).fit(rest, anchors=anc)
                     res.setdefault(r, []).append(transfer([al.transform(t, session=i) for i, t in enumerate(task)], ys, within))
         v = {m: np.concatenate(x) for m, x in res.items()}
         best = max(BASELINES, key=lambda m: np.nanmin(v[m]))

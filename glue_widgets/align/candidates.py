@@ -19,10 +19,11 @@ import numpy as np
 
 from .anchors import affine_map, block_orthogonal, cca_map, cross_validate, orthogonal_map
 
-__all__ = ["FA_MAPS", "PCA_MAPS", "Candidate", "candidate_maps", "pca_to_frame"]
+__all__ = ["FA_MAPS", "PCA_MAPS", "SECONDARY", "Candidate", "candidate_maps", "pca_to_frame"]
 
-FA_MAPS = ("rest", "orthogonal", "cca", "affine")
-PCA_MAPS = ("pca-orthogonal", "pca-cca", "pca-affine")
+FA_MAPS = ("rest", "orthogonal", "cca", "affine")  # on the frame's own reduction
+SECONDARY = ("orthogonal", "cca", "affine")  # on the other reduction, named "pca-orthogonal" (or "fa-...")
+PCA_MAPS = tuple(f"pca-{m}" for m in SECONDARY) + tuple(f"fa-{m}" for m in SECONDARY)
 
 
 @dataclass
@@ -46,7 +47,8 @@ def _zero(fit: Callable) -> Callable:
 
 def candidate_maps(a_fa: np.ndarray, T_rest: np.ndarray, b: np.ndarray, blocks: list, noise_fa: np.ndarray,
                    folds: list[np.ndarray], a_pca: np.ndarray | None = None, b_pca: np.ndarray | None = None,
-                   G: np.ndarray | None = None, noise_pca: np.ndarray | None = None) -> dict[str, Candidate]:
+                   G: np.ndarray | None = None, noise_pca: np.ndarray | None = None,
+                   other: str = "pca") -> dict[str, Candidate]:
     """Every candidate map of one session (anchor latents ``a_*``) onto the reference's anchor latents ``b``.
 
     ``T_rest`` is the session's rest frame; ``blocks`` what rest left open. PCA candidates are built
@@ -55,16 +57,16 @@ def candidate_maps(a_fa: np.ndarray, T_rest: np.ndarray, b: np.ndarray, blocks: 
     """
     k = b.shape[1]
     specs: dict[str, tuple[str, np.ndarray, np.ndarray, Callable, np.ndarray, np.ndarray]] = {
-        "rest": ("fa", a_fa @ T_rest, b, _zero(lambda x, y: block_orthogonal(x, y, blocks)), T_rest, np.eye(k)),
-        "orthogonal": ("fa", a_fa, b, _zero(orthogonal_map), np.eye(k), np.eye(k)),
-        "cca": ("fa", a_fa, b, cca_map, np.eye(k), np.eye(k)),
-        "affine": ("fa", a_fa, b, lambda x, y: affine_map(x, y, noise_fa), np.eye(k), np.eye(k)),
+        "rest": ("primary", a_fa @ T_rest, b, _zero(lambda x, y: block_orthogonal(x, y, blocks)), T_rest, np.eye(k)),
+        "orthogonal": ("primary", a_fa, b, _zero(orthogonal_map), np.eye(k), np.eye(k)),
+        "cca": ("primary", a_fa, b, cca_map, np.eye(k), np.eye(k)),
+        "affine": ("primary", a_fa, b, lambda x, y: affine_map(x, y, noise_fa), np.eye(k), np.eye(k)),
     }
     if a_pca is not None and b_pca is not None and G is not None:
         specs.update({
-            "pca-orthogonal": ("pca", a_pca, b_pca, _zero(orthogonal_map), np.eye(k), G),
-            "pca-cca": ("pca", a_pca, b_pca, cca_map, np.eye(k), G),
-            "pca-affine": ("pca", a_pca, b_pca, lambda x, y: affine_map(x, y, noise_pca), np.eye(k), G)})
+            f"{other}-orthogonal": ("secondary", a_pca, b_pca, _zero(orthogonal_map), np.eye(k), G),
+            f"{other}-cca": ("secondary", a_pca, b_pca, cca_map, np.eye(k), G),
+            f"{other}-affine": ("secondary", a_pca, b_pca, lambda x, y: affine_map(x, y, noise_pca), np.eye(k), G)})
     out = {}
     for name, (red, a, target, fit, pre, post) in specs.items():
         M, c = fit(a, target)
