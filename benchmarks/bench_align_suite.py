@@ -9,7 +9,8 @@ condition) passed as ``(events, time, channels)``, 48 task trials per day with a
 
 **Tuning / reporting split, fixed before tuning**: seeds 0-2 of every family are the tuning half
 (the default of ``RestAligner`` — which maps to trust, the keep ratio 2 of the held-out anchor
-error — was chosen on them); seeds 100-101 (``--full``: 100-104) are the reporting half, the only
+error, the PCA frame with anchors and both reductions' anchor maps as candidates — was chosen on them,
+``benchmarks/tune_align_candidates.py``); seeds 100-101 (``--full``: 100-104) are the reporting half, the only
 ones in these tables. The sweeps (turnover to 90 %, rest 1-30 min, 0-16 anchors) use reporting seeds.
 
 **Score**: the frozen day-0 decoder's R² on day d divided by day d's within-day R² (ridge retrained
