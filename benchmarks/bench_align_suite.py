@@ -9,7 +9,8 @@ condition) passed as ``(events, time, channels)``, 48 task trials per day with a
 
 **Tuning / reporting split, fixed before tuning**: seeds 0-2 of every family are the tuning half
 (the default of ``RestAligner`` — which maps to trust, the keep ratio 2 of the held-out anchor
-error — was chosen on them); seeds 100-101 (``--full``: 100-104) are the reporting half, the only
+error, the PCA frame with anchors and both reductions' anchor maps as candidates — was chosen on them,
+``benchmarks/tune_align_candidates.py``); seeds 100-101 (``--full``: 100-104) are the reporting half, the only
 ones in these tables. The sweeps (turnover to 90 %, rest 1-30 min, 0-16 anchors) use reporting seeds.
 
 **Score**: the frozen day-0 decoder's R² on day d divided by day d's within-day R² (ridge retrained
@@ -26,7 +27,8 @@ spontaneous activity with the nerve stimulus window (30-35 s) as the single anch
 trajectory (60-122 s, on da01's top-3 evoked axes) against the identity-known oracle. No parameter was
 set per preparation (leave-one-preparation-out is implied: nothing is fitted across preparations).
 
-Usage: ``python benchmarks/bench_align_suite.py [--full] [--no-real]``. Default sizes run in a few
+Usage: ``python benchmarks/bench_align_suite.py [--full] [--no-real]``; while tuning,
+``--seeds tuning [--families calcium,drift] [--no-sweeps]`` prints the tuning half and records nothing. Default sizes run in a few
 minutes on one core.
 """
 
@@ -70,6 +72,8 @@ def families_table(rows: list[dict]) -> tuple[str, list[dict]]:
     parts, verdicts = [], []
     for fam in SCENARIO_FAMILIES:
         fr = [r for r in rows if r["family"] == fam]
+        if not fr:
+            continue
         summ = summarize(fr, METHODS)
         parts.append(f"**{fam}** ({len(fr)} scenarios x {len(fr[0][MAIN])} later days)\n\n"
                      + md_table(summ, ["method", "worst day", "median day"]))
@@ -160,17 +164,28 @@ def main() -> None:
     ap_ = argparse.ArgumentParser()
     ap_.add_argument("--full", action="store_true")
     ap_.add_argument("--no-real", action="store_true")
-    ap_.add_argument("--seeds", default=None, help="comma-separated seeds (e.g. the tuning half 0,1,2)")
+    ap_.add_argument("--seeds", default=None,
+                     help="'tuning' (seeds 0-2: printed, never recorded) or comma-separated seeds")
+    ap_.add_argument("--families", default=None, help="comma-separated families (default: all)")
+    ap_.add_argument("--no-sweeps", action="store_true")
     args = ap_.parse_args()
-    seeds = tuple(int(s) for s in args.seeds.split(",")) if args.seeds else \
-        (REPORT_SEEDS_FULL if args.full else REPORT_SEEDS)
+    if args.seeds == "tuning":
+        seeds = TUNING_SEEDS
+    else:
+        seeds = tuple(int(s) for s in args.seeds.split(",")) if args.seeds else \
+            (REPORT_SEEDS_FULL if args.full else REPORT_SEEDS)
+    families = args.families.split(",") if args.families else list(SCENARIO_FAMILIES)
     t0 = time.time()
     rows = []
-    for fam in SCENARIO_FAMILIES:
+    for fam in families:
         for s in seeds:
             rows.append(scenario(fam, s))
             print(f"{fam} seed {s}: {np.round(rows[-1][MAIN], 2)} ({time.time() - t0:.0f} s)", flush=True)
     fam_text, verdicts = families_table(rows)
+    if set(seeds) & set(TUNING_SEEDS) or args.no_sweeps or args.families:
+        print(md_table(verdicts, list(verdicts[0])) + "\n\n" + fam_text)
+        print("(tuning seeds, a subset of families or no sweeps: printed only, not recorded)")
+        return
     # forecast vs realised transfer, every later day of every scenario
     fc = np.concatenate([r["forecast"] for r in rows])
     real = np.concatenate([r[MAIN] for r in rows])

@@ -96,7 +96,8 @@ def test_demo_rotational_mouse_reports_why_anchors_were_needed_and_transfers(fit
 
 @pytest.mark.parametrize("subject", ["m01", pytest.param("m02", marks=pytest.mark.xfail(
     reason="issue #16 default (anchor maps checked on held-out events) retains 0.79 / 0.71 on m02, measured "
-           "2026-12-06; the removed demo-tuned options (anchor_mode='joint', anchor_predict, scores='posterior') "
+           "2026-12-06, again after the PCA-frame change (its anchors predict too few latents, so the frame "
+           "stays factor analysis and the rest map is kept: m01 0.98 / 0.92 / 0.96); the removed demo-tuned options (anchor_mode='joint', anchor_predict, scores='posterior') "
            "reached 0.99 / 0.94. Demo is the last priority of #16; kept visible, not hidden.", strict=False))])
 def test_demo_frozen_decoder_keeps_90_percent_across_days(fits, subject):
     """Measured (benchmark, same setting, 2026-12-03): m01 0.975 / 0.938 / 0.959, m02 0.991 / 0.935."""

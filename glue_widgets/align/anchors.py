@@ -177,7 +177,7 @@ def fold_errors(pred: np.ndarray, b: np.ndarray, folds: list[np.ndarray]) -> np.
 
 
 def choose_map(preds: dict[str, np.ndarray], b: np.ndarray, folds: list[np.ndarray], forced: str = "auto",
-               ratio: float = KEEP_RATIO) -> tuple[list[str], str, np.ndarray]:
+               ratio: float | tuple[float, ...] = KEEP_RATIO) -> tuple[list[str], str, np.ndarray]:
     """Which candidate maps to trust, from their held-out predictions of the reference's anchor latents.
 
     ``"auto"``: every candidate whose total held-out error is within ``ratio`` times the best one's is
@@ -190,11 +190,17 @@ def choose_map(preds: dict[str, np.ndarray], b: np.ndarray, folds: list[np.ndarr
     if forced != "auto":
         return [forced], f"anchor_map={forced!r} was requested", errs[forced]
     best = min(tot.values())
-    kept = [m for m in MAPS if m in tot and tot[m] <= ratio * best]
-    dropped = [m for m in MAPS if m in tot and m not in kept]
-    blend = fold_errors(np.mean([preds[m] for m in kept], axis=0), b, folds)
+    ratios = tuple(ratio) if isinstance(ratio, (tuple, list)) else (float(ratio),)
+    kept, blend, r_used = [], None, ratios[0]
+    for r in ratios:  # several ratios: the kept set whose blend has the least held-out error
+        k_r = [m for m in tot if tot[m] <= r * best]
+        b_r = fold_errors(np.mean([preds[m] for m in k_r], axis=0), b, folds)
+        if blend is None or b_r.sum() < blend.sum() - 1e-12:
+            kept, blend, r_used = k_r, b_r, r
+    dropped = [m for m in tot if m not in kept]
+    ratio = r_used
     why = ("held-out anchor error (relative to the best): "
-           + ", ".join(f"{m} {tot[m] / max(best, 1e-300):.2f}" for m in MAPS if m in tot)
+           + ", ".join(f"{m} {tot[m] / max(best, 1e-300):.2f}" for m in tot)
            + f"; kept {'+'.join(kept)} (within {ratio:g}x the best)"
            + (f", dropped {'+'.join(dropped)}" if dropped else ""))
     return kept, why, blend

@@ -88,8 +88,8 @@ def axes_not_predicted(preds: dict[str, np.ndarray], b: np.ndarray, folds: Seque
     idx = np.concatenate(list(folds))
     bb = b[idx] - b[idx].mean(axis=0)
     best = np.full(b.shape[1], -np.inf)
-    for m in ("orthogonal", "cca", "affine"):
-        if m in preds:
+    for m in preds:
+        if m != "rest":
             r2 = 1 - np.sum((preds[m][idx] - b[idx]) ** 2, axis=0) / np.maximum(np.sum(bb**2, axis=0), 1e-300)
             best = np.maximum(best, r2)
     return [int(j) for j in np.flatnonzero(best < PREDICTED_R2)]

@@ -16,8 +16,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from ..errors import InvalidInputError
 from ..model.validation import as_time_by_channel, check_positive_int
 from . import covariates as cov
-from .anchors import (MAPS, affine_map, anchor_folds, block_orthogonal, cca_map, choose_map, cross_validate,
-                      fold_errors, orthogonal_map, parse_anchors)
+from . import anchors as _anchors
+from .anchors import anchor_folds, choose_map, fold_errors, parse_anchors
+from .candidates import FA_MAPS, PCA_MAPS, candidate_maps, pca_to_frame
 from .base import SessionReducer, check_session_index, check_session_list, wrap_latents
 from .forecast import axes_not_predicted, axis_report, forecast_transfer, rest_only_note
 from .identifiability import Identifiability
@@ -25,20 +26,24 @@ from .rest_frame import GAP_THRESHOLD, rest_frames
 
 __all__ = ["RestAligner"]
 
+PCA_CANDIDATES = True  # also score the other reduction's anchor maps (tuning half: benchmarks/tune_align_candidates.py)
 REST_VS_ORTHOGONAL = 1.5  # rest frame kept alone (weak anchors) only if its held-out error is within this of the orthogonal map
 
 
 class RestAligner(TransformerMixin, BaseEstimator):
     """Align sessions into one latent frame from their rest segments, plus anchor events if given.
 
-    Each session is z-scored and reduced (factor analysis by default) to ``n_components`` whitened
+    Each session is z-scored and reduced (PCA or factor analysis, see ``reduction``) to ``n_components`` whitened
     latents. Their lagged covariances at rest fix each session's frame up to what second-order
     statistics cannot see: the sign of every axis and the angle of rotation planes with isotropic
     noise (reported in ``identifiability_``). Anchor events (the same short events in every session,
-    time-matched) then settle the rest. Four maps are candidates for every session — the rest frame
+    time-matched) then settle the rest. Seven maps are candidates for every session — the rest frame
     with signs and free blocks set by the anchors (``"rest"``), an orthogonal map of the anchor
     responses (``"orthogonal"``), CCA on them (``"cca"``) and a noise-corrected linear map plus offset
-    (``"affine"``). Each is scored on held-out anchor events (leave one block of events out); those
+    (``"affine"``), and the same three anchor maps on the other reduction of every session
+    (``"fa-orthogonal"``, ``"fa-cca"``, ``"fa-affine"``, or ``"pca-..."`` with ``reduction="fa"``;
+    :mod:`.candidates`). Each is scored on
+    held-out anchor events (leave one block of events out); those
     within twice the best held-out error are averaged. When the held-out events predict fewer than
     ``k - 1`` of the reference's latents (e.g. one repeated stimulus that drives one direction) and the
     rest frame holds up against the orthogonal map, the rest frame is kept alone: a map from anchors
@@ -58,9 +63,14 @@ class RestAligner(TransformerMixin, BaseEstimator):
         Leading samples of every anchor event that precede it (default 0). Their mean is subtracted per
         event and channel and they are dropped, so an anchor is an evoked deviation (a different
         arousal level during the anchor block cancels). 0: anchors are taken relative to the rest mean.
-    reduction : {"fa", "pca"}
-        Per-session reduction: factor analysis (default; private noise such as Poisson variability goes
-        to per-channel noise) or PCA.
+    reduction : {"auto", "pca", "fa"}
+        The reduction that defines the frame: z-score + PCA, or factor analysis (private noise such as
+        Poisson variability goes to per-channel noise). With anchors, the other reduction's maps are
+        candidates too. "auto" (default): PCA when anchors are given, factor analysis when they are not
+        or when they predict too few latents (the rest statistics then carry the frame, and they need
+        factor analysis). Chosen on the tuning half of the scenario suite
+        (``benchmarks/tune_align_candidates.py``): a PCA frame with both reductions' candidates kept up
+        with the best naive baseline in more families than a factor-analysis frame.
     reference : int or "group"
         Session that defines the frame, or "group" (rest statistics matched to the group average).
     lags : sequence of int, optional
@@ -78,13 +88,15 @@ class RestAligner(TransformerMixin, BaseEstimator):
         Per session, the map from its whitened latents to the frame (``offsets_`` the added offset).
     map_ : list of str
         Per session, the maps kept ("reference", "rest only", or candidates joined by "+", e.g.
-        "rest+orthogonal+cca+affine": those averaged).
+        "rest+orthogonal+cca+fa-affine": those averaged).
     forecast_ : ndarray (n_sessions,)
         Estimated fraction of a frozen decoder's within-session R² that transfers (1 for the reference;
         NaN when there were too few anchor samples to validate, e.g. rest only).
     report_ : pandas.DataFrame
         Per session: the map kept, why, the held-out anchor error of every candidate, the forecast and
         a plain-words summary of what rest fixed and what the anchors fixed (``summary`` column).
+    reduction_ : str
+        The reduction that defined the frame ("pca" or "fa").
     identifiability_ : Identifiability
         What the rest statistics fix (blocks, signs) and the per-session notes.
     covariate_r2_ : ndarray or None
@@ -97,12 +109,13 @@ class RestAligner(TransformerMixin, BaseEstimator):
     >>> al = RestAligner(n_components=3).fit([d.rest for d in days], anchors=[d.anchors for d in days])
     >>> al.transform(days[1].task, session=1).shape
     (720, 3)
-    >>> al.map_[0], set(al.map_[1].split("+")) <= {"rest", "orthogonal", "cca", "affine"}
+    >>> al.map_[0], set(al.map_[1].split("+")) <= {"rest", "orthogonal", "cca", "affine", "fa-orthogonal",
+    ...                                             "fa-cca", "fa-affine"}
     ('reference', True)
     """
 
     def __init__(self, n_components: int = 4, *, anchor_map: str = "auto", anchor_baseline: int = 0,
-                 reduction: str = "fa", reference: int | str = 0, lags: Sequence[int] | None = None,
+                 reduction: str = "auto", reference: int | str = 0, lags: Sequence[int] | None = None,
                  input_transform: str | None = None, covariate_lags: Sequence[int] = (0,)) -> None:
         self.n_components = n_components
         self.anchor_map = anchor_map
@@ -133,8 +146,8 @@ class RestAligner(TransformerMixin, BaseEstimator):
         RestAligner
         """
         k = check_positive_int(self.n_components, name="n_components")
-        if self.anchor_map not in ("auto",) + MAPS:
-            raise InvalidInputError(f"anchor_map={self.anchor_map!r}; use 'auto', 'rest', 'orthogonal', 'cca' or 'affine'.")
+        if self.anchor_map not in ("auto",) + FA_MAPS + PCA_MAPS:
+            raise InvalidInputError(f"anchor_map={self.anchor_map!r}; use 'auto' or one of {FA_MAPS + PCA_MAPS}.")
         xs = [self._pre(x, f"rest_list[{i}]") for i, x in enumerate(check_session_list(rest_list, name="rest_list"))]
         n = len(xs)
         if isinstance(self.reference, str):
@@ -150,7 +163,21 @@ class RestAligner(TransformerMixin, BaseEstimator):
         if anchors is not None:
             anc, self.n_anchor_events_ = parse_anchors(anchors, [x.shape[1] for x in xs], self.anchor_baseline,
                                                        pre=self._pre)
-        self.reducers_ = [SessionReducer(k, method=self.reduction).fit(x, index=i) for i, x in enumerate(xs)]
+        red = self.reduction
+        if red not in ("auto", "pca", "fa"):
+            raise InvalidInputError(f"reduction={red!r}; use 'auto', 'pca' or 'fa'.")
+        if red == "auto":
+            red = "pca" if anc is not None else "fa"
+        self._fit_frame(xs, anc, k, n, ref, red)
+        if self.reduction == "auto" and red == "pca" and any("do not predict" in w for w in self.report_["why"]):
+            self._fit_frame(xs, anc, k, n, ref, "fa")  # weak anchors: rest statistics carry the frame (FA)
+        return self
+
+    def _fit_frame(self, xs: list[np.ndarray], anc: list[np.ndarray] | None, k: int, n: int, ref: int,
+                   red: str) -> None:
+        """The fit proper, with the frame defined by reduction ``red``."""
+        self.reduction_ = red
+        self.reducers_ = [SessionReducer(k, method=red).fit(x, index=i) for i, x in enumerate(xs)]
         ys = [r.transform(x) for r, x in zip(self.reducers_, xs)]
         lags = None if self.lags is None else tuple(int(v) for v in self.lags)
         rf = rest_frames(ys, lags, "group" if self.reference == "group" else ref)
@@ -165,6 +192,13 @@ class RestAligner(TransformerMixin, BaseEstimator):
         rows: list[dict[str, Any]] = []
         self._candidates: list[dict] = []
         za = [self._project(r, a) for r, a in zip(self.reducers_, anc)] if anc is not None else None
+        P: list[np.ndarray | None] = [None] * n  # per session, the map of its PCA latents (PCA candidates kept)
+        self.secondary_reducers_, zp, G = None, None, None
+        other = "pca" if red == "fa" else "fa"
+        if za is not None and PCA_CANDIDATES:
+            self.secondary_reducers_ = [SessionReducer(k, method=other).fit(x, index=i) for i, x in enumerate(xs)]
+            zp = [self._project(r, a) for r, a in zip(self.secondary_reducers_, anc)]
+            G = pca_to_frame(self.secondary_reducers_[ref].transform(xs[ref]), ys[ref] @ T[ref])
         b = za[ref] @ T[ref] if za is not None else None
         noise_b = T[ref].T @ self.reducers_[ref].noise_cov_ @ T[ref]
         for i in range(n):
@@ -177,17 +211,13 @@ class RestAligner(TransformerMixin, BaseEstimator):
                 row.update(why="no anchors", summary=rest_only_note(rf.subspaces))
                 rows.append(row)
                 continue
-            a_rest = za[i] @ T[i]
-            cands = {"rest": (a_rest, lambda a_, b_: (block_orthogonal(a_, b_, blocks), np.zeros(k))),
-                     "orthogonal": (za[i], lambda a_, b_: (orthogonal_map(a_, b_), np.zeros(k))),
-                     "cca": (za[i], cca_map),
-                     "affine": (za[i], lambda a_, b_, N=self.reducers_[i].noise_cov_: affine_map(a_, b_, N))}
             folds = anchor_folds(len(b))
-            full = {}
-            for m, (a_m, fit_m) in cands.items():
-                M, c = fit_m(a_m, b)
-                full[m] = (T[i] @ M, c) if m == "rest" else (M, c)
-            preds = {m: cross_validate(f, a_, b, folds) for m, (a_, f) in cands.items()} if folds else {}
+            extra = {}
+            if zp is not None:
+                extra = dict(a_pca=zp[i], b_pca=zp[ref], G=G, noise_pca=self.secondary_reducers_[i].noise_cov_, other=other)
+            cands = candidate_maps(za[i], T[i], b, blocks, self.reducers_[i].noise_cov_, folds, **extra)
+            full = {m: (c.M, c.c) for m, c in cands.items()}
+            preds = {m: c.pred for m, c in cands.items()} if folds else {}
             weak = axes_not_predicted(preds, b, folds) if folds else []
             # one weak direction is still fixed (up to sign) by the orthogonal complement of the others; the
             # rest frame must also hold up against the orthogonal anchor map (both keep the scale: neither
@@ -200,7 +230,7 @@ class RestAligner(TransformerMixin, BaseEstimator):
                        f"directions, so the rest frame is kept and the anchors only set signs and free rotations")
                 errs = {m: fold_errors(p_, b, folds) for m, p_ in preds.items()}
             elif folds:
-                kept, why, _ = choose_map(preds, b, folds, self.anchor_map)
+                kept, why, _ = choose_map(preds, b, folds, self.anchor_map, ratio=_anchors.KEEP_RATIO)
                 errs = {m: fold_errors(p, b, folds) for m, p in preds.items()}
             else:
                 kept = ["rest" if self.anchor_map == "auto" else self.anchor_map]
@@ -208,13 +238,18 @@ class RestAligner(TransformerMixin, BaseEstimator):
                        if self.anchor_map == "auto" else f"anchor_map={self.anchor_map!r} was requested")
                 errs = {}
             self._candidates.append({"errors": errs, "maps": full})
-            T[i] = np.mean([full[m][0] for m in kept], axis=0)
+            T[i] = sum((full[m][0] for m in kept if cands[m].reduction == "primary"), np.zeros((k, k))) / len(kept)
+            if any(cands[m].reduction == "secondary" for m in kept):
+                P[i] = sum(full[m][0] for m in kept if cands[m].reduction == "secondary") / len(kept)
             offsets[i] = np.mean([full[m][1] for m in kept], axis=0)
             choice = "+".join(kept)
             maps[i] = choice
             pred = np.mean([preds[m] for m in kept], axis=0) if preds else None
             cols = [j for j in range(k) if j not in weak]
-            fc, fc_note = forecast_transfer(pred, b, folds, noise_b, T[i].T @ self.reducers_[i].noise_cov_ @ T[i], cols)
+            noise_i = T[i].T @ self.reducers_[i].noise_cov_ @ T[i]
+            if P[i] is not None:
+                noise_i = noise_i + P[i].T @ self.secondary_reducers_[i].noise_cov_ @ P[i]
+            fc, fc_note = forecast_transfer(pred, b, folds, noise_b, noise_i, cols)
             forecast[i] = fc
             row.update(map=choice, why=why, **{f"heldout_error_{m}": float(e.sum() / max(np.sum(b[np.concatenate(folds)] ** 2), 1e-300))
                                                for m, e in errs.items()},
@@ -224,7 +259,9 @@ class RestAligner(TransformerMixin, BaseEstimator):
         import pandas as pd
 
         self.transforms_, self.offsets_, self.map_, self.forecast_ = T, offsets, maps, forecast
+        self.secondary_transforms_ = P
         self.report_ = pd.DataFrame(rows)
+        self.report_["frame_reduction"] = red
         self.reference_index_, self.n_sessions_ = ref, n
         for s in rf.subspaces:
             if s.free:
@@ -234,14 +271,16 @@ class RestAligner(TransformerMixin, BaseEstimator):
             subspaces=rf.subspaces, n_components=k, lags=rf.lags, gap_threshold=GAP_THRESHOLD,
             anchors_used=anc is not None,
             sessions=[{"session": r["session"], "notes": [f"map: {r['map']} ({r['why']})", r["summary"]],
-                       "anchored": [m for m in r["map"].split("+") if m in MAPS]} for r in rows])
-        return self
+                       "anchored": [m for m in r["map"].split("+") if m in FA_MAPS + PCA_MAPS]} for r in rows])
 
     def summary(self) -> str:
         """Plain-words account of the fit: per session, the map kept, why, the forecast, what rest and anchors fixed."""
         if not hasattr(self, "report_"):
             raise InvalidInputError("RestAligner is not fitted; call fit(rest_list) first.")
-        lines = []
+        why = {"pca": "anchors given: z-score + PCA of every session defines the frame",
+               "fa": "factor analysis defines the frame (rest statistics carry it: no anchors, or anchors that "
+                     "predict too few latents)"}[self.reduction_]
+        lines = [f"frame: {self.reduction_} ({why if self.reduction == 'auto' else 'requested'})"]
         for _, r in self.report_.iterrows():
             fc = r.get("forecast", np.nan)
             fct = "" if not np.isfinite(fc) else f"; forecast: a frozen decoder keeps ~{fc:.0%} of its within-session R²"
@@ -299,6 +338,8 @@ class RestAligner(TransformerMixin, BaseEstimator):
                                         f"{self.n_covariates_}. Pass the same covariates in the same order.")
             arr = cov.remove_covariates(arr, c, self.covariate_models_[i])
         z = self.reducers_[i].transform(arr) @ self.transforms_[i] + self.offsets_[i]
+        if self.secondary_transforms_[i] is not None:
+            z = z + self.secondary_reducers_[i].transform(arr) @ self.secondary_transforms_[i]
         return wrap_latents(z, x, extra_attrs={"aligner": "RestAligner", "aligned_session": i})
 
     def fit_transform(self, rest_list: Sequence[Any], anchors: Sequence[Any] | None = None,
