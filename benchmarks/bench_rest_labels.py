@@ -17,7 +17,6 @@ checkout of the base commit for the baseline rows, default ``/work/main``).
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import tempfile
