@@ -31,6 +31,10 @@ def far_server(nwb_files, monkeypatch, tmp_path):
     srv.stop()
 
 
+# seen once to hang past 600 s on a loaded CI machine (a clean-clone run before it passed): bounded and
+# retried once while the cause (read pool vs. the 250-ms latency server) is investigated -- see issue #17
+@pytest.mark.timeout(180)
+@pytest.mark.flaky(reruns=1)
 @pytest.mark.parametrize("kind,stream", [("ecephys", "ElectricalSeries"), ("ophys", "dff")])
 def test_ten_minute_window_in_three_round_trips(far_server, nwb_files, kind, stream):
     path = nwb_files[kind]
